@@ -1,0 +1,16 @@
+"""The engine: the seed's vanilla RNN, backpropagation through time by hand, and the products of
+Jacobians ∏ ∂h_j/∂h_{j-1} in log space. Pure PyTorch and numpy; it never imports streamlit or altair."""
+from .activations import ACTIVATIONS, Activation, get_activation
+from .bptt import BPTTResult, bptt
+from .device import pick_device, pick_dtype
+from .init import make_recurrent, recurrent_stats, scale_recurrent, sigma_max, spectral_radius
+from .jacobians import (Analysis, analyze, classify, gradient_log10_norms, jacobian_log10_norms,
+                        slope_per_step, state_jacobians)
+from .model import GatedRNN, VanillaRNN, make_model
+
+__all__ = [
+    "ACTIVATIONS", "Activation", "get_activation", "BPTTResult", "bptt", "pick_device", "pick_dtype",
+    "make_recurrent", "recurrent_stats", "scale_recurrent", "sigma_max", "spectral_radius", "Analysis",
+    "analyze", "classify", "gradient_log10_norms", "jacobian_log10_norms", "slope_per_step",
+    "state_jacobians", "GatedRNN", "VanillaRNN", "make_model",
+]

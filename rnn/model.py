@@ -1,0 +1,267 @@
+"""The seed's vanilla RNN in its own notation (Table 1), and LSTM / GRU cells beside it for comparison.
+
+    h_t = f(Uᵀx_t + Wᵀh_{t-1} + b_h)        (seed eq. 1)
+    ŷ_t = g(Vᵀh_t + b_y)                     (seed eq. 2; the seed takes g = f)
+
+Shapes as in Table 1: U (input × hidden), W (hidden × hidden), V (hidden × output), b_h (hidden),
+b_y (output). Code keeps one row per time step, so Uᵀx_t is written `x_t @ U` and Wᵀh_{t-1} is `h @ W`.
+
+Relation to torch.nn.RNN (tested in tests/test_model.py): weight_ih = Uᵀ, weight_hh = Wᵀ and
+bias_ih + bias_hh = b_h. The LSTM and GRU follow torch.nn.LSTM / torch.nn.GRU exactly (Hochreiter &
+Schmidhuber 1997; Cho et al. 2014), with the same readout V, b_y on top.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from . import init as _init
+from .activations import Activation, get_activation
+
+Tensor = torch.Tensor
+
+
+def check_size(n, what: str) -> int:
+    """A positive int, or a ValueError saying what came."""
+    if isinstance(n, bool) or not isinstance(n, (int,)) and not (hasattr(n, "__index__")):
+        raise ValueError(f"expected {what} to be a positive integer, got {n!r}")
+    n = int(n)
+    if n <= 0:
+        raise ValueError(f"expected {what} to be a positive integer, got {n}")
+    return n
+
+
+def as_sequence(x, n_in: int, dtype: torch.dtype, device: torch.device) -> tuple[Tensor, bool]:
+    """x as a (T, B, n_in) tensor of the model's dtype and device, and whether it came batched."""
+    x = torch.as_tensor(x)
+    if x.dim() not in (2, 3) or x.shape[-1] != n_in or x.shape[0] < 1 or (x.dim() == 3 and x.shape[1] < 1):
+        raise ValueError(f"expected x of shape (T, {n_in}) or (T, B, {n_in}) with T ≥ 1, got {tuple(x.shape)}")
+    if not torch.is_floating_point(x):
+        x = x.to(dtype)
+    x = x.to(device=device, dtype=dtype)
+    return (x, True) if x.dim() == 3 else (x.unsqueeze(1), False)
+
+
+@dataclass
+class Trace:
+    """Everything the forward pass computed, batched: x (T, B, in), a (T, B, H) pre-activations,
+    h (T+1, B, H) with h[0] = h_0, o (T, B, out) output pre-activations, y_hat (T, B, out)."""
+
+    x: Tensor
+    a: Tensor
+    h: Tensor
+    o: Tensor
+    y_hat: Tensor
+
+
+class VanillaRNN(nn.Module):
+    """The seed's RNN. Parameters U, W, V, b_h, b_y as in Table 1; h_0 = 0 unless given.
+
+    `m(x)` with x of shape (T, input_size) or (T, B, input_size) returns (y_hat, h): y_hat has T rows
+    (ŷ_1 … ŷ_T), h has T+1 rows (h_0 … h_T).
+
+    Initialisation (seeded by `seed` through its own torch.Generator, never the global one):
+    U ~ N(0, 1/input), V ~ N(0, 1/hidden), b_h = b_y = 0, W from `init` scaled to `scale` in `scale_kind`
+    (see rnn.init). The output activation g defaults to f, as in the seed.
+
+    torch.nn.RNN with the same numbers: weight_ih = Uᵀ, weight_hh = Wᵀ, bias_ih + bias_hh = b_h
+    (see `to_torch_rnn`).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int, activation: str = "tanh",
+                 output_activation: str | None = None, seed: int = 0, init: str = "gaussian",
+                 scale: float = 1.0, scale_kind: str = "gain", dtype: torch.dtype | None = None,
+                 device: torch.device | str | None = None):
+        super().__init__()
+        n_in = check_size(input_size, "input_size")
+        n_h = check_size(hidden_size, "hidden_size")
+        n_out = check_size(output_size, "output_size")
+        self.act: Activation = get_activation(activation)
+        self.out_act: Activation = get_activation(self.act.name if output_activation in (None, "same")
+                                                  else output_activation)
+        dtype = dtype or torch.get_default_dtype()
+        gen = torch.Generator().manual_seed(int(seed))
+        W = _init.make_recurrent(n_h, init, scale, scale_kind, generator=gen, dtype=torch.float64)
+        U = _init.gaussian(n_in, n_h, 1.0 / math.sqrt(n_in), gen)
+        V = _init.gaussian(n_h, n_out, 1.0 / math.sqrt(n_h), gen)
+        kw = dict(dtype=dtype, device=device)
+        self.U = nn.Parameter(U.to(**kw))  # (input, hidden)
+        self.W = nn.Parameter(W.to(**kw))  # (hidden, hidden)
+        self.V = nn.Parameter(V.to(**kw))  # (hidden, output)
+        self.b_h = nn.Parameter(torch.zeros(n_h, **kw))  # (hidden,)
+        self.b_y = nn.Parameter(torch.zeros(n_out, **kw))  # (output,)
+        self.input_size, self.hidden_size, self.output_size = n_in, n_h, n_out
+        self.kind = "rnn"
+
+    @property
+    def activation(self) -> str:
+        return self.act.name
+
+    def unroll(self, x, h0: Tensor | None = None) -> Trace:
+        """The forward pass, keeping the pre-activations that BPTT and the Jacobians need."""
+        x, _ = as_sequence(x, self.input_size, self.U.dtype, self.U.device)
+        T, B, _ = x.shape  # (T, B, in)
+        if h0 is None:
+            h_prev = x.new_zeros(B, self.hidden_size)
+        else:
+            h_prev = torch.as_tensor(h0, dtype=x.dtype, device=x.device).expand(B, self.hidden_size)
+        # Uᵀx_t + b_h for every t in one product                        (T, B, H)
+        xu = x @ self.U + self.b_h
+        a_list, h_list = [], [h_prev]
+        for t in range(T):
+            # a_t = Uᵀx_t + Wᵀh_{t-1} + b_h                                  (seed eq. 1)
+            a_t = torch.addmm(xu[t], h_list[-1], self.W)
+            a_list.append(a_t)
+            # h_t = f(a_t)
+            h_list.append(self.act.f(a_t))
+        a = torch.stack(a_list)  # (T, B, H)
+        h = torch.stack(h_list)  # (T+1, B, H)
+        # o_t = Vᵀh_t + b_y;  ŷ_t = g(o_t)                                    (seed eq. 2)
+        o = h[1:] @ self.V + self.b_y  # (T, B, out)
+        return Trace(x, a, h, o, self.out_act.f(o))
+
+    def forward(self, x, h0: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        batched = torch.as_tensor(x).dim() == 3
+        tr = self.unroll(x, h0)
+        if batched:
+            return tr.y_hat, tr.h
+        return tr.y_hat[:, 0], tr.h[:, 0]
+
+    def to_torch_rnn(self) -> nn.RNN:
+        """A torch.nn.RNN (tanh or relu) holding the same numbers: weight_ih = Uᵀ, weight_hh = Wᵀ,
+        bias_ih = b_h, bias_hh = 0."""
+        if self.act.name not in ("tanh", "relu"):
+            raise ValueError(f"torch.nn.RNN has tanh and relu only, this model uses {self.act.name!r}")
+        r = nn.RNN(self.input_size, self.hidden_size, nonlinearity=self.act.name,
+                   dtype=self.U.dtype, device=self.U.device)
+        with torch.no_grad():
+            r.weight_ih_l0.copy_(self.U.T)
+            r.weight_hh_l0.copy_(self.W.T)
+            r.bias_ih_l0.copy_(self.b_h)
+            r.bias_hh_l0.zero_()
+        return r
+
+
+GATED = ("lstm", "gru")
+
+
+class GatedRNN(nn.Module):
+    """An LSTM or GRU (torch.nn.LSTM / torch.nn.GRU, one layer) with the seed's readout
+    ŷ_t = g(Vᵀh_t + b_y) on top. `m(x)` returns (y_hat, h) like VanillaRNN; `unroll` also returns the
+    cell states and gates that the state Jacobians need.
+
+    Initialisation: torch's default for the cell (uniform ±1/√hidden) drawn from `seed`; with
+    `scale` ≠ 1 the recurrent matrices weight_hh are multiplied by it, so the sidebar's scale acts on
+    every model alike. Forget-gate bias starts at `forget_bias` (1 by default, Jozefowicz et al. 2015).
+    """
+
+    def __init__(self, kind: str, input_size: int, hidden_size: int, output_size: int,
+                 output_activation: str = "linear", seed: int = 0, scale: float = 1.0,
+                 forget_bias: float = 1.0, dtype: torch.dtype | None = None,
+                 device: torch.device | str | None = None):
+        super().__init__()
+        kind = str(kind).lower()
+        if kind not in GATED:
+            raise ValueError(f"unknown gated cell {kind!r}; expected one of {', '.join(GATED)}")
+        n_in = check_size(input_size, "input_size")
+        n_h = check_size(hidden_size, "hidden_size")
+        n_out = check_size(output_size, "output_size")
+        s = _init.check_scale(scale)
+        dtype = dtype or torch.get_default_dtype()
+        self.kind, self.input_size, self.hidden_size, self.output_size = kind, n_in, n_h, n_out
+        self.out_act = get_activation(output_activation)
+        gen = torch.Generator().manual_seed(int(seed))
+        n_gates = 4 if kind == "lstm" else 3
+        k = 1.0 / math.sqrt(n_h)
+
+        def uni(*shape):
+            return (torch.rand(*shape, generator=gen, dtype=torch.float64) * 2 - 1) * k
+
+        core = (nn.LSTM if kind == "lstm" else nn.GRU)(n_in, n_h, dtype=dtype, device=device)
+        with torch.no_grad():
+            core.weight_ih_l0.copy_(uni(n_gates * n_h, n_in))
+            core.weight_hh_l0.copy_(uni(n_gates * n_h, n_h) * s)
+            core.bias_ih_l0.copy_(uni(n_gates * n_h))
+            core.bias_hh_l0.copy_(uni(n_gates * n_h))
+            if kind == "lstm":  # gate order i, f, g, o
+                core.bias_ih_l0[n_h:2 * n_h] = forget_bias
+                core.bias_hh_l0[n_h:2 * n_h] = 0.0
+        self.core = core
+        kw = dict(dtype=dtype, device=device)
+        self.V = nn.Parameter(_init.gaussian(n_h, n_out, 1.0 / math.sqrt(n_h), gen).to(**kw))
+        self.b_y = nn.Parameter(torch.zeros(n_out, **kw))
+
+    @property
+    def activation(self) -> str:
+        return self.kind
+
+    @property
+    def state_size(self) -> int:
+        """Size of the full recurrent state: (h, c) for the LSTM, h for the GRU."""
+        return 2 * self.hidden_size if self.kind == "lstm" else self.hidden_size
+
+    def forward(self, x, h0: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        p = self.core.weight_hh_l0
+        xs, batched = as_sequence(x, self.input_size, p.dtype, p.device)
+        B = xs.shape[1]
+        z = xs.new_zeros(1, B, self.hidden_size)
+        hx = z if h0 is None else torch.as_tensor(h0, dtype=xs.dtype, device=xs.device).expand_as(z)
+        out, _ = self.core(xs, (hx, torch.zeros_like(z)) if self.kind == "lstm" else hx)
+        h = torch.cat([hx, out])  # (T+1, B, H)
+        y = self.out_act.f(out @ self.V + self.b_y)
+        return (y, h) if batched else (y[:, 0], h[:, 0])
+
+    def unroll(self, x) -> dict[str, Tensor]:
+        """Step-by-step forward with torch's gate equations, keeping what the Jacobians need.
+        Returns h (T+1, B, H), for the LSTM c (T+1, B, H) and gates i, f, g, o (T, B, H) each, for
+        the GRU gates r, z, n (T, B, H) and hn = W_hn h_{t-1} + b_hn (T, B, H)."""
+        p = self.core
+        xs, _ = as_sequence(x, self.input_size, p.weight_hh_l0.dtype, p.weight_hh_l0.device)
+        T, B, _ = xs.shape
+        H = self.hidden_size
+        gx = xs @ p.weight_ih_l0.T + p.bias_ih_l0  # (T, B, gates·H)
+        h = [xs.new_zeros(B, H)]
+        out: dict[str, list[Tensor]] = {}
+        if self.kind == "lstm":
+            c = [xs.new_zeros(B, H)]
+            for t in range(T):
+                gates = gx[t] + h[-1] @ p.weight_hh_l0.T + p.bias_hh_l0
+                gi, gf, gg, go = gates.split(H, dim=-1)
+                # i, f, o = σ(·), g = tanh(·);  c_t = f ⊙ c_{t-1} + i ⊙ g;  h_t = o ⊙ tanh(c_t)
+                i, f, g, o = torch.sigmoid(gi), torch.sigmoid(gf), torch.tanh(gg), torch.sigmoid(go)
+                c.append(f * c[-1] + i * g)
+                h.append(o * torch.tanh(c[-1]))
+                for k, v in (("i", i), ("f", f), ("g", g), ("o", o)):
+                    out.setdefault(k, []).append(v)
+            res = {k: torch.stack(v) for k, v in out.items()}
+            res["c"] = torch.stack(c)
+        else:
+            Wr, Wz, Wn = p.weight_hh_l0.split(H, dim=0)
+            br, bz, bn = p.bias_hh_l0.split(H, dim=0)
+            for t in range(T):
+                xr, xz, xn = gx[t].split(H, dim=-1)
+                # r = σ(W_ir x + b_ir + W_hr h + b_hr), z likewise, n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+                r = torch.sigmoid(xr + h[-1] @ Wr.T + br)
+                z = torch.sigmoid(xz + h[-1] @ Wz.T + bz)
+                hn = h[-1] @ Wn.T + bn
+                n = torch.tanh(xn + r * hn)
+                # h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
+                h.append((1 - z) * n + z * h[-1])
+                for k, v in (("r", r), ("z", z), ("n", n), ("hn", hn)):
+                    out.setdefault(k, []).append(v)
+            res = {k: torch.stack(v) for k, v in out.items()}
+        res["h"] = torch.stack(h)
+        return res
+
+
+def make_model(kind: str, input_size: int, hidden_size: int, output_size: int, **kw) -> nn.Module:
+    """A VanillaRNN for kind "rnn" (keywords as VanillaRNN), or a GatedRNN for "lstm" / "gru"."""
+    kind = str(kind).lower()
+    if kind in ("rnn", "vanilla"):
+        return VanillaRNN(input_size, hidden_size, output_size, **kw)
+    for k in ("activation", "init", "scale_kind"):
+        kw.pop(k, None)
+    return GatedRNN(kind, input_size, hidden_size, output_size, **kw)
