@@ -1,0 +1,165 @@
+"""One Settings object for the whole app: it feeds the sidebar, the URL (st.query_params) and the cache keys.
+
+Every value, whether it comes from a widget or from a URL a visitor edited, passes through the same
+`parse` of its field: type, bounds, allowed names. A bad URL value becomes the default plus a short warning,
+never a traceback.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Mapping
+
+from rnn.activations import NAMES as ACTIVATION_NAMES
+
+INITS = ("gaussian", "orthogonal", "identity")
+SCALE_KINDS = ("gain", "rho", "sigma_max")
+DEVICES = ("auto", "cpu", "cuda")
+INPUT_SIZE = 4  # the random driving input x_t has this many channels
+OUTPUT_SIZE = 2  # ŷ_t has this many entries
+MAX_T = 2000
+MAX_HIDDEN = 256
+MAX_SCALE = 100.0
+MAX_INPUT_SCALE = 10.0
+MAX_SEED = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Field:
+    """How one setting is read and checked: its kind, bounds or choices, and its label."""
+
+    kind: type
+    label: str
+    help: str
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The shared controls. Frozen and hashable: it is also the cache key."""
+
+    T: int = 100  # sequence length: how many steps the gradient must travel back
+    activation: str = "tanh"  # f in h_t = f(Uᵀx_t + Wᵀh_{t-1} + b_h); its γ = sup|f′| bounds each Jacobian
+    scale: float = 1.0  # the size of W, in the unit chosen by scale_kind: the knob that decides the regime
+    scale_kind: str = "gain"  # what scale means: gain g (entries N(0, g²/n)), spectral radius ρ, or σ_max
+    init: str = "gaussian"  # W's shape before scaling: Gaussian, orthogonal, identity (IRNN)
+    hidden: int = 64  # hidden units n: W is n × n
+    input_scale: float = 0.5  # standard deviation of the random inputs x_t: larger saturates tanh/sigmoid
+    seed: int = 0  # one seed for weights and inputs, so a shared link reproduces the numbers
+    float64: bool = True  # float64 where the device has it (MPS has not)
+    device: str = "auto"  # CUDA → MPS → CPU, or a named one
+
+
+FIELDS: dict[str, Field] = {
+    "T": Field(int, "Sequence length T", "How many steps back the gradient has to travel.", 1, MAX_T),
+    "activation": Field(str, "Activation f", "The nonlinearity f of the hidden state; its γ = sup|f′| bounds "
+                        "every Jacobian factor.", choices=ACTIVATION_NAMES),
+    "scale": Field(float, "Weight scale", "The size of the recurrent matrix W, in the unit chosen below.",
+                   0.0, MAX_SCALE),
+    "scale_kind": Field(str, "Scale means", "gain g: entries N(0, g²/n); ρ: spectral radius of W; "
+                        "σ_max: largest singular value of W.", choices=SCALE_KINDS),
+    "init": Field(str, "Initialisation of W", "Gaussian, orthogonal (ρ = σ_max), or identity (IRNN).",
+                  choices=INITS),
+    "hidden": Field(int, "Hidden size n", "Number of hidden units; W is n × n.", 1, MAX_HIDDEN),
+    "input_scale": Field(float, "Input scale", "Standard deviation of the random inputs x_t; large inputs "
+                         "saturate tanh and sigmoid, so f′ shrinks.", 0.0, MAX_INPUT_SCALE),
+    "seed": Field(int, "Seed", "One seed for the weights and the inputs.", 0, MAX_SEED),
+    "float64": Field(bool, "float64", "Compute in float64 (float32 on MPS, which lacks it).", None, None),
+    "device": Field(str, "Device", "auto picks CUDA, then MPS, then the CPU.", choices=DEVICES),
+}
+
+DEFAULTS = Settings()
+
+SCALE_SYMBOL = {"gain": "g", "rho": "ρ", "sigma_max": "σ_max"}
+SCALE_NAMES = {"gain": "gain g", "rho": "spectral radius ρ", "sigma_max": "σ_max"}
+INIT_NAMES = {"gaussian": "Gaussian", "orthogonal": "orthogonal", "identity": "identity (IRNN)"}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _shown(raw: Any) -> str:
+    """A visitor's value made safe to print inside markdown: short, and only plain characters."""
+    text = str(raw)
+    safe = "".join(c if (c.isascii() and (c.isalnum() or c in " .+-_")) else "?" for c in text[:24])
+    return f"`{safe}{'…' if len(text) > 24 else ''}`" if text.strip() else "an empty value"
+
+
+class SettingError(ValueError):
+    """A value that does not fit its field; the message is short enough to show on screen."""
+
+
+def parse(name: str, raw: Any) -> Any:
+    """The value of setting `name` read from `raw` (a widget value or a URL string), or SettingError."""
+    if name not in FIELDS:
+        raise SettingError(f"unknown setting {_shown(name)}")
+    fd = FIELDS[name]
+    text = str(raw).strip()[:40] if not isinstance(raw, (bool, int, float)) else raw
+    shown = _shown(raw)
+    if fd.kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        t = str(text).lower()
+        if t in _TRUE:
+            return True
+        if t in _FALSE:
+            return False
+        raise SettingError(f"{fd.label}: expected true or false, got {shown}")
+    if fd.kind is str:
+        t = str(text).lower().replace("-", "_")
+        if t in fd.choices:
+            return t
+        raise SettingError(f"{fd.label}: expected one of {', '.join(fd.choices)}, got {shown}")
+    try:
+        v = float(text)
+    except (TypeError, ValueError, OverflowError):
+        raise SettingError(f"{fd.label}: expected a number, got {shown}") from None
+    if not math.isfinite(v):
+        raise SettingError(f"{fd.label}: expected a finite number, got {shown}")
+    if fd.kind is int:
+        if v != int(v):
+            raise SettingError(f"{fd.label}: expected a whole number, got {shown}")
+        v = int(v)
+    if (fd.lo is not None and v < fd.lo) or (fd.hi is not None and v > fd.hi):
+        lo = int(fd.lo) if fd.kind is int else fd.lo
+        hi = int(fd.hi) if fd.kind is int else fd.hi
+        raise SettingError(f"{fd.label}: expected a value from {lo} to {hi}, got {shown}")
+    return v
+
+
+def from_mapping(values: Mapping[str, Any], base: Settings = DEFAULTS) -> tuple[Settings, list[str]]:
+    """Settings read from a mapping (e.g. st.query_params); each bad or unknown value is skipped (the base
+    value stays) and gives one short warning."""
+    out: dict[str, Any] = {}
+    warnings: list[str] = []
+    for key in list(values.keys()):
+        if key not in FIELDS:
+            continue  # other keys belong to pages (see page_param) or to nobody
+        raw = values[key]
+        if isinstance(raw, (list, tuple)):  # a repeated key: the last one counts
+            raw = raw[-1] if raw else ""
+        try:
+            out[key] = parse(key, raw)
+        except SettingError as e:
+            warnings.append(f"{e} — using {getattr(base, key)}.")
+    return replace(base, **out), warnings
+
+
+def to_query(s: Settings) -> dict[str, str]:
+    """The URL form of the settings: every field, as text."""
+    q = {}
+    for f in fields(s):
+        v = getattr(s, f.name)
+        q[f.name] = ("true" if v else "false") if isinstance(v, bool) else (
+            f"{v:g}" if isinstance(v, float) else str(v))
+    return q
+
+
+def as_dict(s: Settings) -> dict[str, Any]:
+    return asdict(s)
+
+
+def scale_label(s: Settings) -> str:
+    """E.g. 'gain g = 1' or 'spectral radius ρ = 0.9'."""
+    return f"{SCALE_NAMES[s.scale_kind]} = {s.scale:g}"

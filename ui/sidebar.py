@@ -1,0 +1,134 @@
+"""The shared sidebar, drawn once by app.py: widgets ⇄ Settings ⇄ st.query_params.
+
+The URL is read once per session (a shared link opens a new session), then the widgets own the values and
+every rerun writes them back to the URL, so the address bar always reproduces the view.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import fields
+
+import streamlit as st
+
+from rnn import device as rdev
+
+from . import settings as S
+
+PREFIX = "w_"  # session_state key of each sidebar widget
+SCALE_STEPS = (0.0, 0.001, 0.01, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.92, 0.94, 0.96,
+               0.98, 0.99, 1.0, 1.01, 1.02, 1.04, 1.06, 1.08, 1.1, 1.15, 1.2, 1.25, 1.3, 1.4, 1.5, 1.75, 2.0,
+               2.5, 3.0, 4.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+INPUT_STEPS = (0.0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+HIDDEN_STEPS = (1, 2, 4, 8, 16, 32, 48, 64, 96, 128, 192, 256)
+
+
+def _steps(options: tuple, value) -> list:
+    """The slider's stops, with `value` added in order if a URL brought one that is not a stop."""
+    out = list(options)
+    if value not in out:
+        bisect.insort(out, value)
+    return out
+
+
+def load_query_once() -> None:
+    """On a session's first run: URL → widget state, and remember the warnings for bad values."""
+    if st.session_state.get("_settings_loaded"):
+        return
+    raw = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    s, warnings = S.from_mapping(raw)
+    for f in fields(s):
+        st.session_state[PREFIX + f.name] = getattr(s, f.name)
+    st.session_state["_url_warnings"] = warnings
+    st.session_state["_settings_loaded"] = True
+
+
+def apply(**values) -> None:
+    """Set sidebar controls (for presets and phase-diagram clicks); call from a widget callback."""
+    for k, v in values.items():
+        st.session_state[PREFIX + k] = S.parse(k, v)
+
+
+def current() -> S.Settings:
+    """The Settings the widgets hold now, each value checked by its field's parse."""
+    vals = {}
+    for f in fields(S.Settings):
+        v = st.session_state.get(PREFIX + f.name, getattr(S.DEFAULTS, f.name))
+        try:
+            vals[f.name] = S.parse(f.name, v)
+        except S.SettingError:
+            vals[f.name] = getattr(S.DEFAULTS, f.name)
+    return S.Settings(**vals)
+
+
+def _sync_url(s: S.Settings) -> None:
+    for k, v in S.to_query(s).items():
+        if st.query_params.get(k) != v:
+            st.query_params[k] = v
+
+
+def page_setting(key: str, field: S.Field, default):
+    """A page's own control value kept in the URL as well: read from the URL on first use (checked by the
+    same parse as the sidebar; a bad value gives a warning and the default), kept in session_state under
+    'p_' + key. The page draws its widget with key 'p_' + key and calls `sync_page_setting` after it."""
+    skey = "p_" + key
+    if skey not in st.session_state:
+        S.FIELDS.setdefault(key, field)
+        value = default
+        if key in st.query_params:
+            try:
+                value = S.parse(key, st.query_params.get_all(key)[-1])
+            except S.SettingError as e:
+                st.warning(f"{e} — using {default!r}.", icon=":material/link_off:")
+        st.session_state[skey] = value
+    return st.session_state[skey]
+
+
+def sync_page_setting(key: str) -> None:
+    v = st.session_state.get("p_" + key)
+    text = ("true" if v else "false") if isinstance(v, bool) else (f"{v:g}" if isinstance(v, float) else str(v))
+    if st.query_params.get(key) != text:
+        st.query_params[key] = text
+
+
+def draw() -> S.Settings:
+    """Draw the shared controls in the sidebar and return the Settings they hold."""
+    load_query_once()
+    F, P = S.FIELDS, PREFIX
+    sb = st.sidebar
+    sb.header("Settings", anchor=False)
+    sb.slider(F["T"].label, 1, S.MAX_T, key=P + "T", help=F["T"].help)
+    sb.selectbox(F["activation"].label, S.ACTIVATION_NAMES, key=P + "activation", help=F["activation"].help)
+    sb.select_slider(F["scale"].label, _steps(SCALE_STEPS, st.session_state[P + "scale"]), key=P + "scale",
+                     help=F["scale"].help)
+    sb.segmented_control(F["scale_kind"].label, S.SCALE_KINDS, key=P + "scale_kind", help=F["scale_kind"].help,
+                         format_func=lambda k: S.SCALE_SYMBOL[k])
+    with sb.expander("Model and numerics", icon=":material/tune:"):
+        st.selectbox(F["init"].label, S.INITS, key=P + "init", help=F["init"].help,
+                     format_func=S.INIT_NAMES.get)
+        st.select_slider(F["hidden"].label, _steps(HIDDEN_STEPS, st.session_state[P + "hidden"]),
+                         key=P + "hidden", help=F["hidden"].help)
+        st.select_slider(F["input_scale"].label, _steps(INPUT_STEPS, st.session_state[P + "input_scale"]),
+                         key=P + "input_scale", help=F["input_scale"].help)
+        st.number_input(F["seed"].label, 0, S.MAX_SEED, step=1, key=P + "seed", help=F["seed"].help)
+        st.toggle(F["float64"].label, key=P + "float64", help=F["float64"].help)
+        st.selectbox(F["device"].label, S.DEVICES, key=P + "device", help=F["device"].help)
+    if st.session_state.get(P + "scale_kind") is None:  # a segmented control can be clicked off
+        st.session_state[P + "scale_kind"] = S.DEFAULTS.scale_kind
+    s = current()
+    dev = rdev.pick_device(s.device)
+    dtype = rdev.pick_dtype(dev, s.float64)
+    note = rdev.dtype_note(dev, s.float64)
+    used = f"In use: **{dev.type}**, {str(dtype).replace('torch.', '')}"
+    if s.device not in ("auto", dev.type):
+        used += f" ({s.device} is not available here)"
+    sb.caption(used + (f". {note}" if note else ""))
+    _sync_url(s)
+    return s
+
+
+def show_url_warnings() -> None:
+    """The short warnings for bad URL values, shown once at the top of the first page."""
+    warnings = st.session_state.pop("_url_warnings", [])
+    if warnings:
+        st.warning("Some values in the link could not be used:\n\n" + "\n".join(f"- {w}" for w in warnings[:6]),
+                   icon=":material/link_off:")
