@@ -3,7 +3,7 @@ import streamlit as st
 
 from ui import sidebar
 
-st.set_page_config(page_title="Gradients through time", page_icon=":material/timeline:", layout="wide")
+st.set_page_config(page_title="Gradients through time", page_icon="static/icon.png", layout="wide")
 
 PAGES = {
     "Learn": [
