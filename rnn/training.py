@@ -1,0 +1,372 @@
+"""A chunked trainer for the live page: the caller holds one `Trainer` per session and calls
+`trainer.train(k)` once per tick; each call runs k optimisation steps and returns their metrics.
+
+Loss at the last step only, as in the seed's eq. 3:
+    regression      L = (1/B) Σ_b ½‖ŷ_T⁽ᵇ⁾ − y⁽ᵇ⁾‖²,   ŷ_T = Vᵀh_T + b_y (linear readout)
+    classification  L = (1/B) Σ_b −log softmax(Vᵀh_T⁽ᵇ⁾ + b_y)[y⁽ᵇ⁾]   (cross-entropy on the logits)
+
+Gradients come from autograd (for speed; the hand-written BPTT is rnn.bptt). Updates:
+    SGD   θ ← θ − α ∂L/∂θ   (seed eqs. 19–23), written out below, no momentum, no weight decay
+    Adam  torch.optim.Adam(lr=α) with torch's defaults (Kingma & Ba 2015)
+Clipping before the update (Pascanu, Mikolov & Bengio 2013): by norm with torch.nn.utils.clip_grad_norm_
+(g ← g·c/‖g‖ when ‖g‖ > c, ‖g‖ the 2-norm over all parameters), by value with clip_grad_value_ (each
+entry clamped to [−c, c]).
+
+Truncation N, as in rnn.bptt: the loss at step T keeps the steps T−N … T; the state h_{T−N−1} that feeds
+step T−N is detached (a fresh leaf), so it still receives ∂L/∂h_{T−N−1} but nothing earlier does.
+
+Nothing global is touched: the model is initialised from `seed` (rnn.model), and the batches come from
+the trainer's own torch.Generator seeded from `seed` too, so one config gives one curve, bit for bit.
+No torch.manual_seed, no torch.set_num_threads (both are process-wide and every session shares the process).
+"""
+from __future__ import annotations
+
+import math
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from . import init as _init
+from .activations import get_activation
+from .bptt import check_truncation
+from .device import dtype_note, pick_device
+from .model import VanillaRNN, make_model
+from .tasks import Task, check_length, get_task
+
+Tensor = torch.Tensor
+MODELS = ("rnn", "lstm", "gru")
+OPTIMIZERS = ("sgd", "adam")
+CLIPS = ("none", "norm", "value")
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+MAX_CHUNK = 10_000  # most steps one train(k) call may run (the chunk returns k × (T+1) norms)
+
+# per-step scalar metrics, in the order of `Trainer.train`'s dict
+SCALARS = ("step", "loss", "accuracy", "grad_norm", "grad_norm_clipped", "clipped", "updated",
+           "rho", "sigma_max", "sigma_max_hh")
+
+
+def _check_int(v, what: str, least: int) -> int:
+    return check_length(v, what, least)
+
+
+def _check_positive(v, what: str) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected {what} to be a finite number > 0, got {v!r}") from None
+    if not math.isfinite(f) or f <= 0:
+        raise ValueError(f"expected {what} to be a finite number > 0, got {v!r}")
+    return f
+
+
+def _choice(v, what: str, choices: tuple[str, ...]) -> str:
+    key = str(v).strip().lower()
+    if key not in choices:
+        raise ValueError(f"unknown {what} {v!r}; expected one of {', '.join(choices)}")
+    return key
+
+
+def _dtype(v) -> torch.dtype:
+    if isinstance(v, torch.dtype) and v in DTYPES.values():
+        return v
+    key = str(v).strip().lower().replace("torch.", "")
+    if key not in DTYPES:
+        raise ValueError(f"unknown dtype {v!r}; expected one of {', '.join(DTYPES)}")
+    return DTYPES[key]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that fixes a training run; frozen, so it can key the session's trainer."""
+
+    task: str = "adding"  # rnn.tasks name: "adding" or "remember_first"
+    T: int = 20  # sequence length (≥ 2): the distance the gradient must travel
+    batch_size: int = 32  # sequences per step, fresh ones every step
+    model: str = "rnn"  # "rnn" (the seed's vanilla RNN), "lstm" or "gru"
+    hidden_size: int = 32  # units in h_t
+    activation: str = "tanh"  # f of the vanilla RNN (ignored by LSTM / GRU)
+    init: str = "orthogonal"  # W's init for the vanilla RNN: gaussian, orthogonal, identity
+    scale: float = 1.0  # W's target scale (for LSTM / GRU: a multiplier of weight_hh)
+    scale_kind: str = "gain"  # what `scale` sets: "rho", "sigma_max" or "gain" (vanilla RNN only)
+    optimizer: str = "adam"  # "sgd" (θ ← θ − α∇L, seed eqs. 19–23) or "adam"
+    lr: float = 1e-2  # the learning rate α
+    clip: str = "none"  # gradient clipping: "none", "norm" or "value" (Pascanu et al. 2013)
+    clip_threshold: float = 1.0  # c: max total norm, or max |entry|
+    truncation: int | None = None  # N: keep steps T−N … T; None is full BPTT
+    seed: int = 0  # seeds the model's init and the trainer's batch generator
+    device: str = "cpu"  # "auto", "cpu", "cuda", "mps" (rnn.device.pick_device)
+    dtype: str = "float64"  # "float64" or "float32" (MPS falls back to float32)
+    history_size: int = 2000  # scalar metrics kept for `history()` (the most recent steps)
+    lag_every: int = 10  # keep the per-step ‖∂L/∂h_t‖ in `history()` every this many steps
+    lag_history: int = 200  # and at most this many of them
+
+    def validated(self) -> "TrainConfig":
+        """The same config with names normalised; a ValueError saying expected vs got otherwise."""
+        task = get_task(self.task)
+        model = _choice(self.model, "model", MODELS)
+        if model == "rnn":
+            get_activation(self.activation)
+        _choice(self.init, "init", _init.INITS)
+        _choice(self.scale_kind, "scale kind", _init.SCALE_KINDS)
+        _init.check_scale(self.scale)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) and not hasattr(self.seed, "__index__"):
+            raise ValueError(f"expected seed to be an integer, got {self.seed!r}")
+        pick_device(self.device)
+        return TrainConfig(
+            task=task.name, T=_check_int(self.T, "T", 2), batch_size=_check_int(self.batch_size, "batch_size", 1),
+            model=model, hidden_size=_check_int(self.hidden_size, "hidden_size", 1),
+            activation=get_activation(self.activation).name if model == "rnn" else str(self.activation),
+            init=str(self.init).strip().lower(), scale=float(self.scale),
+            scale_kind=str(self.scale_kind).strip().lower(),
+            optimizer=_choice(self.optimizer, "optimizer", OPTIMIZERS), lr=_check_positive(self.lr, "lr"),
+            clip=_choice(self.clip, "clip", CLIPS),
+            clip_threshold=_check_positive(self.clip_threshold, "clip_threshold"),
+            truncation=check_truncation(self.truncation), seed=int(self.seed),
+            device=str(self.device).strip().lower(), dtype=str(_dtype(self.dtype)).replace("torch.", ""),
+            history_size=_check_int(self.history_size, "history_size", 1),
+            lag_every=_check_int(self.lag_every, "lag_every", 1),
+            lag_history=_check_int(self.lag_history, "lag_history", 1))
+
+
+def _data_seed(seed: int) -> int:
+    # a seed for the batches distinct from the model's init seed (which draws from Generator(seed))
+    return (int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % (2 ** 63)
+
+
+def _norm(tensors) -> Tensor:
+    """‖g‖₂ over all tensors together (the norm clip_grad_norm_ uses)."""
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(t) for t in tensors]))
+
+
+class Trainer:
+    """Trains one model on one task, k steps per `train(k)` call. Attributes:
+
+    config (validated TrainConfig), task (rnn.tasks.Task), model (VanillaRNN or GatedRNN with a linear
+    readout), generator (the batches' torch.Generator), device, dtype, note (a sentence for the screen or
+    None), steps_done, diverged (True once a loss or gradient was not finite; training then stops),
+    diverged_at (that step or None).
+    """
+
+    def __init__(self, config: TrainConfig | None = None, **overrides):
+        cfg = config or TrainConfig()
+        if overrides:
+            cfg = TrainConfig(**{**asdict(cfg), **overrides})
+        cfg = cfg.validated()
+        self.config = cfg
+        self.task: Task = get_task(cfg.task)
+        self.device = pick_device(cfg.device)
+        want = _dtype(cfg.dtype)
+        self.note = dtype_note(self.device, want == torch.float64)
+        self.dtype = torch.float32 if self.note else want
+        kw = dict(output_activation="linear", seed=cfg.seed, scale=cfg.scale, dtype=self.dtype, device=self.device)
+        if cfg.model == "rnn":
+            kw.update(activation=cfg.activation, init=cfg.init, scale_kind=cfg.scale_kind)
+        self.model = make_model(cfg.model, self.task.input_size, cfg.hidden_size, self.task.output_size, **kw)
+        self.params = [p for p in self.model.parameters()]
+        self.optimizer = torch.optim.Adam(self.params, lr=cfg.lr) if cfg.optimizer == "adam" else None
+        self.generator = torch.Generator().manual_seed(_data_seed(cfg.seed))
+        self.steps_done = 0
+        self.diverged = False
+        self.diverged_at: int | None = None
+        self._hist = {k: deque(maxlen=cfg.history_size) for k in SCALARS}
+        self._lag_steps: deque = deque(maxlen=cfg.lag_history)
+        self._lag_norms: deque = deque(maxlen=cfg.lag_history)
+        self._lock = threading.Lock()
+
+    # ----------------------------------------------------------------------------------------------------
+    # the recurrent matrix whose ρ and σ_max are tracked
+
+    def recurrent_matrix(self) -> Tensor:
+        """The vanilla RNN's W (H × H). For the LSTM the cell-candidate block W_hg of weight_hh (rows 2H…3H,
+        torch's gate order i, f, g, o); for the GRU the candidate block W_hn (rows 2H…3H, order r, z, n):
+        the block that plays W's part in the new content. `sigma_max_hh` is σ_max of the whole weight_hh."""
+        m = self.model
+        if isinstance(m, VanillaRNN):
+            return m.W
+        H = m.hidden_size
+        return m.core.weight_hh_l0[2 * H:3 * H]
+
+    def _matrix_stats(self) -> tuple[float, float, float]:
+        W = self.recurrent_matrix().detach()
+        if not bool(torch.isfinite(W).all()):
+            return math.nan, math.nan, math.nan
+        rho, smax = _init.spectral_radius(W), _init.sigma_max(W)
+        whole = smax if isinstance(self.model, VanillaRNN) else _init.sigma_max(self.model.core.weight_hh_l0)
+        return rho, smax, whole
+
+    # ----------------------------------------------------------------------------------------------------
+    # forward with the states kept for ∂L/∂s_t
+
+    def _step(self, x_t: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+        """One step s_{t-1} → s_t. x_t arrives already multiplied by the input weights (see `_inputs`)."""
+        m = self.model
+        h = state[0]
+        if isinstance(m, VanillaRNN):
+            # h_t = f(Uᵀx_t + Wᵀh_{t-1} + b_h)                                          (seed eq. 1)
+            return (m.act.f(torch.addmm(x_t, h, m.W)),)
+        if m.kind == "lstm":
+            # torch.nn.LSTM: [i f g o] = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
+            gi, gf, gg, go = torch.addmm(x_t, h, m.core.weight_hh_l0.T).chunk(4, dim=1)
+            # c_t = σ(f) ⊙ c_{t-1} + σ(i) ⊙ tanh(g);  h_t = σ(o) ⊙ tanh(c_t)
+            c = torch.sigmoid(gf) * state[1] + torch.sigmoid(gi) * torch.tanh(gg)
+            return torch.sigmoid(go) * torch.tanh(c), c
+        # torch.nn.GRU: r, z = σ(W_i· x + b_i· + W_h· h + b_h·);  n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+        xr, xz, xn = x_t.chunk(3, dim=1)
+        hr, hz, hn = torch.addmm(m.core.bias_hh_l0, h, m.core.weight_hh_l0.T).chunk(3, dim=1)
+        r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
+        n = torch.tanh(xn + r * hn)
+        # h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
+        return (n + z * (h - n),)
+
+    def _inputs(self, x: Tensor) -> Tensor:
+        """The input side of every step in one product: Uᵀx_t + b_h (vanilla, as VanillaRNN.unroll), or
+        W_ih x_t + b_ih (+ b_hh for the LSTM; the GRU needs b_hn inside r ⊙ (·))."""
+        m = self.model
+        if isinstance(m, VanillaRNN):
+            return x @ m.U + m.b_h  # (T, B, H)
+        c = m.core
+        gx = x @ c.weight_ih_l0.T + c.bias_ih_l0  # (T, B, gates·H)
+        return gx + c.bias_hh_l0 if m.kind == "lstm" else gx
+
+    def _forward(self, x: Tensor) -> tuple[Tensor, list[tuple[Tensor, ...] | None]]:
+        """The output at step T (B, out) and the states s_0 … s_T as autograd nodes whose .grad will be
+        ∂L/∂s_t (None before the truncation cut). s = (h,) or (h, c) for the LSTM.
+
+        Each state handed to the next step is a view of the step's output, so its gradient counts only
+        what flows back from later steps and the readout — ∂L/∂c_t excludes the same step's h_t = o ⊙ tanh(c_t),
+        as in the state Jacobians of rnn.jacobians."""
+        T, B, _ = x.shape  # (T, B, in)
+        H = self.model.hidden_size
+        n_state = 2 if getattr(self.model, "kind", "rnn") == "lstm" else 1
+        N = self.config.truncation
+        cut = max(T - N - 1, 0) if N is not None else 0  # the state that starts the kept graph
+        state = tuple(x.new_zeros(B, H) for _ in range(n_state))
+        xs = self._inputs(x).unbind(0)  # one backward for all steps (indexing x[t] would add a (T, B, ·) zero tensor per step)
+        if cut > 0:
+            with torch.no_grad():
+                for t in range(1, cut + 1):
+                    state = self._step(xs[t - 1], state)
+        # s_cut is a fresh leaf: detached from the past, but it receives ∂L/∂s_cut
+        state = tuple(s.detach().requires_grad_(True) for s in state)
+        states: list = [None] * cut + [state]
+        for t in range(cut + 1, T + 1):
+            new = tuple(s.view_as(s) for s in self._step(xs[t - 1], state))
+            for s in new:
+                s.retain_grad()
+            states.append(new)
+            state = new
+        # ŷ_T = g(Vᵀh_T + b_y) with g linear: the regression output or the logits              (seed eq. 2)
+        out = self.model.out_act.f(state[0] @ self.model.V + self.model.b_y)
+        return out, states
+
+    def loss_fn(self, out: Tensor, y: Tensor) -> Tensor:
+        """The batch-mean loss of the output at step T: ½‖ŷ_T − y‖² or the cross-entropy."""
+        if self.task.kind == "regression":
+            # L = ½‖ŷ_T − y‖²                                                              (seed eq. 3)
+            return 0.5 * ((out - y) ** 2).sum(-1).mean()
+        return torch.nn.functional.cross_entropy(out, y)
+
+    # ----------------------------------------------------------------------------------------------------
+    # one optimisation step
+
+    def _one_step(self) -> tuple[dict, np.ndarray]:
+        cfg = self.config
+        rho, smax, smax_hh = self._matrix_stats()
+        x, y = self.task.batch(cfg.T, cfg.batch_size, self.generator, self.dtype, self.device)
+        B = x.shape[1]
+        for p in self.params:
+            p.grad = None
+        out, states = self._forward(x)
+        loss = self.loss_fn(out, y)
+        acc = float(self.task.correct(out.detach(), y).to(torch.float64).mean())
+        loss_v = float(loss.detach())
+        rec = dict(step=self.steps_done + 1, loss=loss_v, accuracy=acc, grad_norm=math.nan,
+                   grad_norm_clipped=math.nan, clipped=False, updated=False, rho=rho, sigma_max=smax,
+                   sigma_max_hh=smax_hh)
+        lag = np.full(cfg.T + 1, math.nan)
+        if math.isfinite(loss_v):
+            loss.backward()
+            grads = [p.grad for p in self.params]
+            g_pre = float(_norm(grads))
+            rec["grad_norm"] = g_pre
+            # ‖∂L_b/∂s_t‖ per sequence (L = mean_b L_b, so ∂L_b/∂s_t⁽ᵇ⁾ = B·∂L/∂s_t⁽ᵇ⁾), mean over the batch;
+            # zero before the truncation cut, and for c_T (the loss reads h_T only)
+            with torch.no_grad():
+                zero = x.new_zeros(B)
+                sq = torch.stack([sum((s.grad ** 2).sum(-1) if s.grad is not None else zero for s in st)
+                                  if st is not None else zero for st in states])  # (T+1, B)
+                lag = (B * sq.sqrt()).mean(1).to(torch.float64).cpu().numpy()
+            if math.isfinite(g_pre):
+                if cfg.clip == "norm":
+                    torch.nn.utils.clip_grad_norm_(self.params, cfg.clip_threshold)
+                elif cfg.clip == "value":
+                    torch.nn.utils.clip_grad_value_(self.params, cfg.clip_threshold)
+                g_post = float(_norm([p.grad for p in self.params])) if cfg.clip != "none" else g_pre
+                rec["grad_norm_clipped"] = g_post
+                rec["clipped"] = g_post != g_pre
+                self._update()
+                rec["updated"] = True
+        if not rec["updated"]:
+            self.diverged = True
+            self.diverged_at = rec["step"]
+        self.steps_done += 1
+        return rec, lag
+
+    @torch.no_grad()
+    def _update(self):
+        if self.optimizer is not None:
+            self.optimizer.step()
+            return
+        alpha = self.config.lr
+        for p in self.params:
+            # θ ← θ − α ∂L/∂θ                                                       (seed eqs. 19–23)
+            p.sub_(alpha * p.grad)
+
+    def train(self, k: int) -> dict[str, np.ndarray]:
+        """Run up to k optimisation steps (fewer if the run diverges; none once it has). Returns one entry per
+        step run: the scalars of SCALARS as arrays (n,) and "grad_h_norm" (n, T+1), where column t is
+        mean_b ‖∂L_b/∂s_t‖₂ for t = 0 … T (lag T − t from the loss), s = h or (h, c) for the LSTM.
+        Metrics are taken at the parameters before the step's update. A step whose loss or gradient is not
+        finite is recorded (loss inf/nan, grad norms nan where not computed, updated False) and sets
+        `diverged`."""
+        k = check_length(k, "k", 0)
+        if k > MAX_CHUNK:
+            raise ValueError(f"expected k ≤ {MAX_CHUNK} steps per call, got {k}")
+        with self._lock:  # a fragment tick and a rerun of the same session must not interleave steps
+            return self._train(k)
+
+    def _train(self, k: int) -> dict[str, np.ndarray]:
+        recs, lags = [], []
+        for _ in range(k):
+            if self.diverged:
+                break
+            rec, lag = self._one_step()
+            recs.append(rec)
+            lags.append(lag)
+            for key in SCALARS:
+                self._hist[key].append(rec[key])
+            if rec["step"] % self.config.lag_every == 0 or not rec["updated"]:
+                self._lag_steps.append(rec["step"])
+                self._lag_norms.append(lag)
+        out = _arrays([[r[key] for r in recs] for key in SCALARS])
+        out["grad_h_norm"] = (np.stack(lags) if lags else np.empty((0, self.config.T + 1)))
+        return out
+
+    def history(self) -> dict[str, np.ndarray]:
+        """The last `history_size` steps' scalars (arrays (n,), keys SCALARS), and "lag_step" (m,) with
+        "grad_h_norm" (m, T+1): the per-state norms of every `lag_every`-th step (and of a diverging step),
+        the last `lag_history` of them."""
+        with self._lock:
+            out = _arrays([list(self._hist[key]) for key in SCALARS])
+            out["lag_step"] = np.asarray(self._lag_steps, dtype=np.int64)
+            out["grad_h_norm"] = (np.stack(self._lag_norms) if self._lag_norms
+                                  else np.empty((0, self.config.T + 1)))
+        return out
+
+
+def _arrays(columns: list[list]) -> dict[str, np.ndarray]:
+    types = {"step": np.int64, "clipped": bool, "updated": bool}
+    return {key: np.asarray(col, dtype=types.get(key, np.float64)) for key, col in zip(SCALARS, columns)}
