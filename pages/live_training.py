@@ -1,5 +1,116 @@
-"""Placeholder until this page lands."""
+"""Live training: train a recurrent net on a long-dependency task and watch the gradient reach back in time."""
 import streamlit as st
 
-st.title("live_training")
-st.info("This page is being built.", icon=":material/construction:")
+from rnn.tasks import get_task
+from ui import charts_live as C
+from ui import live, sidebar
+from ui.settings import Field
+
+s = sidebar.current()
+st.title("Live training", anchor=False)
+st.caption("BPTT while it happens: each tick trains a few steps and redraws. The heatmap shows how much gradient "
+           "reaches each time step t, training step after training step. The sidebar sets the RNN's activation, "
+           "scale, init, hidden size and seed; the controls below set the task and the optimiser.")
+
+# page controls, each kept in the URL like the sidebar's
+OPTS = {
+    "task": ("Task", ("adding", "remember_first"), "adding"),
+    "model": ("Model", ("rnn", "lstm", "gru"), "rnn"),
+    "opt": ("Optimiser", ("sgd", "adam"), "adam"),
+    "lr": ("Learning rate α", ("0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1"), "0.01"),
+    "clip": ("Clipping", ("none", "norm", "value"), "none"),
+    "clip_c": ("Clip threshold c", ("0.1", "0.5", "1", "2", "5", "10"), "1"),
+    "N": ("Truncation N", ("full", "1", "2", "5", "10", "20", "50", "100"), "full"),
+    "batch": ("Batch size", ("8", "16", "32", "64", "128"), "32"),
+    "steps": ("Steps in a run", ("200", "500", "1000", "2000", "5000"), "1000"),
+}
+NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU", "sgd": "SGD", "adam": "Adam",
+         "adding": "adding problem", "remember_first": "remember first"}
+v = {k: sidebar.page_setting(k, Field(str, lbl, lbl, choices=ch), d) for k, (lbl, ch, d) in OPTS.items()}
+cols = st.columns(3)
+for i, (k, (lbl, ch, _)) in enumerate(OPTS.items()):
+    with cols[i % 3]:
+        if len(ch) <= 3:
+            st.segmented_control(lbl, ch, key="p_" + k, required=True, format_func=lambda o: NAMES.get(o, o))
+        else:
+            st.select_slider(lbl, ch, key="p_" + k)
+    sidebar.sync_page_setting(k)
+v = {k: st.session_state["p_" + k] for k in OPTS}
+cfg, notes = live.config(s, v["task"], v["model"], v["opt"], float(v["lr"]), v["clip"], float(v["clip_c"]),
+                         None if v["N"] == "full" else int(v["N"]), int(v["batch"]))
+task = get_task(cfg.task)
+for n in notes:
+    st.info(n, icon=":material/info:")
+
+state = live.state()
+run = state.run
+b = st.columns(4)
+b[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretch", key="live_start",
+            on_click=live.start, args=(cfg, int(v["steps"])), disabled=bool(run and run.status == "running"))
+b[1].button("Pause", icon=":material/pause:", width="stretch", key="live_pause", on_click=live.pause,
+            disabled=not (run and run.status == "running"))
+b[2].button("Stop", icon=":material/stop:", width="stretch", key="live_stop", on_click=live.stop,
+            disabled=not (run and run.status in ("running", "paused")))
+b[3].button("Reset", icon=":material/restart_alt:", width="stretch", key="live_reset", on_click=live.reset)
+if run and run.status in ("running", "paused") and run.trainer.config != cfg.validated():
+    st.caption("The controls changed: press Start to begin a new run with them (the current one is kept to compare).")
+
+
+ticking = run is not None and run.status == "running"
+
+
+@st.fragment(run_every=live.TICK_S if ticking else None)
+def panel() -> None:
+    run = live.state().run
+    if run is None:
+        st.info("Press **Start** to train: " + live.label(cfg), icon=":material/play_circle:")
+        return
+    live.tick(run)
+    live.finish_if_done(run)
+    h = run.trainer.history()
+    m = st.columns(5)
+    m[0].metric("Step", f"{run.steps:,}", help=run.label)
+    m[1].metric("Steps / s", f"{run.rate:.0f}")
+    loss = h["loss"][-1] if h["loss"].size else float("nan")
+    m[2].metric("Loss", f"{loss:.4g}", help=f"chance level {task.chance_loss:.4g}")
+    m[3].metric("Accuracy", f"{h['accuracy'][-1]:.1%}" if h["accuracy"].size else "—")
+    m[4].metric("Status", run.status)
+    st.progress(min(1.0, run.steps / run.max_steps), text=f"{run.label}: {run.steps} of {run.max_steps} steps")
+    if run.status == "diverged":
+        st.error(f"The loss stopped being finite at step {run.trainer.diverged_at}: the gradient exploded. "
+                 "Try clipping by norm, a smaller α or a smaller weight scale.", icon=":material/warning:")
+    left, right = st.columns(2)
+    with left:
+        df = C.loss_frame(h)
+        st.altair_chart(C.loss_chart(df, task.chance_loss), width="stretch")
+        st.caption("Loss against training step (log axis); the dashed line is chance. Look for the drop below it.")
+        heat = C.heat_frame(h)
+        st.altair_chart(C.heat_chart(heat, cfg.T), width="stretch")
+        st.caption(f"log10‖∂L/∂s_t‖ for every {cfg.lag_every}th training step (rows) and time step t (columns). "
+                   "Dark on the left: the gradient never reaches early steps (vanishing); a bright band "
+                   "spreading left: the net learns to carry it.")
+    with right:
+        st.altair_chart(C.accuracy_chart(df), width="stretch")
+        st.caption("Accuracy: " + ("|ŷ − y| < 0.04." if task.kind == "regression" else "the first symbol named."))
+        st.altair_chart(C.grad_chart(C.grad_frame(h)), width="stretch")
+        st.caption("Total gradient norm before and after clipping (log axis); spikes are exploding gradients.")
+        st.altair_chart(C.spectrum_chart(C.spectrum_frame(h)), width="stretch")
+        st.caption("ρ(W) and σ_max(W) of the recurrent matrix as it trains; the dashed line is 1.")
+    st.download_button("Download this run (CSV)", df.to_csv(index=False), "live_run.csv", "text/csv",
+                       icon=":material/download:", on_click="ignore", key="dl_live")
+    if ticking and run.status != "running":
+        st.rerun()  # the run ended on its own: a full rerun turns the timer off and updates the buttons
+
+
+panel()
+
+st.subheader("Compare runs", anchor=False)
+cur = state.run
+comp = C.compare_frame(state.archive, (cur.label, cur.trainer.history()) if cur else None)
+if comp.empty:
+    st.caption("Finished and stopped runs appear here (the last five), e.g. a tanh RNN against an LSTM on the same task and seed.")
+else:
+    st.altair_chart(C.compare_chart(comp), width="stretch")
+    st.caption("Loss against training step for the last runs of this session (log axis).")
+    st.download_button("Download the comparison (CSV)", comp.to_csv(index=False), "live_compare.csv", "text/csv",
+                       icon=":material/download:", on_click="ignore", key="dl_compare")

@@ -48,8 +48,23 @@ def apply(**values) -> None:
         st.session_state[PREFIX + k] = S.parse(k, v)
 
 
+def _route_through_app() -> None:
+    """Until a server's first script run reaches app.py's st.navigation, Streamlit routes a URL path that
+    names a file in pages/ the old (v1) way: that file alone, without app.py and its sidebar. A shared link
+    opened first on a fresh server would land there. Every page calls this (through `current`): it marks
+    the old routing as off and reruns, so the link goes through app.py like any other visit."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a Streamlit without the old routing
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def current() -> S.Settings:
     """The Settings the widgets hold now, each value checked by its field's parse."""
+    _route_through_app()
     vals = {}
     for f in fields(S.Settings):
         v = st.session_state.get(PREFIX + f.name, getattr(S.DEFAULTS, f.name))

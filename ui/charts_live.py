@@ -1,0 +1,133 @@
+"""Chart builders for the live-training page: pure functions from the trainer's numpy history to
+(DataFrame, alt.Chart). No streamlit here. Non-finite values (a diverging step) and exact zeros (states
+before a truncation cut) are dropped before Altair sees them."""
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from . import theme
+
+FS = max(theme.FONT_SIZE, 14)
+HEAT_ROWS = 60  # the heatmap shows at most this many training steps …
+HEAT_COLS = 100  # … and this many time steps (evenly subsampled)
+
+
+def _style(ch: alt.Chart, height: int = 260) -> alt.Chart:
+    return (ch.properties(height=height)
+            .configure_axis(labelFontSize=FS, titleFontSize=FS)
+            .configure_legend(labelFontSize=FS, titleFontSize=FS, orient="bottom", labelLimit=600)
+            .configure_title(fontSize=FS + 2))
+
+
+def _finite_pos(df: pd.DataFrame, col: str) -> pd.DataFrame:
+    v = df[col].to_numpy(dtype=float)
+    return df[np.isfinite(v) & (v > 0)]
+
+
+def loss_frame(h: dict) -> pd.DataFrame:
+    df = pd.DataFrame({"step": h["step"], "loss": h["loss"], "accuracy": h["accuracy"]})
+    return _finite_pos(df, "loss").reset_index(drop=True)
+
+
+def loss_chart(df: pd.DataFrame, chance: float | None = None) -> alt.Chart:
+    """Loss (log axis) against the training step, with the chance level as a dashed rule."""
+    base = alt.Chart(df).mark_line(color=theme.CELL_COLORS["rnn"], strokeWidth=2).encode(
+        x=alt.X("step:Q", title="training step"),
+        y=alt.Y("loss:Q", title="loss", scale=alt.Scale(type="log")),
+        tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", format=".4g"), alt.Tooltip("accuracy:Q", format=".3f")],
+    )
+    layers = [base]
+    if chance is not None and chance > 0:
+        layers.append(alt.Chart(pd.DataFrame({"chance": [chance]})).mark_rule(strokeDash=[6, 4], color="#6b7280")
+                      .encode(y="chance:Q", tooltip=[alt.Tooltip("chance:Q", title="chance level", format=".4g")]))
+    return _style(alt.layer(*layers))
+
+
+def accuracy_chart(df: pd.DataFrame) -> alt.Chart:
+    d = df[np.isfinite(df["accuracy"].to_numpy(dtype=float))]
+    return _style(alt.Chart(d).mark_line(color=theme.CELL_COLORS["gru"], strokeWidth=2).encode(
+        x=alt.X("step:Q", title="training step"),
+        y=alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("accuracy:Q", format=".3f")]), height=200)
+
+
+def heat_frame(h: dict) -> pd.DataFrame:
+    """Long form of log10‖∂L/∂s_t‖ over (training step, time step t); zeros and non-finite cells dropped."""
+    steps, G = h["lag_step"], h["grad_h_norm"]
+    if G.size == 0:
+        return pd.DataFrame({"step": [], "t": [], "log10_grad": []})
+    rows = np.arange(max(0, len(steps) - HEAT_ROWS), len(steps))
+    cols = np.unique(np.linspace(0, G.shape[1] - 1, min(HEAT_COLS, G.shape[1])).astype(int))
+    sub = G[np.ix_(rows, cols)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lg = np.log10(sub)
+    S, Tt = np.meshgrid(steps[rows], cols, indexing="ij")
+    df = pd.DataFrame({"step": S.ravel(), "t": Tt.ravel(), "log10_grad": lg.ravel()})
+    return df[np.isfinite(df["log10_grad"])].reset_index(drop=True)
+
+
+def heat_chart(df: pd.DataFrame, T: int) -> alt.Chart:
+    """Training step (y, newest at the bottom) × time step t (x), colour = log10‖∂L/∂s_t‖."""
+    return _style(alt.Chart(df).mark_rect().encode(
+        x=alt.X("t:O", title=f"time step t (0 … {T}); the loss sits at t = {T}",
+                axis=alt.Axis(values=list(range(0, T + 1, max(1, T // 10))), labelAngle=0)),
+        y=alt.Y("step:O", title="training step", axis=alt.Axis(labelOverlap=True)),
+        color=alt.Color("log10_grad:Q", title="log10‖∂L/∂s_t‖", scale=alt.Scale(scheme="viridis")),
+        tooltip=[alt.Tooltip("step:O", title="training step"), alt.Tooltip("t:O", title="t"),
+                 alt.Tooltip("log10_grad:Q", title="log10‖∂L/∂s_t‖", format=".2f")],
+    ), height=300)
+
+
+def grad_frame(h: dict) -> pd.DataFrame:
+    df = pd.DataFrame({"step": np.concatenate([h["step"], h["step"]]),
+                       "norm": np.concatenate([h["grad_norm"], h["grad_norm_clipped"]]),
+                       "which": ["before clipping"] * len(h["step"]) + ["after clipping"] * len(h["step"])})
+    return _finite_pos(df, "norm").reset_index(drop=True)
+
+
+def grad_chart(df: pd.DataFrame) -> alt.Chart:
+    return _style(alt.Chart(df).mark_line(strokeWidth=2).encode(
+        x=alt.X("step:Q", title="training step"),
+        y=alt.Y("norm:Q", title="‖∂L/∂θ‖", scale=alt.Scale(type="log")),
+        color=alt.Color("which:N", title=None, scale=alt.Scale(domain=["before clipping", "after clipping"],
+                                                                range=["#c2410c", "#2166ac"])),
+        strokeDash=alt.StrokeDash("which:N", legend=None, scale=alt.Scale(
+            domain=["before clipping", "after clipping"], range=[[1, 0], [6, 3]])),
+        tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("which:N"), alt.Tooltip("norm:Q", format=".4g")]), height=220)
+
+
+def spectrum_frame(h: dict) -> pd.DataFrame:
+    df = pd.DataFrame({"step": np.concatenate([h["step"], h["step"]]),
+                       "value": np.concatenate([h["rho"], h["sigma_max"]]),
+                       "which": ["ρ(W)"] * len(h["step"]) + ["σ_max(W)"] * len(h["step"])})
+    return df[np.isfinite(df["value"].to_numpy(dtype=float))].reset_index(drop=True)
+
+
+def spectrum_chart(df: pd.DataFrame) -> alt.Chart:
+    rule = alt.Chart(pd.DataFrame({"one": [1.0]})).mark_rule(strokeDash=[4, 4], color="#6b7280").encode(y="one:Q")
+    lines = alt.Chart(df).mark_line(strokeWidth=2).encode(
+        x=alt.X("step:Q", title="training step"), y=alt.Y("value:Q", title="ρ(W), σ_max(W)"),
+        color=alt.Color("which:N", title=None, scale=alt.Scale(range=["#0891b2", "#9333ea"])),
+        tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("which:N"), alt.Tooltip("value:Q", format=".4f")])
+    return _style(alt.layer(lines, rule), height=220)
+
+
+def compare_frame(archive: list[dict], current: tuple[str, dict] | None) -> pd.DataFrame:
+    parts = [pd.DataFrame({"run": a["label"], "step": a["step"], "loss": a["loss"]}) for a in archive]
+    if current is not None and current[1]["step"].size:
+        lbl, h = current
+        if not any(a["label"] == lbl and a["step"][-1] == h["step"][-1] for a in archive):
+            parts.append(pd.DataFrame({"run": lbl + " (now)", "step": h["step"], "loss": h["loss"]}))
+    if not parts:
+        return pd.DataFrame({"run": [], "step": [], "loss": []})
+    return _finite_pos(pd.concat(parts, ignore_index=True), "loss").reset_index(drop=True)
+
+
+def compare_chart(df: pd.DataFrame) -> alt.Chart:
+    return _style(alt.Chart(df).mark_line(strokeWidth=2).encode(
+        x=alt.X("step:Q", title="training step"),
+        y=alt.Y("loss:Q", title="loss", scale=alt.Scale(type="log")),
+        color=alt.Color("run:N", title=None, scale=alt.Scale(scheme="dark2")),
+        tooltip=[alt.Tooltip("run:N"), alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", format=".4g")]), height=300)

@@ -1,0 +1,155 @@
+"""Live training, per session: one run held in st.session_state, advanced a time-boxed chunk per fragment
+tick, and a short archive of finished runs to compare. Nothing here is shared between visitors, and every
+history is a bounded window (the trainer's own deques, downsampled archives)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import streamlit as st
+
+from rnn.training import TrainConfig, Trainer
+
+from .settings import Settings
+
+MAX_T = 200  # live training uses at most this sequence length (a step at T = 200 takes ~30 ms)
+MAX_HIDDEN = 128
+TICK_S = 0.5  # the fragment reruns every TICK_S seconds while a run is going
+BUDGET_S = 0.25  # and trains for about this long per tick, so Stop acts within one short chunk
+MAX_ARCHIVE = 5  # finished runs kept for comparison
+ARCHIVE_POINTS = 400  # each archived curve is downsampled to at most this many points
+MODEL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+@dataclass
+class LiveRun:
+    """The run in progress: its trainer, what it is called, where it stands, how fast it goes."""
+
+    trainer: Trainer
+    label: str
+    max_steps: int
+    status: str = "paused"  # running, paused, stopped, finished (reached max_steps), diverged
+    rate: float = 0.0  # steps per second over the last ticks
+    chunk: int = 1  # steps per train() call, adapted to the time budget
+    seconds: float = 0.0  # time spent training
+
+    @property
+    def steps(self) -> int:
+        return self.trainer.steps_done
+
+
+@dataclass
+class LiveState:
+    run: LiveRun | None = None
+    archive: list[dict] = field(default_factory=list)
+
+
+def state() -> LiveState:
+    if "live" not in st.session_state:
+        st.session_state["live"] = LiveState()
+    return st.session_state["live"]
+
+
+def config(s: Settings, task: str, model: str, optimizer: str, lr: float, clip: str, clip_threshold: float,
+           truncation: int | None, batch_size: int) -> tuple[TrainConfig, list[str]]:
+    """The trainer's config from the sidebar and the page's controls, with the live caps applied; the
+    notes say what was capped."""
+    notes = []
+    T = max(2, min(s.T, MAX_T))
+    if s.T > MAX_T:
+        notes.append(f"Live training uses T ≤ {MAX_T} (the sidebar's T = {s.T} is capped).")
+    elif s.T < 2:
+        notes.append("Live training needs T ≥ 2: using T = 2.")
+    hidden = min(s.hidden, MAX_HIDDEN)
+    if s.hidden > MAX_HIDDEN:
+        notes.append(f"Live training uses at most {MAX_HIDDEN} hidden units (sidebar: {s.hidden}).")
+    trunc = None if truncation is None or truncation >= T else int(truncation)
+    cfg = TrainConfig(task=task, T=T, batch_size=batch_size, model=model, hidden_size=hidden,
+                      activation=s.activation, init=s.init, scale=s.scale, scale_kind=s.scale_kind,
+                      optimizer=optimizer, lr=lr, clip=clip, clip_threshold=clip_threshold, truncation=trunc,
+                      seed=s.seed, device=s.device, dtype="float64" if s.float64 else "float32")
+    return cfg, notes
+
+
+def label(cfg: TrainConfig) -> str:
+    """E.g. 'tanh RNN · adding · T=50 · adam α=0.01 · seed 0'."""
+    who = f"{cfg.activation} RNN" if cfg.model == "rnn" else MODEL_NAMES[cfg.model]
+    extra = f" · N={cfg.truncation}" if cfg.truncation is not None else ""
+    clip = f" · clip {cfg.clip} {cfg.clip_threshold:g}" if cfg.clip != "none" else ""
+    return f"{who} · {cfg.task} · T={cfg.T} · {cfg.optimizer} α={cfg.lr:g}{clip}{extra} · seed {cfg.seed}"
+
+
+# --- the buttons (called from on_click callbacks, before the script reruns) -----------------------------
+
+def start(cfg: TrainConfig, max_steps: int) -> None:
+    """Resume a paused run with the same config, else begin a new one."""
+    st_ = state()
+    run = st_.run
+    if run is not None and run.status == "paused" and run.trainer.config == cfg.validated():
+        run.status = "running"
+        return
+    if run is not None and run.status in ("running", "paused"):
+        _archive(st_, run)
+    st_.run = LiveRun(Trainer(cfg), label(cfg), max_steps, status="running")
+
+
+def pause() -> None:
+    run = state().run
+    if run is not None and run.status == "running":
+        run.status = "paused"
+
+
+def stop() -> None:
+    st_ = state()
+    run = st_.run
+    if run is not None and run.status in ("running", "paused"):
+        run.status = "stopped"
+        _archive(st_, run)
+
+
+def reset() -> None:
+    st_ = state()
+    st_.run = None
+    st_.archive.clear()
+
+
+def _archive(st_: LiveState, run: LiveRun) -> None:
+    h = run.trainer.history()
+    if h["step"].size == 0 or any(a["run_id"] == id(run) for a in st_.archive):
+        return
+    idx = np.unique(np.linspace(0, h["step"].size - 1, min(ARCHIVE_POINTS, h["step"].size)).astype(int))
+    st_.archive.append({"run_id": id(run), "label": run.label, "step": h["step"][idx],
+                        "loss": h["loss"][idx], "accuracy": h["accuracy"][idx]})
+    del st_.archive[:-MAX_ARCHIVE]
+
+
+# --- one tick -------------------------------------------------------------------------------------------
+
+def tick(run: LiveRun, budget_s: float = BUDGET_S) -> None:
+    """Train for about budget_s seconds in chunks sized from the measured rate; mark the run finished at
+    max_steps and diverged when the loss stops being finite."""
+    if run.status != "running":
+        return
+    t0 = time.perf_counter()
+    while run.status == "running":
+        k = max(1, min(run.chunk, run.max_steps - run.steps))
+        c0 = time.perf_counter()
+        run.trainer.train(k)
+        dt = time.perf_counter() - c0
+        run.seconds += dt
+        per_step = dt / k
+        run.rate = 1.0 / per_step if per_step > 0 else run.rate
+        run.chunk = max(1, min(200, int(0.5 * budget_s / max(per_step, 1e-6))))
+        if run.trainer.diverged:
+            run.status = "diverged"
+        elif run.steps >= run.max_steps:
+            run.status = "finished"
+        if time.perf_counter() - t0 + per_step > budget_s:
+            break
+
+
+def finish_if_done(run: LiveRun) -> None:
+    """A run that ended on its own joins the archive like a stopped one."""
+    if run.status in ("finished", "diverged"):
+        _archive(state(), run)
