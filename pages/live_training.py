@@ -27,7 +27,9 @@ OPTS = {
 NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU", "sgd": "SGD", "adam": "Adam",
          "adding": "adding problem", "remember_first": "remember first"}
 v = {k: sidebar.page_setting(k, Field(str, lbl, lbl, choices=ch), d) for k, (lbl, ch, d) in OPTS.items()}
-cols = st.columns(3)
+controls = st.expander("Task, model and optimiser", icon=":material/tune:",
+                       expanded=live.state().run is None)
+cols = controls.columns(3)
 for i, (k, (lbl, ch, _)) in enumerate(OPTS.items()):
     with cols[i % 3]:
         if len(ch) <= 3:
