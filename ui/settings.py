@@ -94,7 +94,11 @@ def parse(name: str, raw: Any) -> Any:
     """The value of setting `name` read from `raw` (a widget value or a URL string), or SettingError."""
     if name not in FIELDS:
         raise SettingError(f"unknown setting {_shown(name)}")
-    fd = FIELDS[name]
+    return parse_field(FIELDS[name], raw)
+
+
+def parse_field(fd: Field, raw: Any) -> Any:
+    """`raw` read as field `fd` describes it (type, bounds, allowed names), or SettingError."""
     text = str(raw).strip()[:40] if not isinstance(raw, (bool, int, float)) else raw
     shown = _shown(raw)
     if fd.kind is bool:
@@ -135,7 +139,7 @@ def from_mapping(values: Mapping[str, Any], base: Settings = DEFAULTS) -> tuple[
     warnings: list[str] = []
     for key in list(values.keys()):
         if key not in FIELDS:
-            continue  # other keys belong to pages (see page_param) or to nobody
+            continue  # other keys belong to pages (ui.sidebar.page_setting) or to nobody
         raw = values[key]
         if isinstance(raw, (list, tuple)):  # a repeated key: the last one counts
             raw = raw[-1] if raw else ""

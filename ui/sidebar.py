@@ -87,11 +87,10 @@ def page_setting(key: str, field: S.Field, default):
     'p_' + key. The page draws its widget with key 'p_' + key and calls `sync_page_setting` after it."""
     skey = "p_" + key
     if skey not in st.session_state:
-        S.FIELDS.setdefault(key, field)
         value = default
         if key in st.query_params:
             try:
-                value = S.parse(key, st.query_params.get_all(key)[-1])
+                value = S.parse_field(field, st.query_params.get_all(key)[-1])
             except S.SettingError as e:
                 st.warning(f"{e} — using {default!r}.", icon=":material/link_off:")
         st.session_state[skey] = value

@@ -5,6 +5,7 @@ The server is started once per test session on a free port on 127.0.0.1; Chromiu
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -78,13 +79,30 @@ def browser():
         b.close()
 
 
+# On a link to a page (/live_training), Streamlit's frontend first looks for its server under that path
+# (/live_training/_stcore/health), gets 404, then uses the root. Those probes are Streamlit's own, not errors.
+PROBE = re.compile(r"/[^/]+/_stcore/(health|host-config)$")
+
+
+def _response(pg, r) -> None:
+    if r.status >= 400 and not (r.status == 404 and PROBE.search(r.url.split("?")[0])):
+        pg.console_errors.append(f"HTTP {r.status} {r.url}")
+
+
+def _console(pg, m) -> None:
+    # a failed load is reported with its URL by _response; the console line carries no URL to filter by
+    if m.type == "error" and not m.text.startswith("Failed to load resource"):
+        pg.console_errors.append(m.text)
+
+
 @pytest.fixture
 def page(browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 720})
     pg = ctx.new_page()
     pg.console_errors = []
-    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+    pg.on("console", lambda m: _console(pg, m))
     pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    pg.on("response", lambda r: _response(pg, r))
     yield pg
     ctx.close()
 

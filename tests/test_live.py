@@ -1,0 +1,97 @@
+"""The live-training page: its state machine in ui.live, and the page under AppTest (load, Start, Stop,
+Reset). The ticking itself is checked in Chromium (tests/browser/test_live_browser.py): AppTest never
+ticks a fragment."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rnn.training import Trainer
+from ui import live
+from ui.settings import Settings
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def test_config_caps_and_label():
+    cfg, notes = live.config(Settings(T=1500, hidden=256), "adding", "rnn", "adam", 0.01, "none", 1.0, None, 32)
+    assert cfg.T == live.MAX_T and cfg.hidden_size == live.MAX_HIDDEN
+    assert len(notes) == 2 and "capped" in notes[0]
+    cfg2, _ = live.config(Settings(T=1), "adding", "lstm", "sgd", 0.1, "norm", 1.0, 500, 8)
+    assert cfg2.T == 2 and cfg2.truncation is None  # N ≥ T is full BPTT
+    assert live.label(cfg2).startswith("LSTM · adding · T=2 · sgd α=0.1 · clip norm 1")
+
+
+def test_tick_is_time_boxed_and_matches_a_plain_trainer():
+    """A run advanced by ticks gives the same curve as one Trainer trained in one go with the same config."""
+    cfg, _ = live.config(Settings(T=12, hidden=16, seed=3), "adding", "rnn", "adam", 0.01, "none", 1.0, None, 8)
+    run = live.LiveRun(Trainer(cfg), live.label(cfg), max_steps=25, status="running")
+    while run.status == "running":
+        live.tick(run, budget_s=0.05)
+    assert run.status == "finished" and run.steps == 25
+    ref = Trainer(cfg).train(25)
+    np.testing.assert_array_equal(run.trainer.history()["loss"], ref["loss"])
+
+
+def test_tick_stops_on_divergence():
+    cfg, _ = live.config(Settings(T=50, hidden=16, activation="linear", scale=3.0, init="gaussian"),
+                         "adding", "rnn", "sgd", 1.0, "none", 1.0, None, 8)
+    run = live.LiveRun(Trainer(cfg), "x", max_steps=100, status="running")
+    live.tick(run, budget_s=1.0)
+    assert run.status == "diverged" and run.steps < 100
+
+
+@pytest.fixture
+def at():
+    a = AppTest.from_file(APP, default_timeout=90)
+    a.query_params["T"] = "15"
+    a.query_params["hidden"] = "16"
+    a.run()
+    a.switch_page("pages/live_training.py").run()
+    assert not a.exception
+    return a
+
+
+def _metric(a, label):
+    return next(m.value for m in a.metric if m.label == label)
+
+
+def test_page_start_stop_reset(at):
+    assert not at.get("vega_lite_chart")  # nothing trained yet: an invitation, no charts
+    at.button(key="live_start").click().run()
+    assert not at.exception
+    assert _metric(at, "Status") == "running" and int(_metric(at, "Step")) >= 1
+    assert len(at.get("vega_lite_chart")) >= 5
+    at.button(key="live_stop").click().run()
+    assert _metric(at, "Status") == "stopped"
+    steps = int(_metric(at, "Step"))
+    at.run()  # a stopped run does not train on a rerun
+    assert int(_metric(at, "Step")) == steps
+    assert at.session_state["live"].archive, "a stopped run joins the comparison"
+    at.button(key="live_reset").click().run()
+    assert at.session_state["live"].run is None and not at.session_state["live"].archive
+
+
+def test_page_pause_then_resume_keeps_the_run(at):
+    at.button(key="live_start").click().run()
+    at.button(key="live_pause").click().run()
+    assert _metric(at, "Status") == "paused"
+    trainer = at.session_state["live"].run.trainer
+    at.button(key="live_start").click().run()
+    assert _metric(at, "Status") == "running"
+    assert at.session_state["live"].run.trainer is trainer
+
+
+def test_page_controls_round_trip_the_url():
+    a = AppTest.from_file(APP, default_timeout=90)
+    a.query_params["model"] = "lstm"
+    a.query_params["lr"] = "0.1"
+    a.query_params["N"] = "<b>5</b>"
+    a.run()
+    a.switch_page("pages/live_training.py").run()
+    assert not a.exception
+    assert a.session_state["p_model"] == "lstm" and a.session_state["p_lr"] == "0.1"
+    assert a.session_state["p_N"] == "full"  # the hostile value fell back to the default …
+    assert any("Truncation N" in w.value for w in a.warning)  # … with a short warning
+    assert a.query_params["model"] == ["lstm"] or a.query_params["model"] == "lstm"
