@@ -1,5 +1,49 @@
-"""Placeholder until this page lands."""
+"""Activations (seed §2.2.2): f beside f′ and the bound γ = sup|f′| for each activation, and how large f′
+really is along the current model's trajectory."""
 import streamlit as st
 
-st.title("activations")
-st.info("This page is being built.", icon=":material/construction:")
+from ui import charts, engine, sidebar
+
+s = sidebar.current()
+curves = engine.activation_curves()
+cur = curves[s.activation]
+codomain = cur["codomain"].replace("∞", r"\infty").replace("−", "-")
+
+st.title("Activations", anchor=False)
+st.markdown("Every step back, BPTT multiplies the gradient by diag(f′(a_t)) Wᵀ. So the size of f′ matters as "
+            "much as the size of W: its bound γ = sup|f′| caps every factor at γ·σ_max(W).")
+
+st.subheader(f"In use: {s.activation}", anchor=False)
+st.latex(rf"f(a) = {cur['formula']},\qquad f'(a) = {cur['dformula']},\qquad"
+         rf"\gamma = \sup_a |f'(a)| = {cur['gamma']:g},\qquad f(a) \in {codomain}")
+with st.expander("Every activation's formulas", icon=":material/function:"):
+    for name, c in curves.items():
+        st.latex(rf"\textsf{{{name.replace('_', ' ')}}}:\quad f(a) = {c['formula']},\qquad f'(a) = {c['dformula']}"
+                 rf",\qquad \gamma = {c['gamma']:g}")
+
+df = charts.activation_frame(curves, current=s.activation)
+st.altair_chart(charts.activation_chart(df))
+st.caption("Each panel: x is the pre-activation a, y is f(a) (black) and f′(a) (orange); the dashed purple "
+           "rule is γ = sup|f′|, the most one step can multiply the gradient by (with σ_max = 1). Look at "
+           "sigmoid: f′ never reaches more than 1/4. The y axis is clipped at ±1.5, so unbounded f "
+           "(relu, leaky relu, linear) leave the panel; the panel title gives each codomain.")
+st.download_button("Download f and f′ (CSV)", df.to_csv(index=False), file_name="activations.csv",
+                   mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_activations")
+
+st.subheader("f′ along this network's trajectory", anchor=False)
+fp = engine.fprime_along_trajectory(s)
+gamma, mean_abs = fp["gamma"], fp["mean_abs"]
+c1, c2, c3 = st.columns(3)
+c1.metric("mean |f′(a_t)|", charts.fmt_num(mean_abs), border=True,
+          help="Averaged over every step t and hidden unit of the trajectory in the sidebar's settings.")
+c2.metric("γ = sup|f′|", charts.fmt_num(gamma), border=True, help="The bound the theory uses.")
+c3.metric("mean |f′| / γ", charts.fmt_num(mean_abs / gamma), border=True,
+          help="How much of the bound the network really uses: well below 1 means saturated units.")
+hist = charts.fprime_frame(fp["values"], gamma)
+st.altair_chart(charts.fprime_chart(hist, gamma, mean_abs), width="stretch")
+st.caption(f"The {fp['values'].size:,} values f′(a_t), one per step t = 1 … {s.T} and unit "
+           f"(n = {s.hidden}), binned. x: the value of f′; y: the share of all values in each bin. The solid "
+           "rule is γ, the dashed one the mean. Mass far left of γ means saturated units (large |a|), "
+           "which shrink the gradient faster than the bound says; try a larger input scale.")
+st.download_button("Download the histogram (CSV)", hist.to_csv(index=False), file_name="fprime_histogram.csv",
+                   mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_fprime")

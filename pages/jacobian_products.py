@@ -1,5 +1,59 @@
-"""Placeholder until this page lands."""
+"""Jacobian products: log10‖∏_{j=i+1}^{T} ∂h_j/∂h_{j-1}‖ against the lag k = T − i, with the bounds, the
+BPTT gradient, the slope per step and the regime."""
+import math
+
 import streamlit as st
 
-st.title("jacobian_products")
-st.info("This page is being built.", icon=":material/construction:")
+from rnn.jacobians import EDGE_TOL
+from ui import charts, engine, sidebar, theme
+from ui.settings import scale_label
+
+s = sidebar.current()
+with st.spinner(f"Multiplying {s.T} Jacobians of size {s.hidden} × {s.hidden}…"):
+    a = engine.analysis(s)
+regime, slope = a["regime"], a["slope"]
+
+st.title("Jacobian products", anchor=False)
+st.latex(r"\frac{\partial h_T}{\partial h_i}=\prod_{j=i+1}^{T}\frac{\partial h_j}{\partial h_{j-1}}"
+         r"=\prod_{j=i+1}^{T}\operatorname{diag}\!\big(f'(a_j)\big)\,W^{\top},\qquad"
+         r"\Big\|\frac{\partial h_T}{\partial h_{T-k}}\Big\|\le(\gamma\,\sigma_{\max})^{k}")
+
+# the regime, its slope and one sentence with a real number in it
+k = min(50, s.T)
+at_k = float(a["log10_norm"][k - 1])
+per_step = charts.fmt_pow10(slope, digits=3) if math.isfinite(slope) else "0"
+left, right = st.columns([1, 3], vertical_alignment="center")
+with left:
+    c = theme.REGIME_BADGE[regime]
+    st.markdown(f"### :{c}-background[:{c}[{theme.REGIME_ICONS[regime]} {regime}]]")
+    st.markdown(f"slope **{charts.fmt_num(slope, 3)}** decades per step  \n(×{per_step} per step)")
+with right:
+    st.markdown(f"#### A signal from {k} step{'s' if k != 1 else ''} back arrives scaled by "
+                f"${charts.fmt_pow10(at_k, latex=True)}$")
+    st.caption(f"{s.activation}, {scale_label(s)}, {s.init} W, n = {s.hidden}, T = {s.T}: "
+               f"‖∂h_T/∂h_{{T−{k}}}‖ = {charts.fmt_pow10(at_k)}. Regime from the slope of the line below: "
+               f"vanishing below −{EDGE_TOL:g}, exploding above +{EDGE_TOL:g} decades per step, "
+               "edge of chaos in between.")
+
+c1, c2, c3, c4, c5 = st.columns(5)
+c1.metric("ρ(W)", charts.fmt_num(a["rho"]), help="Spectral radius of W: the growth rate of ‖W^k‖.", border=True)
+c2.metric("σ_max(W)", charts.fmt_num(a["sigma_max"]), help="Largest singular value of W.", border=True)
+c3.metric("γ = sup|f′|", charts.fmt_num(a["gamma"]), help=f"The bound on {s.activation}′.", border=True)
+c4.metric("γ·σ_max", charts.fmt_num(a["gamma"] * a["sigma_max"]),
+          help="Below 1 the product must vanish (Pascanu et al. 2013).", border=True)
+c5.metric("mean |f′|", charts.fmt_num(a["mean_abs_fprime"]),
+          help="|f′(a_t)| averaged over every step and unit of this trajectory.", border=True)
+
+df = charts.jacobian_frame(a)
+st.altair_chart(charts.jacobian_chart(df), width="stretch")
+n_zero = int((df["note"] == charts.ZERO_NOTE).sum())
+floor = (f" {n_zero} value(s) are exactly 0 (log = −∞): they are drawn at the floor of the chart, "
+         "labelled 0." if n_zero else "")
+st.caption(
+    "x: the lag k, how many steps back from the last step T. y: the norm on a log scale (10^k), plotted as "
+    "log10 so any size fits. Black: ‖∂h_T/∂h_{T−k}‖, the product of k Jacobians. Dashed: the bound "
+    "(γ·σ_max)^k, which the black line can never cross, and ρ^k, the rate it follows for a linear RNN. "
+    "Orange: ‖∂L/∂h_{T−k}‖, the gradient BPTT actually sends back. A straight line falling means "
+    "vanishing, rising means exploding; its slope is the number above." + floor)
+st.download_button("Download the chart's data (CSV)", df.to_csv(index=False), file_name="jacobian_products.csv",
+                   mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_jacobian")

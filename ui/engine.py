@@ -41,3 +41,23 @@ def analysis(s: Settings, kind: str = "rnn") -> dict:
     m, x, y = build(s, kind)
     a = rnn.analyze(m, x, y)
     return {k: (np.asarray(v) if isinstance(v, np.ndarray) else v) for k, v in asdict(a).items()}
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def activation_curves(lo: float = -4.0, hi: float = 4.0, n: int = 321) -> dict:
+    """f and f′ of every activation on a grid of pre-activations a, with γ and the codomain (Activations page)."""
+    a = torch.linspace(lo, hi, n, dtype=torch.float64)
+    return {name: {"a": a.numpy(), "f": act.f(a).numpy(), "df": act.df(a).numpy(), "gamma": act.gamma,
+                   "codomain": act.codomain, "formula": act.formula, "dformula": act.dformula}
+            for name, act in rnn.ACTIVATIONS.items()}
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def fprime_along_trajectory(s: Settings) -> dict:
+    """f′(a_t) for every step t and unit of this model's trajectory (T·n values, float64) and mean |f′|,
+    computed as rnn.analyze computes it."""
+    m, x, _ = build(s)
+    with torch.no_grad():
+        d = m.act.df(m.unroll(x).a)  # f′(a_t), (T, 1, H)
+        mean_abs = float(d.abs().mean())
+    return {"values": d.to(torch.float64).cpu().numpy().ravel(), "mean_abs": mean_abs, "gamma": m.act.gamma}

@@ -1,0 +1,186 @@
+"""The app's core pages under streamlit.testing (AppTest): Home with its presets, Activations and Jacobian
+products. Each page loads; the sidebar drives the charts; presets set every control; the URL round-trips
+and survives hostile values; the numbers on screen are the engine's."""
+from __future__ import annotations
+
+import pathlib
+from dataclasses import asdict, fields
+
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import rnn
+from ui import charts, engine
+from ui.presets import PRESETS
+from ui.settings import DEFAULTS, Settings, to_query
+
+APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
+MY_PAGES = ("pages/home.py", "pages/activations.py", "pages/jacobian_products.py")
+
+
+def _app(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if query:
+        at.query_params.update(query)
+    return at.run()
+
+
+def _on(page: str, query: dict | None = None) -> AppTest:
+    at = _app(query)
+    return at.switch_page(page).run() if page != "pages/home.py" else at
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def _page(at: AppTest) -> str:
+    """The file of the page the last run finished on."""
+    info = at._registered_pages.get(at._finished_page_script_hash, {})
+    return pathlib.Path(str(info.get("script_path", ""))).name
+
+
+def _chart_data(at: AppTest) -> list:
+    """Every dataset of every chart on the page, as DataFrames."""
+    out = []
+    for el in at.get("vega_lite_chart"):
+        for d in el.proto.datasets:
+            out.append(pa.ipc.open_stream(d.data.data).read_pandas())
+    return out
+
+
+def _same(a: list, b: list) -> bool:
+    return len(a) == len(b) and all(x.equals(y) for x, y in zip(a, b))
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _engine(s: Settings) -> rnn.Analysis:
+    return rnn.analyze(*engine.build(s))
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", MY_PAGES)
+def test_page_loads(page):
+    at = _on(page)
+    _ok(at)
+    assert _page(at) == pathlib.Path(page).name
+    if page != "pages/home.py":
+        assert len(at.get("vega_lite_chart")) >= 1
+        assert len(at.get("download_button")) == len(at.get("vega_lite_chart"))  # a CSV for every chart
+        assert all(c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("page", ["pages/activations.py", "pages/jacobian_products.py"])
+@pytest.mark.parametrize("widget, value", [("slider", 40), ("selectbox", "sigmoid"), ("select_slider", 0.5)])
+def test_sidebar_changes_the_chart_data(page, widget, value):
+    at = _on(page)
+    before = _chart_data(at)
+    key = {"slider": "w_T", "selectbox": "w_activation", "select_slider": "w_scale"}[widget]
+    el = getattr(at.sidebar, widget)(key=key)
+    (el.select(value) if widget == "selectbox" else el.set_value(value))
+    at.run()
+    _ok(at)
+    after = _chart_data(at)
+    assert after and not _same(before, after)
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_preset_button_sets_every_control(name):
+    p = PRESETS[name]
+    at = _app({"T": "7", "activation": "relu", "seed": "5"})  # start away from every preset
+    at.button(key=f"preset_{name}").click().run()
+    _ok(at)
+    for f in fields(Settings):
+        assert at.session_state["w_" + f.name] == getattr(p.settings, f.name), f.name
+    assert at.query_params["T"] == str(p.settings.T)
+    assert at.query_params["activation"] == p.settings.activation
+    assert _page(at) == (pathlib.Path(p.page).name if p.page else "home.py")
+
+
+def test_presets_show_their_regime():
+    """Each preset's vanilla RNN is in the regime its name promises (rnn.analyze, EDGE_TOL)."""
+    for p in PRESETS.values():
+        assert set(p.values) == {f.name for f in fields(Settings)}  # full Settings
+        assert _engine(p.settings).regime == p.expect, p.label
+    s = PRESETS["lstm"].settings
+    lstm = rnn.analyze(*engine.build(s, "lstm"))
+    assert lstm.slope > 2 * _engine(s).slope  # the LSTM loses far fewer decades per step
+    sig = PRESETS["sigmoid"].settings
+    assert sig.activation == "sigmoid" and sig.scale_kind == "sigma_max" and sig.scale < 4
+
+
+def test_url_to_widgets():
+    at = _app({"T": "37", "activation": "relu", "scale": "1.5", "scale_kind": "rho", "hidden": "16",
+               "input_scale": "0.2", "init": "orthogonal", "seed": "3"})
+    _ok(at)
+    assert not at.warning
+    assert at.sidebar.slider(key="w_T").value == 37
+    assert at.sidebar.selectbox(key="w_activation").value == "relu"
+    assert at.sidebar.select_slider(key="w_scale").value == 1.5
+    assert at.session_state["w_scale_kind"] == "rho"
+    assert at.session_state["w_hidden"] == 16 and at.session_state["w_init"] == "orthogonal"
+    at.switch_page("pages/jacobian_products.py").run()
+    _ok(at)
+    s = Settings(T=37, activation="relu", scale=1.5, scale_kind="rho", hidden=16, input_scale=0.2,
+                 init="orthogonal", seed=3)
+    assert _metrics(at)["ρ(W)"] == charts.fmt_num(_engine(s).rho)
+
+
+def test_widgets_to_url():
+    at = _on("pages/jacobian_products.py")
+    at.sidebar.slider(key="w_T").set_value(55)
+    at.sidebar.selectbox(key="w_activation").select("sigmoid")
+    at.sidebar.select_slider(key="w_scale").set_value(2.0)
+    at.run()
+    _ok(at)
+    assert at.query_params["T"] == "55"
+    assert at.query_params["activation"] == "sigmoid"
+    assert at.query_params["scale"] == "2"
+    # and back: the URL this produced opens the same view in a new session
+    again = _on("pages/jacobian_products.py", dict(at.query_params))
+    assert _metrics(again) == _metrics(at)
+    assert _same(_chart_data(again), _chart_data(at))
+
+
+@pytest.mark.parametrize("page", MY_PAGES)
+def test_hostile_url_gives_a_warning_not_an_exception(page):
+    q = {"T": "abc", "scale": "nan", "activation": "<script>alert(1)</script>", "hidden": "1e9"}
+    at = _app(q)
+    _ok(at)
+    text = " ".join(w.value for w in at.warning)
+    assert "Sequence length T" in text and "Weight scale" in text and "Activation" in text and "Hidden" in text
+    assert "<script>" not in text
+    for k in ("T", "scale", "activation", "hidden"):
+        assert at.session_state["w_" + k] == getattr(DEFAULTS, k)
+    if page != "pages/home.py":
+        at.switch_page(page).run()
+        _ok(at)
+
+
+@pytest.mark.parametrize("kw", [dict(), asdict(PRESETS["sigmoid"].settings), dict(activation="relu", T=30)])
+def test_metrics_are_the_engines_numbers(kw):
+    s = Settings(**kw)
+    q = to_query(s)
+    a = _engine(s)
+    at = _on("pages/jacobian_products.py", q)
+    _ok(at)
+    m = _metrics(at)
+    assert m["ρ(W)"] == charts.fmt_num(a.rho)
+    assert m["σ_max(W)"] == charts.fmt_num(a.sigma_max)
+    assert m["γ = sup|f′|"] == charts.fmt_num(a.gamma)
+    assert m["γ·σ_max"] == charts.fmt_num(a.gamma * a.sigma_max)
+    assert m["mean |f′|"] == charts.fmt_num(a.mean_abs_fprime)
+    page_text = " ".join(md.value for md in at.markdown)
+    assert a.regime in page_text
+    k = min(50, s.T)
+    assert charts.fmt_pow10(float(a.log10_norm[k - 1]), latex=True) in page_text  # the sentence's number
+    at.switch_page("pages/activations.py").run()
+    _ok(at)
+    m = _metrics(at)
+    assert m["mean |f′(a_t)|"] == charts.fmt_num(a.mean_abs_fprime)
+    assert m["γ = sup|f′|"] == charts.fmt_num(a.gamma)

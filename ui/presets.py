@@ -1,0 +1,70 @@
+"""Classroom presets: one click sets every sidebar control to values that really show the named regime.
+
+Each preset is a full Settings (every field), a target page (or None: stay) and a one-line explanation.
+The expected regime of the vanilla RNN at these settings is checked by tests/test_app_core.py with
+rnn.analyze (slope per step in decades; EDGE_TOL = 0.01), so a change in the engine that moves a preset
+out of its regime fails a test instead of misleading a class. No streamlit here: the Home page applies a
+preset in a button callback with ui.sidebar.apply(**preset.values).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named set of sidebar values, where to go, and why it shows what its name says."""
+
+    label: str  # the button's text
+    icon: str  # a material icon
+    settings: Settings  # every sidebar control
+    why: str  # one line for the class (markdown, with $…$ math)
+    expect: str  # the vanilla RNN's regime at these settings: vanishing / edge / exploding
+    page: str | None = None  # page to open after applying (path as registered in app.py)
+    values: dict = field(init=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "values", asdict(self.settings))
+
+
+_BASE = dict(hidden=64, seed=0, float64=True, device="auto")
+
+PRESETS: dict[str, Preset] = {
+    "vanishing": Preset(
+        "vanishing (tanh, ρ < 1)", ":material/trending_down:",
+        Settings(T=100, activation="tanh", scale=0.8, scale_kind="rho", init="gaussian", input_scale=0.5,
+                 **_BASE),
+        r"$\tanh' \le 1$ and $\rho(W) = 0.8 < 1$: every step back multiplies the gradient by less than "
+        r"one, so it shrinks geometrically.",
+        "vanishing"),
+    "exploding": Preset(
+        "exploding (linear or relu, ρ > 1)", ":material/trending_up:",
+        Settings(T=100, activation="linear", scale=1.2, scale_kind="rho", init="gaussian", input_scale=0.5,
+                 **_BASE),
+        r"A linear RNN multiplies by $W^\top$ every step back, so $\|(W^\top)^k\|$ grows like "
+        r"$\rho^k = 1.2^k$: about $10^8$ after 100 steps.",
+        "exploding"),
+    "edge": Preset(
+        "edge of chaos (tanh, g = 1)", ":material/trending_flat:",
+        Settings(T=100, activation="tanh", scale=1.0, scale_kind="gain", init="orthogonal", input_scale=0.01,
+                 **_BASE),
+        r"An orthogonal $W$ with gain 1 and tiny inputs keep tanh near its linear part ($f' \approx 1$): "
+        r"the norm stays near 1 at every lag.",
+        "edge"),
+    "sigmoid": Preset(
+        "sigmoid vanishes whenever σ_max < 4", ":material/south:",
+        Settings(T=100, activation="sigmoid", scale=3.0, scale_kind="sigma_max", init="gaussian",
+                 input_scale=0.5, **_BASE),
+        r"$\sigma' \le 1/4$, so each step back scales by at most $\gamma\,\sigma_{\max} = 0.25 \cdot 3 "
+        r"= 0.75 < 1$: the bound alone forces the gradient to vanish.",
+        "vanishing"),
+    "lstm": Preset(
+        "LSTM keeps the gradient", ":material/memory:",
+        Settings(T=100, activation="tanh", scale=1.0, scale_kind="gain", init="gaussian", input_scale=1.0,
+                 **_BASE),
+        r"Here the vanilla tanh RNN vanishes fast; the LSTM's cell path "
+        r"$c_t = f \odot c_{t-1} + i \odot g$ carries the gradient much further back.",
+        "vanishing", page="pages/gated_cells.py"),
+}
