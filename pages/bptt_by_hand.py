@@ -1,5 +1,89 @@
-"""Placeholder until this page lands."""
+"""BPTT by hand: the seed's equations beside this model's numbers, a gradient check against autograd, each
+step's term of the gradient, and truncated BPTT against full BPTT (seed eqs. 1–18, pseudocode lines 19–21)."""
 import streamlit as st
 
-st.title("bptt_by_hand")
-st.info("This page is being built.", icon=":material/construction:")
+from ui import charts_bptt as C
+from ui import engine, sidebar
+from ui import engine_extra as E
+from ui.settings import MAX_T, Field
+
+s = sidebar.current()
+st.title("BPTT by hand", anchor=False)
+st.caption("Backpropagation through time written out with the seed's chain rule (rnn.bptt), not autograd, "
+           "for the model in the sidebar. The loss reads the last output only: L = ½‖ŷ_T − y‖².")
+if E.bptt_cost(s) > E.BPTT_BUDGET:
+    st.warning(f"Hand BPTT keeps each step's term of ∂L/∂W, T·n² = {E.bptt_cost(s):,} numbers here; this page's "
+               f"budget is {E.BPTT_BUDGET:,} (about 40 MB), e.g. T = 1000 with n = 64. Lower T or the hidden "
+               "size n in the sidebar.", icon=":material/memory:")
+    st.stop()
+rep, an = E.bptt_report(s), engine.analysis(s)
+if not rep["finite"]:
+    st.warning("Hand BPTT in float64 overflowed for these settings: some numbers below are ∞ or NaN, and the "
+               "charts leave them out. The product of Jacobians, computed in log space, stays finite: "
+               f"log10‖∂h_T/∂h_0‖ = {an['log10_norm'][-1]:.1f}. Lower T or the weight scale to see every "
+               "number.", icon=":material/warning:")
+
+st.subheader("The seed's equations, with this model's numbers", anchor=False)
+for eq, numbers in C.equation_rows(rep, an, s.activation):
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    left.latex(eq)
+    right.latex(numbers)
+
+st.subheader("A correction to the seed: ∂L/∂V and ∂L/∂b_y have one term", anchor=False)
+st.markdown("The seed's eqs. 10–11 and 16–17 write ∂L/∂V and ∂L/∂b_y with a sum over the time steps, like "
+            "∂L/∂W. But V and b_y act only at the output ŷ_T = f(Vᵀh_T + b_y), and L reads only ŷ_T, so each "
+            "gradient has a single term, at step T. The sum over steps belongs to W, U and b_h, which act at "
+            "every step. This page computes the single term:")
+left, right = st.columns([3, 2], vertical_alignment="center")
+left.latex(C.ERRATUM_TEX)
+right.latex(C.erratum_numbers(rep))
+
+st.subheader("Gradient check: hand BPTT against autograd", anchor=False)
+check = C.check_frame(rep)
+fmt = st.column_config.NumberColumn(format="%.2e")
+st.dataframe(check, hide_index=True, column_config={c: fmt for c in check.columns[2:]})
+st.caption("For each parameter: the largest absolute difference between the hand-written gradient and "
+           "torch.autograd's, and that difference divided by the largest |entry| of autograd's gradient. "
+           "Rounding alone gives about 10⁻¹⁶ in float64 and 10⁻⁷ in float32.")
+st.download_button("Download the table (CSV)", check.to_csv(index=False).encode(), "gradient_check.csv",
+                   "text/csv", icon=":material/download:", on_click="ignore")
+
+st.subheader("Each step's term, and truncated BPTT", anchor=False)
+if rep["finite"] and rep["norms"]["b_y"] == 0:
+    st.info("Here ŷ_T − y or f′(Vᵀh_T + b_y) is exactly 0 (a relu output below 0, say), so the loss sends nothing "
+            "back: every gradient is exactly 0 and there is nothing to chart. Try another seed or activation.",
+            icon=":material/info:")
+    st.stop()
+n_max = max(s.T - 1, 1)
+N = sidebar.page_setting("trunc", Field(int, "Truncation N", "Steps kept back from T.", 0, MAX_T), min(10, n_max))
+if N > n_max:
+    st.caption(f"N = {N} is more than T − 1 = {s.T - 1} steps back; showing N = {n_max} (full BPTT).")
+    st.session_state["p_trunc"] = N = n_max
+st.slider("Truncation N: keep the steps T − N … T", 0, n_max, key="p_trunc",
+          help="N = T − 1 is full BPTT; N = 0 keeps only the last step (pseudocode lines 19–21).")
+sidebar.sync_page_setting("trunc")
+if rep["finite"]:
+    tr = E.truncated(s, N)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("steps kept", f"{min(N, s.T - 1) + 1} of {s.T}")
+    c2.metric("cos(∂L/∂W truncated, full)", C.num(tr["cos"], ".4f"))
+    c3.metric("‖truncated‖ / ‖full‖", C.num(tr["ratio"], ".4g"))
+
+steps = C.per_step_frame(rep)
+E.chart_block(C.per_step_chart(steps, s.T, N), steps,
+              "Horizontal: the step t at which W, U and b_h act. Vertical: the norm of step t's term in the "
+              "seed's sum Σ_i, on a log scale (Frobenius norm; the W-term of step 1 is 0 because h_0 = 0, and "
+              "zeros and non-finite values are left out). Falling to the left means far steps add almost "
+              "nothing (vanishing); rising means they dominate (exploding). Shaded: the steps truncation N keeps.",
+              "bptt_per_step.csv")
+sweep = C.sweep_frame(rep) if rep["sweep"] is not None else None
+if sweep is not None and len(sweep):
+    E.chart_block(C.sweep_charts(sweep, N), sweep,
+                  "Horizontal: truncation N (symmetric-log axis). Upper chart: cosine similarity between the truncated "
+                  "∂L/∂W (g_N) and full BPTT's (g); 1 means the same direction. Lower chart: log10 of their norm "
+                  "ratio; 0 means the same size. When gradients vanish both settle after a few steps, so "
+                  "truncation costs little; when they explode they settle only near N = T. Dashed: the "
+                  "current N.", "bptt_truncation.csv")
+else:
+    st.info("No truncation sweep here: it needs a finite ∂L/∂W" + (" (this one overflowed)." if not rep["finite"]
+            else " that is not 0 (with T = 1, ∂L/∂W = h_0 δa_1ᵀ = 0)."), icon=":material/info:")

@@ -1,0 +1,183 @@
+"""The chart builders and cached wrappers of the pages BPTT by hand, Gated cells and Phase diagram, tested
+alone (no app): every number handed to Altair is finite, even where hand BPTT overflows in float64; the
+gradient check agrees with autograd; the truncation sweep agrees with rnn.bptt(truncation=N); a click on the
+phase diagram reads back as settings; the critical lines sit where the theory puts them."""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import rnn
+from ui import charts_bptt as CB
+from ui import charts_phase as CP
+from ui import engine_extra as E
+from ui.settings import Settings
+
+
+def all_numbers(obj) -> list[float]:
+    """Every number anywhere in a Vega-Lite spec (data, scales, encodings)."""
+    if isinstance(obj, bool):
+        return []
+    if isinstance(obj, (int, float)):
+        return [float(obj)]
+    if isinstance(obj, dict):
+        return [v for x in obj.values() for v in all_numbers(x)]
+    if isinstance(obj, (list, tuple)):
+        return [v for x in obj for v in all_numbers(x)]
+    return []
+
+
+def assert_finite(chart) -> None:
+    nums = all_numbers(chart.to_dict())
+    assert nums, "expected the chart to hold numbers"
+    bad = [v for v in nums if not math.isfinite(v)]
+    assert not bad, f"non-finite values handed to Altair: {bad[:5]}"
+
+
+SMALL = Settings(T=30, hidden=8)
+HUGE = Settings(T=600, hidden=8, activation="linear", scale=3.0, scale_kind="rho")  # 3^600 ≫ 10^308
+
+
+# ---------------------------------------------------------------------------------------------------------
+# BPTT by hand
+
+def test_tex_num_reads_like_a_number():
+    assert CB.tex_num(1.26549) == "1.265"
+    assert CB.tex_num(0) == "0"
+    assert CB.tex_num(2.5e-7) == r"2.5 \times 10^{-7}"
+    assert CB.tex_num(-3.2e12) == r"-3.2 \times 10^{12}"
+    assert CB.tex_num(math.inf) == r"\infty" and CB.tex_num(math.nan) == r"\text{NaN}"
+
+
+def test_gradient_check_agrees_with_autograd_in_float64():
+    for act in ("tanh", "sigmoid", "relu"):
+        rep = E.bptt_report(replace(SMALL, activation=act))
+        assert rep["finite"]
+        for row in rep["check"]:
+            assert row["max_abs_error"] < 1e-9 and row["max_rel_error"] < 1e-9, (act, row)
+
+
+def test_per_step_terms_sum_to_the_gradient_norms_shown():
+    s = SMALL
+    m, x, y = E.build(s)
+    res = rnn.bptt(m, x, y)
+    rep = E.bptt_report(s)
+    for k in ("W", "U", "b_h"):
+        want = [torch.linalg.vector_norm(res.per_step[k][t]).item() for t in range(s.T)]
+        got = 10.0 ** rep["per_step"][k]
+        np.testing.assert_allclose(got, want, rtol=1e-10)
+        assert rep["norms"][k] == pytest.approx(torch.linalg.vector_norm(res.grads[k]).item(), rel=1e-12)
+    assert rep["per_step"]["W"][0] == -math.inf  # h_0 = 0: step 1 adds nothing to ∂L/∂W
+    assert rep["loss"] == pytest.approx(res.loss, rel=1e-14)
+
+
+def test_truncation_sweep_matches_rnn_bptt_with_truncation():
+    s = SMALL
+    m, x, y = E.build(s)
+    full = rnn.bptt(m, x, y).grads["W"].flatten()
+    sweep = E.bptt_report(s)["sweep"]
+    for N in (0, 1, 5, 17, s.T - 1):
+        g = rnn.bptt(m, x, y, truncation=N).grads["W"].flatten()
+        cos = float(g @ full / (g.norm() * full.norm()))
+        assert sweep["cos"][N] == pytest.approx(cos, abs=1e-12)
+        assert sweep["log10_ratio"][N] == pytest.approx(math.log10(g.norm() / full.norm()), abs=1e-12)
+        tr = E.truncated(s, N)
+        assert tr["cos"] == pytest.approx(cos, abs=1e-12)
+        assert tr["ratio"] == pytest.approx(float(g.norm() / full.norm()), rel=1e-12)
+    assert sweep["cos"][s.T - 1] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_bptt_charts_are_finite_and_skip_overflow():
+    rep = E.bptt_report(SMALL)
+    assert_finite(CB.per_step_chart(CB.per_step_frame(rep), SMALL.T, 5))
+    for chart in CB.sweep_charts(CB.sweep_frame(rep), 5):
+        assert_finite(chart)
+    huge = E.bptt_report(HUGE)
+    assert not huge["finite"], "expected 3^600 to overflow float64"
+    assert huge["sweep"] is None and huge["sgd"] is None
+    frame = CB.per_step_frame(huge)
+    assert np.isfinite(frame["log10_norm"]).all()
+    assert_finite(CB.per_step_chart(frame, HUGE.T, 10))
+    rows = CB.equation_rows(huge, {"log10_norm": np.array([280.0]), "slope": 0.47}, "linear")
+    assert rows and all(isinstance(eq, str) and isinstance(num, str) for eq, num in rows)
+
+
+def test_budget_is_stated_in_numbers():
+    assert E.bptt_cost(Settings(T=1000, hidden=64)) <= E.BPTT_BUDGET
+    assert E.bptt_cost(Settings(T=2000, hidden=256)) > E.BPTT_BUDGET
+
+
+# ---------------------------------------------------------------------------------------------------------
+# gated cells
+
+def test_cells_chart_drops_non_finite_values():
+    cells = {"rnn": {"lag": np.arange(1, 5), "log10_norm": np.array([-1.0, -np.inf, np.nan, -3.0])},
+             "lstm": {"lag": np.arange(1, 5), "log10_norm": np.array([-0.5, -1.0, -1.5, np.inf])},
+             "gru": {"lag": np.arange(1, 5), "log10_norm": np.array([0.0, -1.0, -2.0, -3.0])}}
+    df = CP.cells_frame(cells)
+    assert len(df) == 9 and np.isfinite(df["log10_norm"]).all()
+    assert set(df["cell"]) == {"vanilla RNN", "LSTM", "GRU"}
+    assert_finite(CP.cells_chart(df))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# phase diagram
+
+def fake_grid() -> pd.DataFrame:
+    rows = []
+    for T in (10, 100):
+        for sc, slope, lt in ((0.5, -0.3, -30.0), (1.0, 0.004, 0.4), (2.0, 0.2, 20.0), (4.0, -np.inf, -np.inf),
+                              (8.0, np.nan, np.nan)):
+            rows.append({"activation": "relu", "T": T, "scale": sc, "slope": slope, "log10_norm_T": lt})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("measure", ["slope", "norm"])
+def test_phase_frame_is_finite_with_regimes(measure):
+    df = CP.phase_frame(fake_grid(), measure)
+    assert len(df) == 8  # the NaN cells are dropped
+    assert np.isfinite(df["value"]).all() and np.isfinite(df["scale_lo"]).all()
+    assert (df["scale_lo"] < df["scale"]).all() and (df["scale"] < df["scale_hi"]).all()
+    assert list(df.loc[df["scale"] == 1.0, "regime"]) == ["edge", "edge"]
+    assert set(df.loc[df["scale"] == 4.0, "slope_text"]) == {"−∞"}
+    lines = CP.critical_lines({"bound": {a: 1.5 for a in rnn.ACTIVATIONS}}, "g", ["relu"], 0.3, 10)
+    chart = CP.phase_chart(df, "T", lines, {"scale": 1.0, "T": 100}, measure)
+    assert_finite(chart)
+    by_act = CP.phase_chart(df.assign(activation="relu"), "activation", lines, None, measure)
+    assert_finite(by_act)
+    assert chart.to_dict()["params"][0]["name"] == "cell"
+
+
+def test_picked_reads_a_click_back_as_settings():
+    assert CP.picked({"selection": {"cell": [{"scale": 1.4, "T": 200}]}}, "T") == {"scale": 1.4, "T": 200}
+    assert CP.picked({"selection": {"cell": [{"scale": 2, "activation": "relu"}]}}, "activation") == {
+        "scale": 2.0, "activation": "relu"}
+    for empty in (None, {}, {"selection": {}}, {"selection": {"cell": []}}, {"selection": {"cell": [{}]}}):
+        assert CP.picked(empty, "T") is None
+
+
+def test_critical_lines_where_theory_puts_them():
+    base = E.phase_base(Settings(scale_kind="sigma_max", hidden=16))
+    crit = E.critical_scales(base)
+    assert crit["bound"]["sigmoid"] == pytest.approx(4.0)  # σ_max = 1/γ = 4
+    assert crit["bound"]["tanh"] == pytest.approx(1.0)
+    lines = CP.critical_lines(crit, "σ_max", ["sigmoid", "tanh"], 0.15, 9.0)
+    assert set(lines["line"]) == {"σ_max = 1", "σ_max = 1/γ"}
+    gauss = E.critical_scales(E.phase_base(Settings(hidden=16)))  # gain g: σ_max(W) = g·σ_max(W₁)
+    m, _, _ = E.build(replace(Settings(hidden=16), scale=1.0))
+    assert gauss["bound"]["tanh"] == pytest.approx(1.0 / rnn.sigma_max(m.W))
+
+
+def test_phase_row_is_the_engines_slope():
+    base = E.phase_base(Settings(hidden=8))
+    row = E.phase_row(base, "tanh", 20, (0.5, 2.0))
+    for cell in row:
+        m, x, _ = E.build(replace(base, activation="tanh", T=20, scale=cell["scale"]))
+        logn = rnn.jacobian_log10_norms(m, x)
+        assert cell["slope"] == pytest.approx(rnn.slope_per_step(logn), abs=1e-12)
+        assert cell["log10_norm_T"] == pytest.approx(float(logn[0]), abs=1e-12)
