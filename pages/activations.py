@@ -23,7 +23,7 @@ with st.expander("Every activation's formulas", icon=":material/function:"):
 
 df = charts.activation_frame(curves, current=s.activation)
 st.altair_chart(charts.activation_chart(df))
-st.caption("Each panel: x is the pre-activation a, y is f(a) (black) and f′(a) (orange); the dashed purple "
+st.caption("Each panel: x is the pre-activation a, y is f(a) (grey) and f′(a) (orange); the dashed purple "
            "rule is γ = sup|f′|, the most one step can multiply the gradient by (with σ_max = 1). Look at "
            "sigmoid: f′ never reaches more than 1/4. The y axis is clipped at ±1.5, so unbounded f "
            "(relu, leaky relu, linear) leave the panel; the panel title gives each codomain.")

@@ -51,8 +51,8 @@ floor = (f" {n_zero} value(s) are exactly 0 (log = −∞): they are drawn at th
          "labelled 0." if n_zero else "")
 st.caption(
     "x: the lag k, how many steps back from the last step T. y: the norm on a log scale (10^k), plotted as "
-    "log10 so any size fits. Black: ‖∂h_T/∂h_{T−k}‖, the product of k Jacobians. Dashed: the bound "
-    "(γ·σ_max)^k, which the black line can never cross, and ρ^k, the rate it follows for a linear RNN. "
+    "log10 so any size fits. Grey: ‖∂h_T/∂h_{T−k}‖, the product of k Jacobians. Dashed: the bound "
+    "(γ·σ_max)^k, which the grey line can never cross, and ρ^k, the rate it follows for a linear RNN. "
     "Orange: ‖∂L/∂h_{T−k}‖, the gradient BPTT actually sends back. A straight line falling means "
     "vanishing, rising means exploding; its slope is the number above." + floor)
 st.download_button("Download the chart's data (CSV)", df.to_csv(index=False), file_name="jacobian_products.csv",

@@ -34,7 +34,7 @@ crit = E.critical_scales(base)
 what = ("Colour: the slope of log10‖∂h_T/∂h_{T−k}‖ against the lag k, in decades per step (saturating at "
         f"±{C.SLOPE_CLIP}; hover for the value)" if measure == "slope"
         else "Colour: log10‖∂h_T/∂h_0‖, the whole product over T steps")
-lines_note = (f"Black: {sym} = 1. Purple: σ_max(W) = 1/γ; left of it every product of Jacobians must vanish "
+lines_note = (f"Grey: {sym} = 1. Purple: σ_max(W) = 1/γ; left of it every product of Jacobians must vanish "
               "(Pascanu et al. 2013), so the blue region reaches at least that far.")
 
 st.subheader(f"Weight scale × sequence length, f = {s.activation}", anchor=False)
@@ -45,7 +45,7 @@ lines1 = C.critical_lines(crit, sym, [s.activation], lo, hi)
 E.chart_block(C.phase_chart(df1, "T", lines1, {"scale": s.scale, "T": s.T}, measure, axis, sym), grid1,
               f"Horizontal: the weight scale. Vertical: the sequence length T. {what}: blue vanishes, orange "
               f"explodes, near-white is the edge (green outline). {lines_note} Look for where blue turns orange, "
-              "and whether it moves with T. Dashed black outline: the current settings.",
+              "and whether it moves with T. Dashed grey outline: the current settings.",
               "phase_scale_T.csv", key="phase_T", on_select=partial(load, "phase_T", "T"),
               selection_mode="cell")
 

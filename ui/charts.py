@@ -174,7 +174,7 @@ def activation_chart(df: pd.DataFrame, columns: int = 3, y_lim: float = 1.5) -> 
     lines = alt.Chart().mark_line(strokeWidth=3, clip=True).encode(
         x=alt.X("a:Q", title="pre-activation a"), y=y,
         color=alt.Color("curve:N", title=None, scale=alt.Scale(domain=["f(a)", "f′(a)"],
-                                                               range=["#111827", "#d97706"])),
+                                                               range=[theme.INK, "#d97706"])),
         tooltip=[alt.Tooltip("activation:N"), alt.Tooltip("curve:N"), alt.Tooltip("a:Q", format=".2f"),
                  alt.Tooltip("value:Q", format=".4f")])
     rule = alt.Chart().mark_rule(strokeDash=[7, 4], strokeWidth=2, color=theme.SERIES_COLORS[BOUND]).encode(
@@ -214,7 +214,7 @@ def fprime_chart(df: pd.DataFrame, gamma: float, mean_abs: float) -> alt.Chart:
     rules = alt.Chart(marks).mark_rule(strokeWidth=3).encode(
         x="x:Q",
         color=alt.Color("what:N", title=None, sort=names,
-                        scale=alt.Scale(domain=names, range=[theme.SERIES_COLORS[BOUND], "#111827"])),
+                        scale=alt.Scale(domain=names, range=[theme.SERIES_COLORS[BOUND], theme.INK])),
         strokeDash=alt.StrokeDash("what:N", title=None, sort=names,
                                   scale=alt.Scale(domain=names, range=[[1, 0], [7, 4]])),
         tooltip=[alt.Tooltip("what:N", title="marker")])

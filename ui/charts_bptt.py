@@ -13,11 +13,11 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .theme import FONT_SIZE
+from .theme import FONT_SIZE, INK
 
 TERM_COLORS = {"∂L/∂W": "#7c3aed", "∂L/∂U": "#0891b2", "∂L/∂b_h": "#d97706"}
 TERM_KEYS = {"W": "∂L/∂W", "U": "∂L/∂U", "b_h": "∂L/∂b_h"}
-KEPT_COLOR = "#e5e7eb"
+KEPT_COLOR = "#9ca3af"  # a light band on white, a dim one on the dark theme (opacity 0.3)
 
 
 def style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
@@ -134,7 +134,7 @@ def per_step_chart(df: pd.DataFrame, T: int, N: int | None = None) -> alt.TopLev
         return style(lines.properties(height=360))
     win = pd.DataFrame({"from": [max(T - N, 1) - 0.5], "to": [T + 0.5],
                         "label": [f"kept by truncation N = {N}: steps {max(T - N, 1)} … {T}"]})
-    band = alt.Chart(win).mark_rect(color=KEPT_COLOR, opacity=0.7).encode(
+    band = alt.Chart(win).mark_rect(color=KEPT_COLOR, opacity=0.3).encode(
         x="from:Q", x2="to:Q", tooltip=[alt.Tooltip("label:N", title="shaded")])
     return style(alt.layer(band, lines).properties(height=360))
 
@@ -162,7 +162,7 @@ def sweep_charts(df: pd.DataFrame, N: int) -> list[alt.TopLevelMixin]:
     def panel(name: str, title: str, domain=None):
         d = df[df["measure"] == name]
         y = alt.Y("value:Q", title=title, scale=alt.Scale(domain=domain) if domain else alt.Scale(zero=False))
-        line = alt.Chart(d).mark_line(strokeWidth=3, color="#111827").encode(
+        line = alt.Chart(d).mark_line(strokeWidth=3, color=INK).encode(
             x=x, y=y, tooltip=[alt.Tooltip("N:Q", title="N"), alt.Tooltip("value:Q", title=name, format=".4f")])
         rule = alt.Chart(mark).mark_rule(color="#c2410c", strokeWidth=3, strokeDash=[6, 4]).encode(
             x="N:Q", tooltip=[alt.Tooltip("N:Q", title="current N")])

@@ -33,7 +33,7 @@ def loss_frame(h: dict) -> pd.DataFrame:
 
 def loss_chart(df: pd.DataFrame, chance: float | None = None) -> alt.Chart:
     """Loss (log axis) against the training step, with the chance level as a dashed rule."""
-    base = alt.Chart(df).mark_line(color=theme.CELL_COLORS["rnn"], strokeWidth=2).encode(
+    base = alt.Chart(df).mark_line(color=theme.LOSS_COLOR, strokeWidth=2).encode(
         x=alt.X("step:Q", title="training step"),
         y=alt.Y("loss:Q", title="loss", scale=alt.Scale(type="log")),
         tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", format=".4g"), alt.Tooltip("accuracy:Q", format=".3f")],
@@ -92,7 +92,7 @@ def grad_chart(df: pd.DataFrame) -> alt.Chart:
         x=alt.X("step:Q", title="training step"),
         y=alt.Y("norm:Q", title="‖∂L/∂θ‖", scale=alt.Scale(type="log")),
         color=alt.Color("which:N", title=None, scale=alt.Scale(domain=["before clipping", "after clipping"],
-                                                                range=["#c2410c", "#2166ac"])),
+                                                                range=["#c2410c", theme.INK])),
         strokeDash=alt.StrokeDash("which:N", legend=None, scale=alt.Scale(
             domain=["before clipping", "after clipping"], range=[[1, 0], [6, 3]])),
         tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("which:N"), alt.Tooltip("norm:Q", format=".4g")]), height=220)

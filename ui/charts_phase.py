@@ -19,12 +19,12 @@ import pandas as pd
 from rnn.jacobians import EDGE_TOL, classify
 
 from .charts_bptt import pow10_axis, style
-from .theme import CELL_COLORS, REGIME_COLORS
+from .theme import CELL_COLORS, HALO, INK, REGIME_COLORS
 
 CELL_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
 NEUTRAL = "#f7f7f7"  # the colour of slope 0 on the diverging scale
 SLOPE_CLIP = 0.5  # decades per step where the slope's colours saturate (the tooltip keeps the true value)
-LINE_COLORS = ("#111827", "#9333ea")  # scale = 1, and the bound σ_max = 1/γ (purple as the bound elsewhere)
+LINE_COLORS = (INK, "#9333ea")  # scale = 1, and the bound σ_max = 1/γ (purple as the bound elsewhere)
 MEASURES = {"slope": "slope per step (decades)", "norm": "log10 ‖∂h_T/∂h_0‖"}
 
 
@@ -113,7 +113,8 @@ def phase_chart(df: pd.DataFrame, y: str, lines: pd.DataFrame, current: Mapping 
                 measure: str = "slope", scale_title: str = "weight scale", scale_symbol: str = "g"
                 ) -> alt.TopLevelMixin:
     """Heatmap over scale (log axis) × y ("T" or "activation"); click a cell to select it (param "cell").
-    Green outline: the edge; black outline: the current settings; dashed / dotted rules: critical lines."""
+    Green outline: the edge; grey outline: the current settings; dashed / dotted rules: critical lines.
+    Grey and purple lines sit on a white halo, so they show on blue, white and orange cells alike."""
     c = float(np.abs(df["value"]).max()) or 1.0
     ytype = "O" if y == "T" else "N"
     yenc = alt.Y(f"{y}:{ytype}", title="sequence length T" if y == "T" else "activation f",
@@ -135,7 +136,7 @@ def phase_chart(df: pd.DataFrame, y: str, lines: pd.DataFrame, current: Mapping 
         tooltip=tips).add_params(sel)
     outline_names = [f"edge (|slope| ≤ {EDGE_TOL:g})", "current settings"]
     stroke = alt.Stroke("outline:N", title="outline", legend=alt.Legend(orient="bottom"), scale=alt.Scale(
-        domain=outline_names, range=[REGIME_COLORS["edge"], "#111827"]))
+        domain=outline_names, range=[REGIME_COLORS["edge"], INK]))
     edge = base.transform_filter(alt.datum.regime == "edge").transform_calculate(
         outline=f"'{outline_names[0]}'").mark_rect(fill=None, strokeWidth=3).encode(stroke=stroke, tooltip=tips)
     layers = [heat, edge]
@@ -143,6 +144,8 @@ def phase_chart(df: pd.DataFrame, y: str, lines: pd.DataFrame, current: Mapping 
         cur = df[(np.isclose(df["scale"], current["scale"])) & (df[y] == current[y])].assign(
             outline=outline_names[1])
         if len(cur):
+            layers.append(alt.Chart(cur).mark_rect(fill=None, stroke=HALO, strokeWidth=7, opacity=0.85).encode(
+                x=x, x2="scale_hi:Q", y=yenc))
             layers.append(alt.Chart(cur).mark_rect(fill=None, strokeWidth=3, strokeDash=[5, 3]).encode(
                 x=x, x2="scale_hi:Q", y=yenc, stroke=stroke, tooltip=tips))
     names = line_names(scale_symbol)
@@ -152,13 +155,18 @@ def phase_chart(df: pd.DataFrame, y: str, lines: pd.DataFrame, current: Mapping 
     line_tips = [alt.Tooltip("line:N", title="critical line"), alt.Tooltip("scale:Q", format=".3f")]
     if len(lines):
         if y == "T":
-            rules = alt.Chart(lines.drop_duplicates("line")).mark_rule(strokeWidth=3).encode(
+            one = lines.drop_duplicates("line")
+            halo = alt.Chart(one).mark_rule(strokeWidth=7, color=HALO, opacity=0.85).encode(
+                x=alt.X("scale:Q", scale=xscale))
+            rules = alt.Chart(one).mark_rule(strokeWidth=3).encode(
                 x=alt.X("scale:Q", scale=xscale), color=color, strokeDash=dash, tooltip=line_tips)
         else:
+            halo = alt.Chart(lines).mark_tick(thickness=7, size=44, orient="vertical", color=HALO,
+                                              opacity=0.85).encode(x=alt.X("scale:Q", scale=xscale), y=yenc)
             rules = alt.Chart(lines).mark_tick(thickness=3, size=44, orient="vertical").encode(
                 x=alt.X("scale:Q", scale=xscale), y=yenc, color=color,
                 tooltip=[alt.Tooltip("activation:N")] + line_tips)
-        layers.append(rules)
+        layers += [halo, rules]
     return style(alt.layer(*layers).properties(height=alt.Step(48)).resolve_scale(color="independent"))
 
 

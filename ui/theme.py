@@ -1,14 +1,22 @@
-"""Colours and words used everywhere, so the same regime has the same colour on every page."""
+"""Colours and words used everywhere, so the same regime has the same colour on every page.
+
+The app follows the visitor's light or dark theme, so every colour drawn on the page background must read on
+white and on Streamlit's near-black: mid-tone colours, at least 3:1 against both (tests/test_theme.py checks).
+Blue, green and orange mean vanishing, edge and exploding, and nothing else.
+"""
 
 REGIME_COLORS = {"vanishing": "#2166ac", "edge": "#1b7837", "exploding": "#c2410c"}
 REGIME_ICONS = {"vanishing": ":material/trending_down:", "edge": ":material/trending_flat:",
                 "exploding": ":material/trending_up:"}
 REGIME_BADGE = {"vanishing": "blue", "edge": "green", "exploding": "orange"}  # st.badge colours
+INK = "#787878"  # neutral grey for the main quantity and reference lines: about 4.3:1 on white and on dark
+LOSS_COLOR = "#d97706"  # the loss and what it sends back (‖∂L/∂h‖): amber on every page
+HALO = "#ffffff"  # drawn under a line that crosses a heatmap, so it shows on blue, white and orange cells
 SERIES_COLORS = {  # the lines of the Jacobian-product chart
-    "‖∂h_T/∂h_{T−k}‖": "#111827",
+    "‖∂h_T/∂h_{T−k}‖": INK,
     "bound (γ·σ_max)^k": "#9333ea",
     "ρ^k": "#0891b2",
-    "‖∂L/∂h_{T−k}‖": "#d97706",
+    "‖∂L/∂h_{T−k}‖": LOSS_COLOR,
 }
-CELL_COLORS = {"rnn": "#c2410c", "lstm": "#2166ac", "gru": "#1b7837"}
+CELL_COLORS = {"rnn": INK, "lstm": "#db2777", "gru": "#0d9488"}  # not the regime colours: a cell is not a regime
 FONT_SIZE = 16  # axis labels readable on a projector
