@@ -8,13 +8,18 @@ For the vanilla RNN h_j = f(a_j), a_j = Uᵀx_j + Wᵀh_{j-1} + b_h, each factor
 so ‖∂h_T/∂h_{T-k}‖₂ ≤ (γ·σ_max)^k: below 1 it must vanish (Pascanu, Mikolov & Bengio 2013, §3.2). For a
 linear RNN the product is W^{k}ᵀ and ‖W^k‖^{1/k} → ρ(W) (Gelfand), hence the ρ^k overlay.
 
-Numerics. The suffix products P_i = ∂h_T/∂h_i are built from the left, P_{i-1} = P_i J_i, and renormalised
-after every product: P_i = c_i M_i with ‖M_i‖_F = 1 and log10 c_i accumulated in float64. So nothing
+Numerics. The suffix products P_i = ∂h_T/∂h_i are built from the left, P_{i-1} = P_i J_i, one matrix
+product per step (as transposes, P_{i-1}ᵀ = J_iᵀ P_iᵀ; for the vanilla RNN J_iᵀ = W diag(f′(a_i)) is applied
+without being built). The scale is taken out in float64 every few products (P_i = 10^{q_i} M_i), as often
+as the growth or decay seen requires to keep M_i far from overflow and from subnormals. So nothing
 overflows or underflows at any T (W = 1.5·Q at T = 3000 gives 528.3, W = 0.5·Q gives −903.1). The spectral
-norms ‖M_i‖₂ come from a batched power iteration on M_i M_iᵀ, warm-started with the previous left singular
-vector (the products share their left end J_T, so it barely moves); an entry whose iteration has not
-provably converged is computed exactly by SVD. The normalised products live in chunks, so memory stays
-O(chunk · n²) whatever T is.
+norms are certified, not estimated: for a block U of r = 8 right singular directions carried along the
+chain (the products share their left end J_T, so their top directions barely move), the Ritz values of
+M_iᵀM_i on span U and the trace ‖M_i‖_F² outside it bound ‖M_i‖₂ from both sides; where that interval is
+wider than 1e-11 (float64) or 1e-5 (float32) relative, residual bounds and subspace iteration narrow it,
+and what no bound can settle (a flat top of the spectrum: the shortest products, orthogonal-like ones) is
+computed exactly from the Gram matrix in float64. See _top_sigma2. The products live in chunks of about
+8 MiB, so memory stays O(chunk · n²) whatever T is.
 
 The slope of log10‖P‖ against the lag k estimates the top Lyapunov exponent λ₁ (per step, in log10 units;
 λ₁ in nats is slope·ln 10). Regimes, with EDGE_TOL = 0.01 decades per step (a factor 10^{±1} per 100 steps):
@@ -38,7 +43,9 @@ from .model import GatedRNN, VanillaRNN, as_sequence
 Tensor = torch.Tensor
 EDGE_TOL = 0.01
 REGIMES = ("vanishing", "edge", "exploding")
-CHUNK = 256
+CHUNK = 256  # most products measured together
+CHUNK_BYTES = 8 * 2**20  # and at most about this much of them
+BLOCK = 8  # the width r of the block of singular directions carried along the chain (see _top_sigma2)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -62,6 +69,8 @@ def _vanilla_factors(m: VanillaRNN, xs: Tensor):
         # ∂h_t/∂h_{t-1} = diag(f′(a_t)) Wᵀ                                                 (K, H, H)
         return d[lo:hi, :, None] * WT
 
+    # the suffix products apply ∂h_t/∂h_{t-1}ᵀ = W diag(f′(a_t)) without building it
+    factors.scaled = (m.W, d)
     return factors, tr, d
 
 
@@ -128,70 +137,282 @@ def state_jacobians(m, x) -> Tensor:
 # ---------------------------------------------------------------------------------------------------------
 # the suffix products in log space
 
-def _spectral_norms(M: Tensor, u0: Tensor, tol: float, max_iter: int = 40) -> tuple[Tensor, Tensor]:
-    """‖M_k‖₂ for a batch M (K, n, n), by power iteration on M Mᵀ from u0 (n,) with an exact SVD for the
-    entries whose convergence is not certain. Returns (norms (K,), the last left vector (n,))."""
-    K, n, _ = M.shape
-    u = u0.expand(K, n).unsqueeze(2).contiguous()  # (K, n, 1)
-    Mt = M.transpose(1, 2)
-    est = torch.zeros(K, dtype=M.dtype, device=M.device)
-    prev_delta = None
-    ok = torch.zeros(K, dtype=torch.bool, device=M.device)
-    for _ in range(max_iter):
-        v = torch.bmm(Mt, u)  # Mᵀu
-        new = torch.linalg.vector_norm(v, dim=(1, 2))  # ‖Mᵀu‖ ≤ ‖M‖₂ for unit u, increasing
-        u = torch.bmm(M, v)
-        u = u / torch.linalg.vector_norm(u, dim=(1, 2), keepdim=True).clamp_min(torch.finfo(M.dtype).tiny)
-        delta = (new - est).abs()
-        if prev_delta is not None:
-            # the estimate converges linearly, error_k ≈ δ_k r/(1 − r) with r ≈ δ_k/δ_{k-1}
-            r = (delta / prev_delta.clamp_min(torch.finfo(M.dtype).tiny)).clamp(max=1.0)
-            left = torch.where(r < 0.99, delta * r / (1 - r), torch.full_like(delta, math.inf))
-            ok = (delta <= tol * new) & ((left <= tol * new) | (delta == 0))
-        est, prev_delta = new, delta
-        if bool(ok.all()):
-            break
-    if not bool(ok.all()):
-        bad = (~ok).nonzero().squeeze(1)
-        est = est.clone()
-        est[bad] = torch.linalg.matrix_norm(M[bad], ord=2)
-    last = u[-1, :, 0]
-    return est, last
+def _settings(dtype: torch.dtype, n: int) -> tuple[float, float, float, int]:
+    """(tol, slack, lim, chunk) for a dtype and state size n: the relative width allowed for a certified
+    interval around σ₁², the rounding allowance on a computed trace of 1, the |log10| a run of products
+    may move the scale before it is rescaled (a fifth of the exponent range, so that twice that neither
+    overflows nor reaches subnormals, which are slow), and how many products are held at once (≈ 8 MiB)."""
+    fi = torch.finfo(dtype)
+    tol = 1e-11 if fi.eps < 1e-10 else max(1e-5, 64 * fi.eps)
+    lim = 0.2 * math.log10(fi.max)
+    chunk = max(8, min(CHUNK, CHUNK_BYTES // (n * n * fi.bits // 8)))
+    return tol, 64 * fi.eps, lim, chunk
+
+
+def _exact_sigma2(Q: Tensor, fs: Tensor, tol: float) -> np.ndarray:
+    """σ₁(Q_k/fro_k)² exactly: the largest eigenvalue of the Gram matrix G, formed in float64. A flat
+    spectrum (products of an orthogonal W, or of W = g·I, in a linear RNN) is recognised first and needs no
+    eigensolver: λ_max(G) lies in [tr G / n, tr G / n + ‖G − (tr G / n) I‖_F]."""
+    Qd = Q.double() / fs.double()
+    G = Qd.mT @ Qd
+    n = G.shape[-1]
+    mean = torch.diagonal(G, dim1=-2, dim2=-1).sum(-1) / n
+    dev = torch.linalg.matrix_norm(G - mean[:, None, None] * torch.eye(n, dtype=G.dtype, device=G.device))
+    out = mean.clamp_min(0.0).cpu().numpy()
+    rest = np.flatnonzero((dev > tol * mean).cpu().numpy())
+    if rest.size:
+        sel = torch.from_numpy(rest).to(G.device)
+        out[rest] = torch.linalg.eigvalsh(G[sel])[:, -1].clamp_min(0.0).cpu().numpy()
+    return out
+
+
+def _rows(Q: Tensor, fs: Tensor, mask: np.ndarray) -> tuple[np.ndarray, Tensor, Tensor]:
+    """The rows to keep working on for the entries in mask: a slice (no copy) from the first to the last
+    of them when they fill at least half of it, else exactly those rows (a copy)."""
+    idx = np.flatnonzero(mask)
+    a, b = int(idx[0]), int(idx[-1]) + 1
+    if 2 * idx.size >= b - a:
+        return np.arange(a, b), Q[a:b], fs[a:b]
+    sel = torch.from_numpy(idx).to(Q.device)
+    return idx, Q[sel], fs[sel]
+
+
+def _top_sigma2(Q: Tensor, V: Tensor, fro: Tensor, U0: Tensor, tol: float, slack: float,
+                max_iter: int = 8) -> tuple[np.ndarray, Tensor]:
+    """σ₁(Q̃_k)² for a batch Q (K, n, n) with Frobenius norms fro (K,), Q̃_k = Q_k/fro_k, each certified to a
+    relative width tol, given V = Q U0 (K, n, r) for an orthonormal block U0 (n, r); and the block to start
+    the next batch from.
+
+    Write G = Q̃ᵀQ̃ (so λ₁(G) = σ₁² and tr G = ‖Q̃‖_F² = 1). U0 holds the top right singular directions of a
+    neighbouring product: products that share their left end share them nearly, so it is a warm start.
+    A = (V/fro)ᵀ(V/fro) = U0ᵀGU0 has Ritz values θ₁ ≥ … ≥ θ_r, and τ = 1 − Σθ is the trace of G outside
+    span U0. In the basis (U0, U0⊥), G = [[A, Eᵀ], [E, D]] with D ⪰ 0, λ_max(D) ≤ tr D = τ and
+    ‖E‖² ≤ λ_max(A)·λ_max(D) (G ⪰ 0); when λ₁ > λ_max(D) the secular equation gives
+    λ₁ ≤ θ₁ + ‖E‖²/(λ₁ − λ_max(D)), so
+
+        θ₁ ≤ λ₁ ≤ θ₁ + θ₁τ/(θ₁ − τ)                                   (no further pass over Q)
+
+    which is tight once the block holds all but a sliver of the mass, as for long products, whose spectrum
+    spreads exponentially with the lag. The others take a pass more: with the Ritz vectors u₁ … u_r and
+    residuals R = GU' − U'Θ ⟂ span U0, the same argument on the split (u₁ | the rest) gives
+
+        θ₁ + ‖R₁‖²/θ₁ ≤ λ₁ ≤ θ₁ + ‖R₁‖²/(θ₁ − max(θ₂, τ) − ‖R_{2…r}‖_F)
+
+    (and, by Weyl, λ₁ ≤ max(θ₁, τ) + ‖R‖_F, which needs no gap), and subspace iteration (U ← orth(GU')) goes on while the interval is wider than tol. What cannot be
+    certified (a flat top of the spectrum: short products, orthogonal-like ones) is computed exactly.
+    `slack` widens τ for the rounding in fro and in Σθ."""
+    K, n, _ = Q.shape
+    r = U0.shape[1]
+    fs = fro[:, None, None]
+    s2 = np.full(K, np.nan)
+
+    def one_pass(V):
+        th = torch.linalg.eigvalsh(V.mT @ V).flip(-1).double().cpu().numpy()  # θ₁ ≥ … ≥ θ_r
+        t1 = th[:, 0]
+        tau = np.maximum(1.0 - th.sum(1), 0.0) + slack
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ok = (t1 > tau) & (t1 * tau / (t1 - tau) <= tol * t1)
+        return th, t1, tau, ok
+
+    V = V / fs  # Q̃U0
+    th, t1, tau, ok = one_pass(V)
+    Q0 = Q[0] / fro[0]  # the longest product of the batch
+    refined = 2 * int(ok.sum()) < K
+    if refined:
+        # the block fits this batch poorly (the first batch, from a random block, or a sudden change):
+        # subspace iterations on the longest product, then the pass again with that block
+        for _ in range(4):
+            U0 = torch.linalg.qr(Q0.mT @ (Q0 @ U0))[0]
+        V = torch.matmul(Q, U0) / fs
+        th, t1, tau, ok = one_pass(V)
+        U_next = U0
+    else:
+        # the next batch's block: one subspace iteration on the longest product of this one
+        U_next = torch.linalg.qr(Q0.mT @ V[0])[0]
+    s2[ok] = t1[ok]
+    # a flat top (all Ritz values equal, each 1/n of the mass: the whole spectrum flat), or, with a block
+    # fitted to the batch, a top that holds less than the rest of the trace: no bound will settle these,
+    # so straight to _exact_sigma2 (which recognises the flat ones)
+    flat = ~ok & (th[:, 0] - th[:, -1] <= 1e-3 * t1) & (np.abs(t1 * n - 1.0) <= 1e-3)
+    if refined:
+        flat |= ~ok & (t1 <= tau)
+    if flat.any():
+        sel = torch.from_numpy(np.flatnonzero(flat)).to(Q.device)
+        s2[flat] = _exact_sigma2(Q[sel], fs[sel], tol)
+    pending = ~ok & ~flat
+    if not pending.any():
+        return s2, U_next
+    # the rest: Rayleigh–Ritz, residuals, subspace iteration. The rows worked on are a contiguous range
+    # when the pending entries fill most of it (they are mostly the batch's shortest products, at its
+    # end), else a gathered copy.
+    rows, Qs, fs_s = _rows(Q, fs, pending)
+    U, pend = U0.expand(rows.size, n, r), pending[rows]
+    V = V[torch.from_numpy(rows).to(Q.device)]
+    for it in range(max_iter):
+        if it:
+            V = torch.bmm(Qs, U) / fs_s
+        th_t, Y = torch.linalg.eigh(V.mT @ V)
+        th_t, Y = th_t.flip(-1), Y.flip(-1)
+        U, V = U @ Y, V @ Y  # Ritz vectors u_j and Q̃u_j
+        GU = torch.bmm(Qs.mT, V) / fs_s  # G u_j
+        rho = torch.linalg.vector_norm(GU - U * th_t[:, None, :], dim=1).double().cpu().numpy()  # ‖R_j‖
+        th = th_t.double().cpu().numpy()
+        t1, r1 = th[:, 0], rho[:, 0]
+        tau = np.maximum(1.0 - th.sum(1), 0.0) + slack
+        rest = np.maximum(th[:, 1] if r > 1 else 0.0, tau) + np.sqrt((rho[:, 1:] ** 2).sum(1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lower = t1 + r1 ** 2 / t1
+            gap = t1 - rest
+            upper = np.minimum(np.where(gap > 0, t1 + r1 ** 2 / gap, np.inf),
+                               np.where(t1 > tau, t1 + t1 * tau / (t1 - tau), np.inf))
+            # and Weyl's, first order but needing no gap: λ₁ ≤ max(θ₁, τ) + ‖R‖_F
+            upper = np.minimum(upper, np.maximum(t1, tau) + np.sqrt((rho ** 2).sum(1)))
+            ok = pend & (t1 > 0) & (upper - lower <= tol * lower)
+        s2[rows[ok]] = lower[ok]
+        # hopeless for iteration: nothing in the block, or (after one more try) no gap at the top
+        lost = pend & ~ok & ((t1 <= 0) | ((gap <= 0) & (t1 <= tau) & (it >= 1)))
+        if lost.any():
+            sel = torch.from_numpy(np.flatnonzero(lost)).to(Q.device)
+            s2[rows[lost]] = _exact_sigma2(Qs[sel], fs_s[sel], tol)
+        pend = pend & ~ok & ~lost
+        if not pend.any():
+            return s2, U_next
+        keep, Qs, fs_s = _rows(Qs, fs_s, pend)
+        sel = torch.from_numpy(keep).to(Q.device)
+        rows, pend = rows[keep], pend[keep]
+        U = torch.linalg.qr(GU[sel])[0]
+    sel = torch.from_numpy(np.flatnonzero(pend)).to(Q.device)
+    s2[rows[pend]] = _exact_sigma2(Qs[sel], fs_s[sel], tol)
+    return s2, U_next
 
 
 def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = None,
-                  chunk: int = CHUNK) -> tuple[np.ndarray, np.ndarray | None]:
-    """log10‖P_i‖₂ for i = 0 … T−1 with P_i = J_T ⋯ J_{i+1}, and log10‖vec P_i‖ when vec (n,) is given."""
-    tol = 1e-13 if dtype == torch.float64 else 1e-6
-    M = torch.eye(n, dtype=dtype, device=device)
-    u = torch.randn(n, generator=torch.Generator().manual_seed(0), dtype=torch.float64).to(device, dtype)
-    u = u / torch.linalg.vector_norm(u)
-    logc = torch.zeros((), dtype=torch.float64, device=device)  # log10 c_i of the entry last written
-    out = torch.empty(T, dtype=torch.float64, device=device)
-    vout = torch.empty(T, dtype=torch.float64, device=device) if vec is not None else None
-    for hi in range(T, 0, -chunk):
-        lo = max(0, hi - chunk)
-        J = factors(lo, hi)  # J_{lo+1} … J_{hi}: (K, n, n)
+                  chunk: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """log10‖P_i‖₂ for i = 0 … T−1 with P_i = J_T ⋯ J_{i+1}, and log10‖vec P_i‖ when vec (n,) is given.
+
+    The chain runs on X = [Q | QU | Q vec] with Q = P_iᵀ/10^q: X ← J_iᵀX is one matrix product per step
+    and nothing else (for the vanilla RNN J_iᵀX = W (f′(a_i) ⊙ X), the diagonal applied to rows), and
+    it carries along, at little cost, the products with the block U (n, r) that _top_sigma2 needs and
+    with vec; log10 of the scale q is kept in float64. X is rescaled only after runs of `seg` products,
+    seg adapted to the growth or decay seen so far so that a run ends within 10^{±lim}; every product is
+    then checked to lie within 10^{±2 lim}, and a chunk that strays is redone with shorter runs, in the
+    end with a rescale after every product (which also finds an exactly zero product). The products of a
+    chunk are measured together, so memory stays O(chunk · n²) whatever T is."""
+    tol, slack, lim, auto_chunk = _settings(dtype, n)
+    C = min(chunk or auto_chunk, T)
+    r = min(BLOCK, n)
+    out = np.full(T, -np.inf)
+    vout = np.full(T, -np.inf) if vec is not None else None
+    extra, vlog = [], 0.0
+    if vec is not None:
+        vec = vec.to(torch.float64)
+        vn = float(torch.linalg.vector_norm(vec))
+        if math.isfinite(vn):  # carried as a unit vector (so that ‖Q vec‖ ≤ ‖Q‖_F), its norm in log space
+            vlog = math.log10(vn) if vn > 0 else -math.inf
+            extra = [(vec / vn if vn > 0 else vec).to(dtype).reshape(n, 1)]
+        else:  # a gradient that overflowed (or NaN) has no business in the chain: ∞ (or NaN) at every lag
+            vout[:] = math.nan if math.isnan(vn) else math.inf
+            vec = None
+    w = n + r + len(extra)
+    Q = torch.eye(n, dtype=dtype, device=device)
+    q = 0.0  # P_iᵀ = 10^q · Q for the Q the next chunk starts from
+    U = torch.linalg.qr(torch.randn(n, r, generator=torch.Generator().manual_seed(0), dtype=torch.float64))[0]
+    U = U.to(device, dtype)
+    seg = 2  # products per run, adapted to what the runs so far did
+    buf = torch.empty(C, n, w, dtype=dtype, device=device)
+    scaled = getattr(factors, "scaled", None)  # (W, d): Jᵀ_t X = W (d_t ⊙ X), no Jacobian built
+    if scaled is not None:
+        W, dcol = scaled[0], scaled[1][:, :, None]  # d_t as a column (T, n, 1)
+        R = torch.empty(n, w, dtype=dtype, device=device)
+
+    for hi in range(T, 0, -C):
+        lo = max(0, hi - C)
         K = hi - lo
-        buf = torch.empty(K, n, n, dtype=dtype, device=device)
-        fro = torch.empty(K, dtype=dtype, device=device)
-        for k in range(K - 1, -1, -1):
-            # P_{t-1} = P_t J_t with t = lo + k + 1, then P = c M with ‖M‖_F = 1
-            P = M @ J[k]
-            s = torch.linalg.vector_norm(P)
-            fro[k] = s
-            M = torch.div(P, torch.where(s > 0, s, torch.ones_like(s)), out=buf[k])
-        # log10 c for each entry of the chunk, accumulated backwards from the end of the chunk
-        steps = torch.log10(fro.to(torch.float64)).flip(0).cumsum(0).flip(0)
-        logs = logc + steps  # (K,)
-        sn, u = _spectral_norms(buf, u, tol)
-        out[lo:hi] = logs + torch.log10(sn.to(torch.float64))
-        if vec is not None:
-            gv = torch.linalg.vector_norm(vec.to(dtype) @ buf, dim=1)  # ‖vec M_i‖, (K,)
-            vout[lo:hi] = logs + torch.log10(gv.to(torch.float64))
-        logc = logs[0]
-    res = out.cpu().numpy()
-    return res, (vout.cpu().numpy() if vout is not None else None)
+        if scaled is not None:
+            d_t = dcol[lo:hi].unbind(0)
+
+            def step(i, X, out_):
+                # P_{i'−1}ᵀ = W (f′(a_{i'}) ⊙ P_{i'}ᵀ) with i' = lo + i + 1: buf[i] ∝ P_{lo+i}ᵀ
+                return torch.mm(W, torch.mul(X, d_t[i], out=R), out=out_)
+        else:
+            Jt = factors(lo, hi).mT.unbind(0)  # J_{lo+k+1}ᵀ, k = 0 … K−1
+
+            def step(i, X, out_):
+                return torch.mm(Jt[i], X, out=out_)
+        bv = buf[:K].unbind(0)
+        base = np.empty(K)  # P_{lo+k}ᵀ = 10^base[k] · buf[k, :, :n]
+        X_in, q_in, first = torch.cat([Q, Q @ U] + [Q @ e for e in extra], 1), q, 0
+        cap = C  # the longest run allowed in this chunk; a retry lowers it
+        while True:
+            X, q, k = X_in, q_in, K - 1
+            while k >= 0:
+                j = max(0, k - seg + 1)
+                if 0 < j < seg // 2:  # no short run left over at the chunk's start
+                    j = 0
+                for i in range(k, j - 1, -1):
+                    X = step(i, X, bv[i])
+                base[j:k + 1] = q
+                f = float(torch.linalg.vector_norm(X))
+                lf = math.log10(f) if f > 0 else -math.inf
+                if not abs(lf) <= lim:  # out of range, not finite, or zero
+                    break
+                seg = cap if lf == 0 else int(min(cap, max(1.0, 0.5 * lim * (k - j + 1) / abs(lf))))
+                X, q = X / f, q + lf
+                k = j - 1
+            if k < 0:
+                full = torch.linalg.vector_norm(buf[:K].reshape(K, -1), dim=1).double()  # ‖X_k‖_F
+                with np.errstate(divide="ignore"):
+                    if np.all(np.abs(np.log10(full.cpu().numpy())) <= 2 * lim):
+                        break
+            if seg > 1:  # again from the chunk's start with shorter runs
+                seg = cap = max(1, seg // 4)
+                continue
+            # runs of one product still stray: an exact zero or a non-finite number. Step by step:
+            X, q, full = X_in, q_in, None
+            for i in range(K - 1, -1, -1):
+                step(i, X, bv[i])
+                f = float(torch.linalg.vector_norm(bv[i]))
+                base[i] = q
+                if not f > 0:  # exactly zero (so is every longer product), or not finite
+                    first = i + 1
+                    break
+                X, q = bv[i] / f, q + math.log10(f)
+            if first > 0 and math.isnan(f):  # NaN in, NaN out, for this and every longer lag
+                out[:lo + first] = np.nan
+                if extra:
+                    vout[:lo + first] = np.nan
+            break
+        Q = X[:, :n]
+        if first < K:
+            Xc = buf[first:K]
+            # ‖Q‖_F² = ‖X‖_F² − ‖QU‖_F² − ‖Q vec‖² (each of the two at most ‖Q‖_F²), in float64
+            if full is None:
+                full = torch.linalg.vector_norm(buf[:K].reshape(K, -1), dim=1).double()
+            f2 = full[first:] ** 2 - torch.linalg.vector_norm(Xc[:, :, n:], dim=(1, 2)).double() ** 2
+            fro = f2.clamp_min(0.0).sqrt()
+            s2, U_new = _top_sigma2(Xc[:, :, :n], Xc[:, :, n:n + r], fro.to(dtype), U, tol, slack)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[lo + first:hi] = base[first:] + np.log10(fro.cpu().numpy()) + 0.5 * np.log10(s2)
+                if extra:
+                    gv = torch.linalg.vector_norm(Xc[:, :, n + r], dim=1).double().cpu().numpy()  # ‖Q vec‖
+                    vout[lo + first:hi] = base[first:] + np.log10(gv) + vlog
+            U = U_new
+        if first > 0:  # zero (or not finite) from here on: every longer lag keeps what it has
+            break
+    return out, vout
+
+
+def _prepare(m, x):
+    """(factors, T, n, the final state h_T (H,), f′(a_t) (T, H) or None) for one sequence."""
+    xs = _one_sequence(m, x)
+    T = xs.shape[0]
+    if isinstance(m, VanillaRNN):
+        factors, tr, d = _vanilla_factors(m, xs)
+        return factors, T, m.hidden_size, tr.h[-1, 0], d
+    if isinstance(m, GatedRNN):
+        factors, u = (_lstm_factors if m.kind == "lstm" else _gru_factors)(m, xs)
+        return factors, T, m.state_size, u["h"][-1, 0], None
+    raise ValueError(f"expected an rnn.VanillaRNN or rnn.GatedRNN, got {type(m).__name__}")
 
 
 @torch.no_grad()
@@ -199,10 +420,7 @@ def jacobian_log10_norms(m, x) -> np.ndarray:
     """Entry i (i = 0 … T−1) is log10‖∂h_T/∂h_i‖₂ = log10‖∏_{j=i+1}^{T} ∂h_j/∂h_{j-1}‖₂, a float64 array of
     length T; entry T−1 is one step's Jacobian. Finite at any T for finite inputs; −inf only where the
     product is exactly zero (a relu layer gone all dark, or W = 0). For an LSTM the state is (h, c)."""
-    xs = _one_sequence(m, x)
-    factors = _factors(m, xs)
-    T = xs.shape[0]
-    n = factors(T - 1, T).shape[-1]
+    factors, T, n, _, _ = _prepare(m, x)
     p = next(m.parameters())
     return _suffix_log10(factors, T, n, p.dtype, p.device)[0]
 
@@ -224,20 +442,13 @@ def gradient_log10_norms(m, x, y) -> np.ndarray:
 
 
 def _analyze_core(m, x, y):
-    xs = _one_sequence(m, x)
-    T = xs.shape[0]
+    factors, T, n, h_T, d = _prepare(m, x)
     p = next(m.parameters())
-    factors = _factors(m, xs)
-    n = factors(T - 1, T).shape[-1]
-    if isinstance(m, VanillaRNN):
-        h_T = m.unroll(xs).h[-1, 0]
-    else:
-        h_T = m.unroll(xs)["h"][-1, 0]
     g = _output_grad(m, h_T, y)  # ∂L/∂h_T, (H,)
     vec = torch.cat([g, torch.zeros_like(g)]) if n == 2 * g.numel() else g
     logn, glog = _suffix_log10(factors, T, n, p.dtype, p.device, vec=vec)
     g_T = float(torch.log10(torch.linalg.vector_norm(g).to(torch.float64)))
-    return logn, np.append(glog, g_T)
+    return logn, np.append(glog, g_T), d
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -306,7 +517,7 @@ class Analysis:
 @torch.no_grad()
 def analyze(m, x, y) -> Analysis:
     """The Jacobian-product norms, the BPTT gradient norms, the bounds, slope and regime in one pass."""
-    logn, glog = _analyze_core(m, x, y)
+    logn, glog, d = _analyze_core(m, x, y)
     T = logn.size
     lag = np.arange(T, 0, -1)[::-1].copy()  # 1 … T
     by_lag = logn[::-1].copy()  # entry k−1 is lag k
@@ -315,8 +526,7 @@ def analyze(m, x, y) -> Analysis:
     if isinstance(m, VanillaRNN):
         st = recurrent_stats(m.W)
         gamma = get_activation(m.act).gamma
-        xs = _one_sequence(m, x)
-        mean_fp = float(m.act.df(m.unroll(xs).a).abs().mean())
+        mean_fp = float(d.abs().mean())  # mean |f′(a_t)| over the trajectory
         return Analysis(lag, by_lag, g_by_lag, bound_log10(lag, gamma, st["sigma_max"]),
                         rho_log10(lag, st["rho"]), float(glog[-1]), s, classify(s), st["rho"],
                         st["sigma_max"], gamma, mean_fp)

@@ -23,6 +23,9 @@ from .activations import Activation, get_activation
 
 Tensor = torch.Tensor
 
+# activations whose torch function writes into a given tensor (the no-grad forward uses them)
+_F_OUT = {"tanh": torch.tanh, "sigmoid": torch.sigmoid}
+
 
 def check_size(n, what: str) -> int:
     """A positive int, or a ValueError saying what came."""
@@ -104,21 +107,41 @@ class VanillaRNN(nn.Module):
         """The forward pass, keeping the pre-activations that BPTT and the Jacobians need."""
         x, _ = as_sequence(x, self.input_size, self.U.dtype, self.U.device)
         T, B, _ = x.shape  # (T, B, in)
+        H = self.hidden_size
         if h0 is None:
-            h_prev = x.new_zeros(B, self.hidden_size)
+            h_prev = x.new_zeros(B, H)
         else:
-            h_prev = torch.as_tensor(h0, dtype=x.dtype, device=x.device).expand(B, self.hidden_size)
+            h_prev = torch.as_tensor(h0, dtype=x.dtype, device=x.device).expand(B, H)
         # Uᵀx_t + b_h for every t in one product                        (T, B, H)
         xu = x @ self.U + self.b_h
-        a_list, h_list = [], [h_prev]
-        for t in range(T):
-            # a_t = Uᵀx_t + Wᵀh_{t-1} + b_h                                  (seed eq. 1)
-            a_t = torch.addmm(xu[t], h_list[-1], self.W)
-            a_list.append(a_t)
-            # h_t = f(a_t)
-            h_list.append(self.act.f(a_t))
-        a = torch.stack(a_list)  # (T, B, H)
-        h = torch.stack(h_list)  # (T+1, B, H)
+        # one view per step: under autograd, unbind's backward stacks the T gradients once, where indexing
+        # xu[t] would give every step its own (T, B, H) zero tensor to fill (O(T²) work in backward)
+        xu_t = xu.unbind(0)
+        if torch.is_grad_enabled():
+            a_list, h_list = [], [h_prev]
+            for t in range(T):
+                # a_t = Uᵀx_t + Wᵀh_{t-1} + b_h                                  (seed eq. 1)
+                a_t = torch.addmm(xu_t[t], h_list[-1], self.W)
+                a_list.append(a_t)
+                # h_t = f(a_t)
+                h_list.append(self.act.f(a_t))
+            a = torch.stack(a_list)  # (T, B, H)
+            h = torch.stack(h_list)  # (T+1, B, H)
+        else:
+            # the same two operations per step, written straight into preallocated (T, B, H) buffers
+            a = x.new_empty(T, B, H)
+            h = x.new_empty(T + 1, B, H)
+            h[0] = h_prev
+            a_v, h_v = a.unbind(0), h.unbind(0)
+            f_out = _F_OUT.get(self.act.name)
+            for t in range(T):
+                # a_t = Uᵀx_t + Wᵀh_{t-1} + b_h                                  (seed eq. 1)
+                torch.addmm(xu_t[t], h_v[t], self.W, out=a_v[t])
+                # h_t = f(a_t)
+                if f_out is not None:
+                    f_out(a_v[t], out=h_v[t + 1])
+                else:
+                    h_v[t + 1].copy_(self.act.f(a_v[t]))
         # o_t = Vᵀh_t + b_y;  ŷ_t = g(o_t)                                    (seed eq. 2)
         o = h[1:] @ self.V + self.b_y  # (T, B, out)
         return Trace(x, a, h, o, self.out_act.f(o))

@@ -1,0 +1,461 @@
+"""Side-by-side timings of the engine against references, as ratios measured in the same run.
+
+    python -m benchmarks.run            # everything, about 1–2 minutes on 2 cores; writes benchmarks/RESULTS.md
+    python benchmarks/run.py --quick    # fewer repeats; P2's reference on a subset of lags, extrapolated
+    python -m benchmarks.run --only P1 P3 --no-write
+
+Targets (ratios, both sides timed in this one process, interleaved run by run):
+
+  P1  rnn.jacobian_log10_norms, all T log-norms at T = 1000, hidden 128, float32
+      ≤ 3 × the bare chain of T matrix products of that size (1000 × `M = M @ J`, 128 × 128 float32)
+  P2  rnn.jacobian_log10_norms at T = 200, hidden 64, float64
+      ≥ 100 × faster than per-lag autograd Jacobians (what a notebook does: for each lag i,
+      torch.autograd.functional.jacobian of h_T with respect to h_i, then its spectral norm)
+  P3  hand BPTT (rnn.bptt) ≤ 2 × autograd's forward + loss.backward() on the same model and forward code
+  P4  a training step of rnn.VanillaRNN (forward, autograd backward, SGD step)
+      ≤ 2 × the same step with torch.nn.RNN and the same linear readout
+  P5  browser latency        — not measured yet (a slot below, `bench_p5`)
+  P6  server memory          — not measured yet (a slot below, `bench_p6`)
+
+Every figure is the min and the median of several runs; the ratio that decides a target is the ratio of
+the minima (the run least disturbed by other processes), the ratio of the medians is printed beside it.
+Each row also checks that both sides computed the same numbers. Nothing here changes torch's thread count.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import math
+import os
+import pathlib
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `python benchmarks/run.py` as well as `python -m benchmarks.run`
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import rnn  # noqa: E402
+from rnn.init import orthogonal  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# timing
+
+def interleaved(fns: dict[str, Callable[[], object]], repeat: int, warmup: int = 1) -> dict[str, list[float]]:
+    """Wall-clock seconds of each callable, `repeat` times, run in turn (a, b, a, b, …) so that a burst of
+    load from elsewhere hits both sides alike; `warmup` untimed rounds first."""
+    for _ in range(warmup):
+        for f in fns.values():
+            f()
+    out: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeat):
+        for k, f in fns.items():
+            t0 = time.perf_counter()
+            f()
+            out[k].append(time.perf_counter() - t0)
+    return out
+
+
+@dataclass
+class Row:
+    """One target: our side against the reference side. `kind` says how the ratio reads: "le" means
+    ours / reference must be ≤ target; "ge" means reference / ours (a speed-up) must be ≥ target."""
+
+    id: str
+    what: str
+    size: str
+    ours_name: str
+    ref_name: str
+    ours: list[float] = field(default_factory=list)
+    ref: list[float] = field(default_factory=list)
+    kind: str = "le"
+    target: float | None = None
+    check: str = ""
+    note: str = ""
+    measured: bool = True
+
+    def _ratio(self, stat) -> float | None:
+        if not (self.ours and self.ref):
+            return None
+        a, b = stat(self.ours), stat(self.ref)
+        return a / b if self.kind == "le" else b / a
+
+    @property
+    def ratio_min(self) -> float | None:
+        return self._ratio(min)
+
+    @property
+    def ratio_median(self) -> float | None:
+        return self._ratio(statistics.median)
+
+    @property
+    def met(self) -> bool | None:
+        r = self.ratio_min
+        if r is None or self.target is None:
+            return None
+        return r <= self.target if self.kind == "le" else r >= self.target
+
+    @property
+    def target_text(self) -> str:
+        if self.target is None:
+            return "—"
+        return (f"ours/ref ≤ {self.target:g}×" if self.kind == "le" else f"ref/ours ≥ {self.target:g}×")
+
+
+def fmt_s(ts: list[float]) -> str:
+    if not ts:
+        return "—"
+    lo, med = min(ts), statistics.median(ts)
+
+    def one(t):
+        return f"{t * 1e3:.1f} ms" if t < 1 else f"{t:.2f} s"
+
+    return one(lo) if len(ts) == 1 else f"{one(lo)} / {one(med)}"
+
+
+def fmt_ratio(r: float | None) -> str:
+    return "—" if r is None else (f"{r:.2f}×" if r < 100 else f"{r:.0f}×")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# references
+
+def svd_reference_log10(J: torch.Tensor) -> np.ndarray:
+    """log10‖J_T ⋯ J_{i+1}‖₂ for every i from explicit float64 products, rescaled as they grow, and an
+    exact SVD of each (torch.linalg.matrix_norm(ord=2) in float64)."""
+    J = J.detach().to(torch.float64)
+    T, n, _ = J.shape
+    P = torch.eye(n, dtype=torch.float64)
+    logc = 0.0
+    out = np.empty(T)
+    for i in range(T - 1, -1, -1):
+        P = P @ J[i]
+        c = float(P.abs().max())
+        if c == 0.0:
+            out[: i + 1] = -math.inf
+            break
+        P = P / c
+        logc += math.log10(c)
+        out[i] = logc + math.log10(float(torch.linalg.matrix_norm(P, ord=2)))
+    return out
+
+
+def per_lag_autograd_log10(m: rnn.VanillaRNN, x: torch.Tensor, lags: list[int] | None = None,
+                           times: dict[int, float] | None = None) -> np.ndarray:
+    """What a notebook does: for each i, h_T as a function of h_i (re-running steps i+1 … T), its full
+    Jacobian by torch.autograd.functional.jacobian, then the spectral norm. Entry i = log10‖∂h_T/∂h_i‖₂.
+    With `lags`, only those entries (i = T − lag) are computed; `times` receives each entry's seconds."""
+    T = x.shape[0]
+    U, W, b = (p.detach() for p in (m.U, m.W, m.b_h))
+    f = m.act.f
+    with torch.no_grad():
+        h = [torch.zeros(m.hidden_size, dtype=U.dtype)]
+        for t in range(T):
+            h.append(f(x[t] @ U + h[-1] @ W + b))
+    out = np.full(T, np.nan)
+    for i in (range(T) if lags is None else [T - k for k in lags]):
+        t0 = time.perf_counter()
+
+        def h_T(h_i, i=i):
+            for t in range(i, T):  # step t+1 uses x_{t+1} = x[t]
+                h_i = f(x[t] @ U + h_i @ W + b)
+            return h_i
+
+        jac = torch.autograd.functional.jacobian(h_T, h[i])  # ∂h_T/∂h_i, (H, H)
+        out[i] = math.log10(float(torch.linalg.matrix_norm(jac, ord=2)))
+        if times is not None:
+            times[i] = time.perf_counter() - t0
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the benchmarks
+
+def bench_p1(repeat: int) -> Row:
+    T, H = 1000, 128
+    m = rnn.VanillaRNN(4, H, 2, activation="tanh", seed=0, dtype=torch.float32)
+    x = torch.randn(T, 4, generator=torch.Generator().manual_seed(1))
+    # the bare chain: an orthogonal J keeps M at norm 1 (no overflow, no denormals slowing it down)
+    J = orthogonal(H, torch.Generator().manual_seed(2)).to(torch.float32)
+
+    def chain():
+        M = torch.eye(H)
+        for _ in range(T):
+            M = M @ J
+        return M
+
+    ts = interleaved({"ours": lambda: rnn.jacobian_log10_norms(m, x), "ref": chain}, repeat)
+    got = rnn.jacobian_log10_norms(m, x)
+    want = svd_reference_log10(rnn.state_jacobians(m, x))
+    err = float(np.max(np.abs(got - want)))
+    return Row("P1", "Jacobian log-norms vs bare matrix chain", f"T={T}, H={H}, float32, tanh",
+               "rnn.jacobian_log10_norms", f"{T} × (M = M @ J)", ts["ours"], ts["ref"], "le", 3.0,
+               f"max |Δ log10| vs float64 SVD of the explicit products of the model's own Jacobians: {err:.1e}")
+
+
+def bench_p2(repeat: int, quick: bool) -> Row:
+    T, H = 200, 64
+    m = rnn.VanillaRNN(4, H, 2, activation="tanh", seed=0, dtype=torch.float64)
+    x = torch.randn(T, 4, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    ours = interleaved({"ours": lambda: rnn.jacobian_log10_norms(m, x)}, repeat)["ours"]
+    got = rnn.jacobian_log10_norms(m, x)
+    note = "reference measured whole, once (all 200 lags)"
+    if quick:
+        lags = list(range(1, T + 1, 20)) + [T]
+        times: dict[int, float] = {}
+        t0 = time.perf_counter()
+        want = per_lag_autograd_log10(m, x, lags=lags, times=times)
+        sub = time.perf_counter() - t0
+        k = np.array([T - i for i in times], dtype=np.float64)
+        s = np.array(list(times.values()))
+        slope, icpt = np.polyfit(k, s, 1)  # seconds per lag ≈ a + b·lag
+        total = float(np.sum(icpt + slope * np.arange(1, T + 1)))
+        ref = [total]
+        note = (f"reference EXTRAPOLATED: {len(lags)} of {T} lags measured ({sub:.1f} s), per-lag time fitted "
+                f"linearly in the lag and summed over all {T} lags")
+        mask = ~np.isnan(want)
+        err = float(np.max(np.abs(got[mask] - want[mask])))
+    else:
+        t0 = time.perf_counter()
+        want = per_lag_autograd_log10(m, x)
+        ref = [time.perf_counter() - t0]
+        err = float(np.max(np.abs(got - want)))
+    return Row("P2", "Jacobian log-norms vs per-lag autograd", f"T={T}, H={H}, float64, tanh",
+               "rnn.jacobian_log10_norms", "autograd.functional.jacobian per lag + matrix_norm(ord=2)",
+               ours, ref, "ge", 100.0, f"max |Δ log10| ours vs the autograd reference: {err:.1e}", note)
+
+
+def bench_p3(repeat: int, B: int) -> Row:
+    T, H, n_in, n_out = 200, 64, 8, 4
+    m = rnn.VanillaRNN(n_in, H, n_out, activation="tanh", seed=0, dtype=torch.float64)
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(T, B, n_in, generator=g, dtype=torch.float64)
+    y = torch.randn(B, n_out, generator=g, dtype=torch.float64)
+
+    def autograd_step():
+        m.zero_grad(set_to_none=True)
+        y_hat, _ = m(x)  # the same forward code (VanillaRNN.unroll) under autograd
+        loss = 0.5 * ((y_hat[-1] - y) ** 2).sum()  # L = ½‖ŷ_T − y‖², summed over the batch
+        loss.backward()
+        return loss
+
+    ts = interleaved({"ours": lambda: rnn.bptt(m, x, y), "ref": autograd_step}, repeat)
+    res = rnn.bptt(m, x, y)
+    autograd_step()
+    names = {"U": m.U, "W": m.W, "V": m.V, "b_h": m.b_h, "b_y": m.b_y}
+    err = max(float((res.grads[k] - p.grad).abs().max() / p.grad.abs().max().clamp_min(1e-300))
+              for k, p in names.items())
+    return Row(f"P3 (B={B})", "hand BPTT vs autograd forward+backward", f"T={T}, H={H}, B={B}, float64, tanh",
+               "rnn.bptt", "m(x); loss.backward()", ts["ours"], ts["ref"], "le", 2.0,
+               f"max relative |Δ grad| hand vs autograd: {err:.1e}")
+
+
+def bench_p4(repeat: int, dtype: torch.dtype) -> Row:
+    T, B, H, n_in, n_out = 100, 64, 64, 16, 8
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(T, B, n_in, generator=g, dtype=dtype)
+    y = torch.randn(T, B, n_out, generator=g, dtype=dtype)
+    ours = rnn.VanillaRNN(n_in, H, n_out, activation="tanh", output_activation="linear", seed=0, dtype=dtype)
+    core = ours.to_torch_rnn()
+    V = torch.nn.Parameter(ours.V.detach().clone())
+    b_y = torch.nn.Parameter(ours.b_y.detach().clone())
+    ref_params = list(core.parameters()) + [V, b_y]
+    opt_ours = torch.optim.SGD(ours.parameters(), lr=1e-3)
+    opt_ref = torch.optim.SGD(ref_params, lr=1e-3)
+
+    def step_ours():
+        opt_ours.zero_grad(set_to_none=True)
+        y_hat, _ = ours(x)
+        loss = ((y_hat - y) ** 2).mean()
+        loss.backward()
+        opt_ours.step()
+        return loss
+
+    def step_ref():
+        opt_ref.zero_grad(set_to_none=True)
+        out, _ = core(x)
+        loss = ((out @ V + b_y - y) ** 2).mean()  # the same linear readout ŷ_t = Vᵀh_t + b_y
+        loss.backward()
+        opt_ref.step()
+        return loss
+
+    l0, r0 = float(step_ours().detach()), float(step_ref().detach())  # first step, same weights
+    ts = interleaved({"ours": step_ours, "ref": step_ref}, repeat, warmup=2)
+    name = str(dtype).replace("torch.", "")
+    return Row(f"P4 ({name})", "training step vs torch.nn.RNN", f"T={T}, B={B}, H={H}, {name}, tanh, SGD",
+               "VanillaRNN fwd + backward + SGD", "nn.RNN + readout fwd + backward + SGD", ts["ours"], ts["ref"],
+               "le", 2.0, f"first-step loss ours {l0:.6g} vs nn.RNN {r0:.6g} (|Δ| {abs(l0 - r0):.1e})")
+
+
+def bench_p5() -> Row:
+    """Browser latency: a slot for whoever measures it (e.g. time from a sidebar change to the chart
+    redrawn, Chromium via playwright). Return a Row with `ours`/`ref` filled in and measured=True."""
+    return Row("P5", "browser latency", "—", "—", "—", measured=False, note="not measured yet")
+
+
+def bench_p6() -> Row:
+    """Server memory: a slot for whoever measures it (e.g. RSS of the Streamlit server under N sessions)."""
+    return Row("P6", "server memory", "—", "—", "—", measured=False, note="not measured yet")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# machine, table, RESULTS.md
+
+def cpu_model() -> str:
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def memory_gb() -> str:
+    try:
+        for line in pathlib.Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                return f"{int(line.split()[1]) / 2**20:.0f} GiB"
+    except OSError:
+        pass
+    return "?"
+
+
+def load() -> str:
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def machine() -> dict[str, str]:
+    blas = "MKL" if torch.backends.mkl.is_available() else "?"
+    return {
+        "CPU": f"{cpu_model()}, {os.cpu_count()} logical cores, {memory_gb()} RAM",
+        "OS": platform.platform(),
+        "Python": platform.python_version(),
+        "torch": f"{torch.__version__} (BLAS: {blas}; intra-op threads: {torch.get_num_threads()}, "
+                 f"interop threads: {torch.get_num_interop_threads()})",
+        "numpy": np.__version__,
+        "GPU": "not used (every figure is on the CPU)",
+    }
+
+
+HEAD = ("id", "what", "size", "ours min / median", "reference min / median", "ratio (min)", "ratio (median)",
+        "target", "met")
+
+
+def cells(r: Row) -> tuple[str, ...]:
+    if not r.measured:
+        return (r.id, r.what, "—", "not measured yet", "not measured yet", "—", "—", "—", "—")
+    met = r.met
+    return (r.id, r.what, r.size, fmt_s(r.ours), fmt_s(r.ref), fmt_ratio(r.ratio_min), fmt_ratio(r.ratio_median),
+            r.target_text, "—" if met is None else ("yes" if met else "NO"))
+
+
+def print_table(rows: list[Row]) -> None:
+    table = [HEAD] + [cells(r) for r in rows]
+    w = [max(len(row[i]) for row in table) for i in range(len(HEAD))]
+    for j, row in enumerate(table):
+        print("  ".join(c.ljust(w[i]) for i, c in enumerate(row)))
+        if j == 0:
+            print("  ".join("-" * w[i] for i in range(len(HEAD))))
+    for r in rows:
+        if r.measured:
+            print(f"{r.id}: {r.check}" + (f"; {r.note}" if r.note else ""))
+
+
+def markdown(rows: list[Row], info: dict[str, str], args, started: str, wall: float, loads: tuple[str, str]) -> str:
+    out = ["# Benchmark results", "",
+           f"Written by `python -m benchmarks.run{' --quick' if args.quick else ''}` on {started} "
+           f"({wall:.0f} s for the whole run). Re-run it to refresh this file.", "",
+           "## Machine", ""]
+    out += [f"- {k}: {v}" for k, v in info.items()]
+    out += [f"- load average (1, 5, 15 min) at start: {loads[0]}; at end: {loads[1]}", "",
+            "## Figures", "",
+            "Each figure is *min / median* over the repeats (the two sides run in turn, a, b, a, b, …). "
+            "A target is judged on the ratio of the minima; the ratio of the medians is shown beside it "
+            "(it moves with whatever else the machine is doing).", "",
+            "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
+    out += ["| " + " | ".join(cells(r)) + " |" for r in rows]
+    out += ["", "## What each row compares, and the check that both sides agree", ""]
+    for r in rows:
+        if r.measured:
+            out.append(f"- **{r.id}** — ours: `{r.ours_name}`; reference: `{r.ref_name}`; {r.size}; "
+                       f"{len(r.ours)} / {len(r.ref)} timed runs. Check: {r.check}."
+                       + (f" Note: {r.note}." if r.note else ""))
+        else:
+            out.append(f"- **{r.id}** ({r.what}): not measured yet — the slot is `bench_{r.id.lower()}` in "
+                       "benchmarks/run.py.")
+    out += ["", "## Targets", "",
+            "- P1: all T log-norms of `rnn.jacobian_log10_norms` at T = 1000, hidden 128, float32 ≤ 3× the bare "
+            "chain of T matrix products of that size (1000 × `M = M @ J`, 128 × 128 float32).",
+            "- P2: ≥ 100× faster than per-lag autograd Jacobians (for each lag, "
+            "`torch.autograd.functional.jacobian` of h_T with respect to h_i, then its spectral norm) at T = 200, "
+            "hidden 64, float64.",
+            "- P3: hand BPTT (`rnn.bptt`) ≤ 2× autograd's forward + `loss.backward()` on the same model "
+            "(T = 200, hidden 64, float64, batch 1 and batch 32).",
+            "- P4: a training step of `rnn.VanillaRNN` (tanh; forward + autograd backward + SGD step) ≤ 2× "
+            "`torch.nn.RNN`'s with the same linear readout, at T = 100, batch 64, hidden 64.",
+            "- P5: browser latency — not measured yet.",
+            "- P6: server memory — not measured yet.", ""]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="fewer repeats; P2's reference on 11 of 200 lags, extrapolated (said so in the output)")
+    ap.add_argument("--repeat", type=int, default=None, help="timed runs per side (default 15, quick 5)")
+    ap.add_argument("--only", nargs="*", default=None, help="run only these ids, e.g. P1 P3")
+    ap.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    ap.add_argument("--out", default=str(RESULTS), help="where to write the markdown (default %(default)s)")
+    args = ap.parse_args(argv)
+    repeat = args.repeat or (5 if args.quick else 15)
+    want = None if args.only is None else {s.upper() for s in args.only}
+
+    def on(i: str) -> bool:
+        return want is None or i in want
+
+    started = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    loads0 = load()
+    t0 = time.perf_counter()
+    info = machine()
+    for k, v in info.items():
+        print(f"{k}: {v}")
+    print(f"load average at start: {loads0}\n")
+    rows: list[Row] = []
+    steps = [("P1", lambda: [bench_p1(repeat)]),
+             ("P2", lambda: [bench_p2(repeat, args.quick)]),
+             ("P3", lambda: [bench_p3(repeat, 1), bench_p3(repeat, 32)]),
+             ("P4", lambda: [bench_p4(repeat, torch.float32), bench_p4(repeat, torch.float64)]),
+             ("P5", lambda: [bench_p5()]),
+             ("P6", lambda: [bench_p6()])]
+    for i, fn in steps:
+        if on(i):
+            s = time.perf_counter()
+            rows += fn()
+            print(f"[{i} done in {time.perf_counter() - s:.1f} s]", flush=True)
+    wall = time.perf_counter() - t0
+    loads1 = load()
+    print()
+    print_table(rows)
+    print(f"\nload average at end: {loads1}; total {wall:.0f} s")
+    if not args.no_write:
+        pathlib.Path(args.out).write_text(markdown(rows, info, args, started, wall, (loads0, loads1)))
+        print(f"wrote {args.out}")
+    return 0 if all(r.met is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
