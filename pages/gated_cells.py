@@ -4,12 +4,13 @@ import streamlit as st
 
 from ui import charts_phase as C
 from ui import engine_extra as E
-from ui import sidebar
+from ui import budget, sidebar
 from ui.settings import INIT_NAMES, scale_label
 from ui.theme import REGIME_BADGE, REGIME_ICONS
 
 s = sidebar.current()
 st.title("Gated cells: vanilla RNN, LSTM and GRU", anchor=False)
+budget.stop_if_over(s, "jacobian", ("rnn", "lstm", "gru"))  # all three cells' cost, before anything is built
 st.caption(f"The same {s.T} random inputs and seed {s.seed} drive three recurrent cells with n = {s.hidden} "
            f"hidden units. The vanilla RNN uses the sidebar's activation ({s.activation}) and W "
            f"({INIT_NAMES[s.init]}, {scale_label(s)}); the LSTM and GRU use torch's own initialisation from the "
@@ -21,7 +22,7 @@ cols = st.columns(3)
 for col, (kind, a) in zip(cols, cells.items()):
     with col.container(border=True):
         st.markdown(f"#### {C.CELL_NAMES[kind]}")
-        st.metric("slope per step (decades)", f"{a['slope']:+.4f}")
+        st.metric("slope per step (decades)", f"{a['slope']:+.4f}" if a["slope"] > -float("inf") else "product = 0")
         st.badge(a["regime"], icon=REGIME_ICONS[a["regime"]], color=REGIME_BADGE[a["regime"]])
 
 frame = C.cells_frame(cells)

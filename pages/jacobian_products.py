@@ -19,14 +19,17 @@ st.latex(r"\frac{\partial h_T}{\partial h_i}=\prod_{j=i+1}^{T}\frac{\partial h_j
          r"\Big\|\frac{\partial h_T}{\partial h_{T-k}}\Big\|\le(\gamma\,\sigma_{\max})^{k}")
 
 # the regime, its slope and one sentence with a real number in it
-k = min(50, s.T)
+T_used = a.get("T_used", s.T)  # fewer than T when the forward pass itself overflows (ui.engine._analysis)
+k = min(50, T_used)
 at_k = float(a["log10_norm"][k - 1])
 per_step = charts.fmt_pow10(slope, digits=3) if math.isfinite(slope) else "0"
 left, right = st.columns([1, 3], vertical_alignment="center")
 with left:
     c = theme.REGIME_BADGE[regime]
     st.markdown(f"### :{c}-background[:{c}[{theme.REGIME_ICONS[regime]} {regime}]]")
-    st.markdown(f"slope **{charts.fmt_num(slope, 3)}** decades per step  \n(×{per_step} per step)")
+    st.markdown(f"slope **{charts.fmt_num(slope, 3)}** decades per step  \n(×{per_step} per step)"
+                if math.isfinite(slope) else "the product is **exactly 0** from some lag on  \n"
+                "(W = 0, or every unit dark)")
 with right:
     st.markdown(f"#### A signal from {k} step{'s' if k != 1 else ''} back arrives scaled by "
                 f"${charts.fmt_pow10(at_k, latex=True)}$")
@@ -34,6 +37,23 @@ with right:
                f"‖∂h_T/∂h_{{T−{k}}}‖ = {charts.fmt_pow10(at_k)}. Regime from the slope of the line below: "
                f"vanishing below −{EDGE_TOL:g}, exploding above +{EDGE_TOL:g} decades per step, "
                "edge of chaos in between.")
+
+if a.get("overflow_step"):
+    t0 = a["overflow_step"]
+    if T_used < s.T:
+        st.warning(f"The hidden state itself leaves float64's range (about 10^308) at step {t0}: with "
+                   f"{s.activation} and this weight scale the forward pass blows up, not only the gradient. "
+                   "Past that step f′(a_t) would be read from overflowed values, so the chart and the numbers "
+                   f"follow the chain over the first {T_used} steps, where every number is exact (lag k counts "
+                   f"back from step {T_used}).", icon=":material/warning:")
+    else:
+        st.info(f"The hidden state leaves float64's range (about 10^308) at step {t0}. A linear RNN's Jacobians "
+                "do not depend on the state (f′ = 1), so the products below are exact over all T; the BPTT "
+                "gradient needs ŷ_T, which is beyond float64, so its orange line is left out.",
+                icon=":material/info:")
+elif a.get("grad_lost"):
+    st.info("The BPTT gradient ‖∂L/∂h‖ is too large for the engine's float64 norm here, so its orange line is "
+            "left out; the Jacobian products are exact.", icon=":material/info:")
 
 c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric("ρ(W)", charts.fmt_num(a["rho"]), help="Spectral radius of W: the growth rate of ‖W^k‖.", border=True)

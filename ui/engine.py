@@ -2,6 +2,7 @@
 model that trains, so st.cache_data can share them safely between visitors."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 
 import numpy as np
@@ -11,6 +12,7 @@ import torch
 import rnn
 from rnn import device as rdev
 
+from . import budget
 from .settings import INPUT_SIZE, OUTPUT_SIZE, Settings
 
 
@@ -35,12 +37,47 @@ def build(s: Settings, kind: str = "rnn"):
     return m, x, y
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
 def analysis(s: Settings, kind: str = "rnn") -> dict:
-    """rnn.analyze for these settings as plain numpy arrays and floats."""
+    """rnn.analyze for these settings as plain numpy arrays and floats (cached), after the budget check: a
+    request over ui.budget.JACOBIAN_WORK stops the page with a message before anything is built."""
+    budget.stop_if_over(s, "jacobian", (kind,))
+    return _analysis(s, kind)
+
+
+def overflow_step(m, x) -> int | None:
+    """The first step t (1 … T) at which the forward pass leaves the dtype's range (a_t or h_t not finite),
+    or None. Only unbounded activations (relu, leaky relu, linear) with a large W get there."""
+    if not isinstance(m, rnn.VanillaRNN):
+        return None  # LSTM / GRU states are bounded
+    with torch.no_grad():
+        tr = m.unroll(x)
+        bad = ~(torch.isfinite(tr.a).flatten(1).all(1) & torch.isfinite(tr.h[1:]).flatten(1).all(1))
+    idx = torch.nonzero(bad)
+    return int(idx[0, 0]) + 1 if idx.numel() else None
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _analysis(s: Settings, kind: str = "rnn") -> dict:
+    """The cached part of `analysis`. Besides rnn.Analysis's fields it says whether the forward pass itself
+    overflowed: "overflow_step" (first step whose state is not finite, or None) and "T_used" (the steps
+    analysed). A state beyond float range makes f′(a_t) (relu, leaky relu) and ∂L/∂h_T meaningless, so:
+    for activations whose f′ depends on a_t, the chain is analysed over the steps before the overflow,
+    where every number is exact; for the linear RNN (f′ ≡ 1) the Jacobian products stay exact over all T,
+    and the BPTT gradient, which needs ŷ_T = ∞, is left out (NaN, never ±inf)."""
     m, x, y = build(s, kind)
-    a = rnn.analyze(m, x, y)
-    return {k: (np.asarray(v) if isinstance(v, np.ndarray) else v) for k, v in asdict(a).items()}
+    t0 = overflow_step(m, x)
+    x_used = x if t0 is None or s.activation == "linear" else x[:max(t0 - 1, 1)]
+    a = asdict(rnn.analyze(m, x_used, y))
+    out = {k: (np.asarray(v) if isinstance(v, np.ndarray) else v) for k, v in a.items()}
+    # +∞ in the gradient's log-norm is a norm that overflowed on the way (a state near 10^155 squares past
+    # float64's range), not a true ∞: it is left out like the rest, never drawn or printed as ∞
+    g, g_T = out["log10_grad"], out["log10_grad_T"]
+    grad_lost = t0 is not None or bool(np.isposinf(g).any()) or not (g_T is None or g_T < math.inf)
+    if grad_lost:
+        out["log10_grad"] = np.full_like(g, np.nan)
+        out["log10_grad_T"] = math.nan
+    out["overflow_step"], out["T_used"], out["grad_lost"] = t0, int(x_used.shape[0]), grad_lost
+    return out
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -52,12 +89,15 @@ def activation_curves(lo: float = -4.0, hi: float = 4.0, n: int = 321) -> dict:
             for name, act in rnn.ACTIVATIONS.items()}
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False)  # up to T·n = 512 000 values (4 MB) an entry
 def fprime_along_trajectory(s: Settings) -> dict:
     """f′(a_t) for every step t and unit of this model's trajectory (T·n values, float64) and mean |f′|,
-    computed as rnn.analyze computes it."""
+    computed as rnn.analyze computes it; only the steps before the state overflows (see `_analysis`)."""
     m, x, _ = build(s)
+    t0 = overflow_step(m, x)
     with torch.no_grad():
-        d = m.act.df(m.unroll(x).a)  # f′(a_t), (T, 1, H)
+        a = m.unroll(x).a if t0 is None else m.unroll(x[:max(t0 - 1, 1)]).a
+        d = m.act.df(a)  # f′(a_t), (T, 1, H)
         mean_abs = float(d.abs().mean())
-    return {"values": d.to(torch.float64).cpu().numpy().ravel(), "mean_abs": mean_abs, "gamma": m.act.gamma}
+    return {"values": d.to(torch.float64).cpu().numpy().ravel(), "mean_abs": mean_abs, "gamma": m.act.gamma,
+            "overflow_step": t0}

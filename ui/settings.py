@@ -7,6 +7,7 @@ never a traceback.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Mapping
 
@@ -75,6 +76,9 @@ DEFAULTS = Settings()
 SCALE_SYMBOL = {"gain": "g", "rho": "ρ", "sigma_max": "σ_max"}
 SCALE_NAMES = {"gain": "gain g", "rho": "spectral radius ρ", "sigma_max": "σ_max"}
 INIT_NAMES = {"gaussian": "Gaussian", "orthogonal": "orthogonal", "identity": "identity (IRNN)"}
+MAX_TEXT = 40  # a longer value is refused, not cut (cutting "0.00…05" would silently read 0)
+# plain ASCII decimal notation only: no "nan", "inf", "1_000", hex, or digits from other scripts
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -98,9 +102,17 @@ def parse(name: str, raw: Any) -> Any:
 
 
 def parse_field(fd: Field, raw: Any) -> Any:
-    """`raw` read as field `fd` describes it (type, bounds, allowed names), or SettingError."""
-    text = str(raw).strip()[:40] if not isinstance(raw, (bool, int, float)) else raw
+    """`raw` read as field `fd` describes it (type, bounds, allowed names), or SettingError. `raw` is a widget's
+    value (bool, int, float, str) or a URL's text; both go through the same checks."""
     shown = _shown(raw)
+    if isinstance(raw, str):
+        text = raw.strip()
+        if len(text) > MAX_TEXT:
+            raise SettingError(f"{fd.label}: expected at most {MAX_TEXT} characters, got {shown}")
+    elif isinstance(raw, (bool, int, float)):
+        text = raw
+    else:  # a numpy number from a widget, say; anything else fails the checks below
+        text = str(raw).strip()[:MAX_TEXT + 1]
     if fd.kind is bool:
         if isinstance(raw, bool):
             return raw
@@ -111,16 +123,19 @@ def parse_field(fd: Field, raw: Any) -> Any:
             return False
         raise SettingError(f"{fd.label}: expected true or false, got {shown}")
     if fd.kind is str:
-        t = str(text).lower().replace("-", "_")
+        t = str(text).lower().replace("-", "_") if isinstance(text, str) else None
         if t in fd.choices:
             return t
         raise SettingError(f"{fd.label}: expected one of {', '.join(fd.choices)}, got {shown}")
+    if isinstance(text, bool) or (isinstance(text, str) and not _NUMBER.fullmatch(text)):
+        raise SettingError(f"{fd.label}: expected a number, got {shown}")
     try:
         v = float(text)
     except (TypeError, ValueError, OverflowError):
         raise SettingError(f"{fd.label}: expected a number, got {shown}") from None
     if not math.isfinite(v):
         raise SettingError(f"{fd.label}: expected a finite number, got {shown}")
+    v += 0.0  # −0 reads 0
     if fd.kind is int:
         if v != int(v):
             raise SettingError(f"{fd.label}: expected a whole number, got {shown}")
@@ -150,14 +165,19 @@ def from_mapping(values: Mapping[str, Any], base: Settings = DEFAULTS) -> tuple[
     return replace(base, **out), warnings
 
 
+def to_text(v: Any) -> str:
+    """A value's URL text, read back by parse to the very same value: 'true', '64', '0.5', '1.2345678'."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        short = f"{v:g}"
+        return short if float(short) == v else repr(v)  # :g keeps 6 digits; repr is exact
+    return str(v)
+
+
 def to_query(s: Settings) -> dict[str, str]:
     """The URL form of the settings: every field, as text."""
-    q = {}
-    for f in fields(s):
-        v = getattr(s, f.name)
-        q[f.name] = ("true" if v else "false") if isinstance(v, bool) else (
-            f"{v:g}" if isinstance(v, float) else str(v))
-    return q
+    return {f.name: to_text(getattr(s, f.name)) for f in fields(s)}
 
 
 def as_dict(s: Settings) -> dict[str, Any]:

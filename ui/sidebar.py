@@ -98,8 +98,7 @@ def page_setting(key: str, field: S.Field, default):
 
 
 def sync_page_setting(key: str) -> None:
-    v = st.session_state.get("p_" + key)
-    text = ("true" if v else "false") if isinstance(v, bool) else (f"{v:g}" if isinstance(v, float) else str(v))
+    text = S.to_text(st.session_state.get("p_" + key))
     if st.query_params.get(key) != text:
         st.query_params[key] = text
 
@@ -114,8 +113,10 @@ def draw() -> S.Settings:
     sb.selectbox(F["activation"].label, S.ACTIVATION_NAMES, key=P + "activation", help=F["activation"].help)
     sb.select_slider(F["scale"].label, _steps(SCALE_STEPS, st.session_state[P + "scale"]), key=P + "scale",
                      help=F["scale"].help)
+    if st.session_state.get(P + "scale_kind") is None:  # never None: set before the widget exists
+        st.session_state[P + "scale_kind"] = S.DEFAULTS.scale_kind
     sb.segmented_control(F["scale_kind"].label, S.SCALE_KINDS, key=P + "scale_kind", help=F["scale_kind"].help,
-                         format_func=lambda k: S.SCALE_SYMBOL[k])
+                         format_func=lambda k: S.SCALE_SYMBOL[k], required=True)  # cannot be clicked off
     with sb.expander("Model and numerics", icon=":material/tune:"):
         st.selectbox(F["init"].label, S.INITS, key=P + "init", help=F["init"].help,
                      format_func=S.INIT_NAMES.get)
@@ -126,8 +127,6 @@ def draw() -> S.Settings:
         st.number_input(F["seed"].label, 0, S.MAX_SEED, step=1, key=P + "seed", help=F["seed"].help)
         st.toggle(F["float64"].label, key=P + "float64", help=F["float64"].help)
         st.selectbox(F["device"].label, S.DEVICES, key=P + "device", help=F["device"].help)
-    if st.session_state.get(P + "scale_kind") is None:  # a segmented control can be clicked off
-        st.session_state[P + "scale_kind"] = S.DEFAULTS.scale_kind
     s = current()
     dev = rdev.pick_device(s.device)
     dtype = rdev.pick_dtype(dev, s.float64)
@@ -144,5 +143,7 @@ def show_url_warnings() -> None:
     """The short warnings for bad URL values, shown once at the top of the first page."""
     warnings = st.session_state.pop("_url_warnings", [])
     if warnings:
-        st.warning("Some values in the link could not be used:\n\n" + "\n".join(f"- {w}" for w in warnings[:6]),
-                   icon=":material/link_off:")
+        lines = [f"- {w}" for w in warnings[:6]]
+        if len(warnings) > 6:
+            lines.append(f"- … and {len(warnings) - 6} more.")
+        st.warning("Some values in the link could not be used:\n\n" + "\n".join(lines), icon=":material/link_off:")
