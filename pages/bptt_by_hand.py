@@ -18,7 +18,7 @@ if E.bptt_cost(s) > E.BPTT_BUDGET:
     st.stop()
 rep, an = E.bptt_report(s), engine.analysis(s)
 if not rep["finite"]:
-    st.warning("Hand BPTT in float64 overflowed for these settings: some numbers below are ∞ or NaN, and the "
+    st.warning("Hand BPTT in float64 overflowed for these settings: some numbers below went past 10^308 (marked overflow), and the "
                "charts leave them out. The product of Jacobians, computed in log space, stays finite: "
                f"log10‖∂h_T/∂h_0‖ = {an['log10_norm'][-1]:.1f}. Lower T or the weight scale to see every "
                "number.", icon=":material/warning:")

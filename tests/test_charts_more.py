@@ -51,7 +51,9 @@ def test_tex_num_reads_like_a_number():
     assert CB.tex_num(0) == "0"
     assert CB.tex_num(2.5e-7) == r"2.5 \times 10^{-7}"
     assert CB.tex_num(-3.2e12) == r"-3.2 \times 10^{12}"
-    assert CB.tex_num(math.inf) == r"\infty" and CB.tex_num(math.nan) == r"\text{NaN}"
+    assert CB.tex_num(math.inf) == r"\text{overflow}\ (> 10^{308})"
+    assert CB.tex_num(-math.inf) == r"\text{overflow}\ (< -10^{308})"
+    assert CB.tex_num(math.nan) == r"\text{undefined (float64 overflow)}"
 
 
 def test_gradient_check_agrees_with_autograd_in_float64():

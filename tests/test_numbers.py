@@ -183,14 +183,11 @@ def test_grid_through_the_app(activation, scale, T):
         _check_page(at, f"{page} {activation} {scale} {T}")
 
 
-BPTT_NAN = pytest.mark.xfail(strict=True, reason=(
-    "BPTT by hand types ŷ_T as NaN/∞ when its own float64 forward pass overflows (ui.charts_bptt.tex_num "
-    "spells them out by design, with a warning above); reported to the page's owner"))
 EXTREMES = [("linear", 100.0, 1000), ("relu", 100.0, 2000), ("tanh", 0.0, 2), ("sigmoid", 1e-3, 1)]
 
 
 @pytest.mark.parametrize("page, activation, scale, T", [
-    *[pytest.param("pages/bptt_by_hand.py", *e, marks=BPTT_NAN if e[1] == 100.0 else ()) for e in EXTREMES],
+    *[("pages/bptt_by_hand.py", *e) for e in EXTREMES],
     *[("pages/gated_cells.py", *e) for e in EXTREMES]])
 def test_other_pages_at_extremes(page, activation, scale, T):
     at = AppTest.from_file(APP, default_timeout=120)

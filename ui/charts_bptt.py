@@ -35,12 +35,13 @@ def pow10_axis(title: str) -> alt.Axis:
 
 
 def tex_num(x: float, digits: int = 4) -> str:
-    """A number for LaTeX: plain for 10⁻³ ≤ |x| < 10⁵, else m × 10^e; ∞ and NaN spelled out."""
+    """A number for LaTeX: plain for 10⁻³ ≤ |x| < 10⁵, else m × 10^e. A float64 overflow is said as such
+    (beyond ±10^308), and the NaN it leads to (∞ − ∞, 0·∞) as undefined: never "inf" or "NaN"."""
     x = float(x)
     if math.isnan(x):
-        return r"\text{NaN}"
+        return r"\text{undefined (float64 overflow)}"
     if math.isinf(x):
-        return r"\infty" if x > 0 else r"-\infty"
+        return r"\text{overflow}\ (" + ("> " if x > 0 else "< -") + r"10^{308})"
     if x == 0 or 1e-3 <= abs(x) < 1e5:
         return f"{x:.{digits}g}"
     m, e = f"{x:.{digits - 1}e}".split("e")
