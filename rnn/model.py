@@ -176,9 +176,11 @@ class GatedRNN(nn.Module):
     ŷ_t = g(Vᵀh_t + b_y) on top. `m(x)` returns (y_hat, h) like VanillaRNN; `unroll` also returns the
     cell states and gates that the state Jacobians need.
 
-    Initialisation: torch's default for the cell (uniform ±1/√hidden) drawn from `seed`; with
-    `scale` ≠ 1 the recurrent matrices weight_hh are multiplied by it, so the sidebar's scale acts on
-    every model alike. Forget-gate bias starts at `forget_bias` (1 by default, Jozefowicz et al. 2015).
+    Initialisation: torch's default for the cell (uniform ±1/√hidden), drawn from `seed` through the
+    model's own generator (the global RNG is never touched); with `scale` ≠ 1 the recurrent matrices
+    weight_hh are multiplied by it (the trainer passes the sidebar's scale; the analysis pages compare the
+    cells at torch's own init, scale 1). Forget-gate bias starts at `forget_bias` (1 by default,
+    Jozefowicz et al. 2015).
     """
 
     def __init__(self, kind: str, input_size: int, hidden_size: int, output_size: int,
@@ -203,7 +205,10 @@ class GatedRNN(nn.Module):
         def uni(*shape):
             return (torch.rand(*shape, generator=gen, dtype=torch.float64) * 2 - 1) * k
 
-        core = (nn.LSTM if kind == "lstm" else nn.GRU)(n_in, n_h, dtype=dtype, device=device)
+        # torch's constructor draws a default init from the global RNG; fork_rng puts its state back, and
+        # every weight is then written from `gen` just below
+        with torch.random.fork_rng(devices=[]):
+            core = (nn.LSTM if kind == "lstm" else nn.GRU)(n_in, n_h, dtype=dtype, device=device)
         with torch.no_grad():
             core.weight_ih_l0.copy_(uni(n_gates * n_h, n_in))
             core.weight_hh_l0.copy_(uni(n_gates * n_h, n_h) * s)

@@ -413,3 +413,14 @@ class TestCuda:
         x = torch.randn(1000, 4, generator=gen(6))
         logn = rnn.jacobian_log10_norms(m, x.cuda())
         assert logn.shape == (1000,) and np.isfinite(logn).all()
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_building_a_gated_cell_leaves_the_global_rng_alone(kind):
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    a = rnn.GatedRNN(kind, 3, 5, 2, seed=7)
+    assert torch.equal(before, torch.get_rng_state())
+    b = rnn.GatedRNN(kind, 3, 5, 2, seed=7)  # and the seed alone fixes the weights
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)
