@@ -1,0 +1,97 @@
+"""P5 and P6 of issue 6, measured against a real server in Debian's Chromium:
+
+    python -m benchmarks.browser            # prints the figures and writes benchmarks/RESULTS_BROWSER.md
+
+P5: first page load (navigation → the app's script finished) on a fresh server, and slider → chart redrawn
+    on the Jacobian products page at default settings (ArrowRight on the weight-scale slider, timed until the
+    script has finished and the chart's SVG has changed), median of several moves.
+P6: server RSS (from /proc) with 10 browser sessions open on the Jacobian products page at default settings.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+import statistics
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, wait_idle  # noqa: E402
+
+IDLE = """() => { const a = document.querySelector('[data-testid="stApp"]');
+                 return a && a.getAttribute('data-test-script-state') === 'notRunning'; }"""
+
+
+def rss_mb(pid: int) -> float:
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    proc = start_server(port)
+    url = f"http://127.0.0.1:{port}"
+    out = {}
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            pg = b.new_page(viewport={"width": 1280, "height": 720})
+            t0 = time.perf_counter()
+            pg.goto(url + "/")
+            pg.wait_for_selector("text=Sequence length T", timeout=60_000)
+            wait_idle(pg, 60_000)
+            out["first_load_s"] = time.perf_counter() - t0
+            pg.goto(url + "/jacobian_products")
+            wait_idle(pg, 60_000)
+            moves = []
+            for i in range(9):
+                svg = pg.locator('[data-testid="stVegaLiteChart"] svg').first.inner_html()
+                slider = pg.locator('[data-testid="stSidebar"]').get_by_role("slider", name="Weight scale")
+                slider.focus()
+                t0 = time.perf_counter()
+                pg.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+                pg.wait_for_function(IDLE, timeout=30_000)
+                pg.wait_for_function(
+                    """(old) => { const s = document.querySelector('[data-testid="stVegaLiteChart"] svg');
+                                 return s && s.innerHTML !== old; }""", arg=svg, timeout=30_000)
+                moves.append(time.perf_counter() - t0)
+            out["slider_median_s"] = statistics.median(moves)
+            out["slider_min_s"] = min(moves)
+            base = rss_mb(proc.pid)
+            ctxs = []
+            for _ in range(10):
+                c = b.new_context(viewport={"width": 1280, "height": 720})
+                q = c.new_page()
+                q.goto(url + "/jacobian_products")
+                wait_idle(q, 60_000)
+                ctxs.append(c)
+            time.sleep(2)
+            out["rss_base_mb"], out["rss_10_mb"] = base, rss_mb(proc.pid)
+            for c in ctxs:
+                c.close()
+            b.close()
+    finally:
+        proc.terminate()
+    rows = [
+        ("P5", "first page load (fresh server, / until the script finished)", f"{out['first_load_s']:.2f} s", "≤ 5 s",
+         out["first_load_s"] <= 5),
+        ("P5", "slider → chart redrawn, Jacobian products, defaults (median of 9)",
+         f"{out['slider_median_s']:.3f} s (min {out['slider_min_s']:.3f} s)", "≤ 0.5 s", out["slider_median_s"] <= 0.5),
+        ("P6", "server RSS with 10 sessions on Jacobian products, defaults",
+         f"{out['rss_10_mb']:.0f} MB (one session: {out['rss_base_mb']:.0f} MB)", "≤ 650 MB", out["rss_10_mb"] <= 650),
+    ]
+    text = ["# Browser and server figures (P5, P6)", "",
+            f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} by `python -m benchmarks.browser`, Chromium "
+            f"{CHROMIUM}, 2 CPU cores.", "", "| id | what | measured | target | met |", "| --- | --- | --- | --- | --- |"]
+    text += [f"| {a} | {b_} | {c} | {d} | {'yes' if e else 'NO'} |" for a, b_, c, d, e in rows]
+    (ROOT / "benchmarks" / "RESULTS_BROWSER.md").write_text("\n".join(text) + "\n")
+    print("\n".join(text))
+
+
+if __name__ == "__main__":
+    main()
