@@ -1,5 +1,7 @@
 """Activations (seed §2.2.2): f beside f′ and the bound γ = sup|f′| for each activation, and how large f′
 really is along the current model's trajectory."""
+from functools import partial
+
 import streamlit as st
 
 from ui import charts, engine, sidebar
@@ -27,7 +29,7 @@ st.caption("Each panel: x is the pre-activation a, y is f(a) (grey) and f′(a) 
            "rule is γ = sup|f′|, the most one step can multiply the gradient by (with σ_max = 1). Look at "
            "sigmoid: f′ never reaches more than 1/4. The y axis is clipped at ±1.5, so unbounded f "
            "(relu, leaky relu, linear) leave the panel; the panel title gives each codomain.")
-st.download_button("Download f and f′ (CSV)", df.to_csv(index=False), file_name="activations.csv",
+st.download_button("Download f and f′ (CSV)", partial(df.to_csv, index=False), file_name="activations.csv",
                    mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_activations")
 
 st.subheader("f′ along this network's trajectory", anchor=False)
@@ -45,5 +47,5 @@ st.caption(f"The {fp['values'].size:,} values f′(a_t), one per step t = 1 … 
            f"(n = {s.hidden}), binned. x: the value of f′; y: the share of all values in each bin. The solid "
            "rule is γ, the dashed one the mean. Mass far left of γ means saturated units (large |a|), "
            "which shrink the gradient faster than the bound says; try a larger input scale.")
-st.download_button("Download the histogram (CSV)", hist.to_csv(index=False), file_name="fprime_histogram.csv",
+st.download_button("Download the histogram (CSV)", partial(hist.to_csv, index=False), file_name="fprime_histogram.csv",
                    mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_fprime")

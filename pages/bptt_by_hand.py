@@ -1,5 +1,7 @@
 """BPTT by hand: the seed's equations beside this model's numbers, a gradient check against autograd, each
 step's term of the gradient, and truncated BPTT against full BPTT (seed eqs. 1–18, pseudocode lines 19–21)."""
+from functools import partial
+
 import streamlit as st
 
 from ui import charts_bptt as C
@@ -45,7 +47,7 @@ st.dataframe(check, hide_index=True, column_config={c: fmt for c in check.column
 st.caption("For each parameter: the largest absolute difference between the hand-written gradient and "
            "torch.autograd's, and that difference divided by the largest |entry| of autograd's gradient. "
            "Rounding alone gives about 10⁻¹⁶ in float64 and 10⁻⁷ in float32.")
-st.download_button("Download the table (CSV)", check.to_csv(index=False).encode(), "gradient_check.csv",
+st.download_button("Download the table (CSV)", partial(check.to_csv, index=False), "gradient_check.csv",
                    "text/csv", icon=":material/download:", on_click="ignore")
 
 st.subheader("Each step's term, and truncated BPTT", anchor=False)

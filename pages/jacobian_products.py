@@ -1,5 +1,7 @@
 """Jacobian products: log10‖∏_{j=i+1}^{T} ∂h_j/∂h_{j-1}‖ against the lag k = T − i, with the bounds, the
 BPTT gradient, the slope per step and the regime."""
+from functools import partial
+
 import math
 
 import streamlit as st
@@ -75,5 +77,5 @@ st.caption(
     "(γ·σ_max)^k, which the grey line can never cross, and ρ^k, the rate it follows for a linear RNN. "
     "Orange: ‖∂L/∂h_{T−k}‖, the gradient BPTT actually sends back. A straight line falling means "
     "vanishing, rising means exploding; its slope is the number above." + floor)
-st.download_button("Download the chart's data (CSV)", df.to_csv(index=False), file_name="jacobian_products.csv",
+st.download_button("Download the chart's data (CSV)", partial(df.to_csv, index=False), file_name="jacobian_products.csv",
                    mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_jacobian")

@@ -1,4 +1,6 @@
 """Live training: train a recurrent net on a long-dependency task and watch the gradient reach back in time."""
+from functools import partial
+
 import streamlit as st
 
 from rnn.tasks import get_task
@@ -98,7 +100,8 @@ def panel() -> None:
         st.caption("Total gradient norm before and after clipping (log axis); spikes are exploding gradients.")
         st.altair_chart(C.spectrum_chart(C.spectrum_frame(h)), width="stretch")
         st.caption("ρ(W) and σ_max(W) of the recurrent matrix as it trains; the dashed line is 1.")
-    st.download_button("Download this run (CSV)", df.to_csv(index=False), "live_run.csv", "text/csv",
+    # the CSV is made on click (a callable): no file per rerun, so a tick never retires one the page still points to
+    st.download_button("Download this run (CSV)", partial(df.to_csv, index=False), "live_run.csv", "text/csv",
                        icon=":material/download:", on_click="ignore", key="dl_live")
     if ticking and run.status != "running":
         st.rerun()  # the run ended on its own: a full rerun turns the timer off and updates the buttons
@@ -114,5 +117,5 @@ if comp.empty:
 else:
     st.altair_chart(C.compare_chart(comp), width="stretch")
     st.caption("Loss against training step for the last runs of this session (log axis).")
-    st.download_button("Download the comparison (CSV)", comp.to_csv(index=False), "live_compare.csv", "text/csv",
+    st.download_button("Download the comparison (CSV)", partial(comp.to_csv, index=False), "live_compare.csv", "text/csv",
                        icon=":material/download:", on_click="ignore", key="dl_compare")

@@ -7,6 +7,8 @@ rnn.bptt (by hand), rnn.bptt.autograd_grads (the reference), rnn.jacobian_log10_
 """
 from __future__ import annotations
 
+from functools import partial
+
 import math
 from dataclasses import replace
 
@@ -204,7 +206,7 @@ def chart_block(chart, frame: pd.DataFrame, caption: str, file_name: str, key: s
         else:
             event = st.altair_chart(c, width="stretch", key=k, on_select=on_select, **kw)
     st.caption(caption)
-    st.download_button("Download the data (CSV)", frame.to_csv(index=False).encode(), file_name=file_name,
+    st.download_button("Download the data (CSV)", partial(frame.to_csv, index=False), file_name=file_name,
                        mime="text/csv", icon=":material/download:", on_click="ignore",
                        key=f"dl_{file_name}")
     return event
