@@ -29,3 +29,27 @@ def test_start_advances_and_stop_halts(server, page):
     assert "stopped" in page.locator('[data-testid="stMetricValue"]').nth(4).inner_text()
     assert page.locator('[data-testid="stException"]').count() == 0
     assert not page.console_errors, page.console_errors
+
+
+def test_a_deep_link_opened_first_on_a_fresh_server_goes_through_the_router(browser):
+    """Until app.py's st.navigation has run once, Streamlit routes /<file in pages/> the old way (the page
+    alone, no sidebar); ui.sidebar._route_through_app reruns it through app.py. A server of its own, so that
+    this link is really the first request it sees."""
+    import conftest
+
+    port = conftest.free_port()
+    proc = conftest.start_server(port)
+    try:
+        ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+        pg = ctx.new_page()
+        pg.goto(f"http://127.0.0.1:{port}/live_training?T=23")
+        pg.wait_for_selector("text=Sequence length T", timeout=60_000)  # the shared sidebar is there …
+        wait_idle(pg)
+        t = pg.locator('[data-testid="stSidebar"]').get_by_role("slider", name="Sequence length T")
+        assert t.get_attribute("aria-valuetext") == "23"  # … holding the link's value
+        assert pg.get_by_role("heading", name="Live training").count() == 1  # on the page the link named
+        assert pg.locator("text=Page not found").count() == 0  # and no "page not found" dialog
+        ctx.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
