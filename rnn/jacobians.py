@@ -195,36 +195,6 @@ def _eig_small(A: Tensor, vectors: bool = False):
     return (th, Y.flip(-1)) if vectors else th
 
 
-def _top_eig_bounds(A: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """For a batch of small symmetric positive semidefinite A (K, r, r): tr A, a lower and an upper bound on
-    λ_max(A), and ‖A − (tr A / r) I‖_F, without an eigensolver. With B = A/tr A (tr B = 1), y = B¹⁶e_j for the
-    largest diagonal entry of B¹⁶ (four squarings), ρ = yᵀBy/yᵀy ≤ λ_max(B), and, when ρ > ½ (the rest of
-    the spectrum, at most 1 − ρ, lies below ρ), λ_max(B) ≤ ρ + ‖By − ρy‖²/((2ρ − 1)‖y‖²) (the same secular
-    argument as in _top_sigma2). Where ρ ≤ ½ or anything is not finite, the bounds come from eigvalsh."""
-    K, r, _ = A.shape
-    tr = torch.diagonal(A, dim1=1, dim2=2).sum(1)
-    eye = torch.eye(r, dtype=A.dtype, device=A.device)
-    dev = torch.linalg.matrix_norm(A - (tr / r)[:, None, None] * eye)
-    B = A / tr[:, None, None]
-    Bp = B @ B
-    for _ in range(3):
-        Bp = Bp @ Bp
-    j = torch.diagonal(Bp, dim1=1, dim2=2).argmax(1)
-    y = Bp[torch.arange(K, device=A.device), :, j]  # (K, r)
-    y = y / torch.linalg.vector_norm(y, dim=1, keepdim=True)
-    By = (B @ y[:, :, None])[:, :, 0]
-    rho = (y * By).sum(1)
-    res2 = (By - rho[:, None] * y).pow(2).sum(1)
-    hi = rho + res2 / (2 * rho - 1)
-    lo1, hi1 = rho * tr, hi * tr
-    bad = ~((rho > 0.5) & torch.isfinite(hi1) & torch.isfinite(lo1))
-    if bool(bad.any()):
-        th = _eig_small(A[bad])[:, 0]
-        lo1 = lo1.masked_scatter(bad, th)
-        hi1 = hi1.masked_scatter(bad, th)
-    return tr, lo1, hi1, dev
-
-
 def _rows(Q: Tensor, fs: Tensor, mask: np.ndarray) -> tuple[np.ndarray, Tensor, Tensor]:
     """The rows to keep working on for the entries in mask: a slice (no copy) from the first to the last
     of them when they fill at least half of it, else exactly those rows (a copy)."""
@@ -266,22 +236,16 @@ def _top_sigma2(Q: Tensor, V: Tensor, fro: Tensor, U: tuple[list[Tensor], np.nda
     fs = fro[:, None, None]
     s2 = np.full(K, np.nan)
     V = V / fs  # Q̃U
-    A = (V.mT @ V).double()  # UᵀGU (K, r, r)
-    tr, lo1, hi1, dev = (a.cpu().numpy() for a in _top_eig_bounds(A))  # Σθ, θ₁ ≥ lo1, θ₁ ≤ hi1
-    tau = np.maximum(1.0 - tr, 0.0) + slack
+    th = _eig_small(V.mT @ V).double().cpu().numpy()  # θ₁ ≥ … ≥ θ_r
+    t1 = th[:, 0]
+    tau = np.maximum(1.0 - th.sum(1), 0.0) + slack
     with np.errstate(divide="ignore", invalid="ignore"):
-        upper = hi1 + hi1 * tau / (hi1 - tau)  # increasing in θ₁ where θ₁ > 2τ
-        ok = (hi1 > 2 * tau) & (upper - lo1 <= tol * lo1)
-        again = np.flatnonzero(~ok & (lo1 > 2 * tau))  # bounds on θ₁ too loose: θ₁ itself, then try again
-        if again.size:
-            th1 = _eig_small(A[torch.from_numpy(again).to(A.device)])[:, 0].cpu().numpy()
-            lo1[again] = hi1[again] = th1
-            upper[again] = th1 + th1 * tau[again] / (th1 - tau[again])
-            ok[again] = (th1 > 2 * tau[again]) & (upper[again] - th1 <= tol * th1)
-    s2[ok] = np.sqrt(lo1[ok] * upper[ok])  # the interval's geometric middle: off by at most half its width
-    # a flat spectrum (A a multiple of I with each Ritz value 1/n of the mass) goes straight to
-    # _exact_sigma2, which recognises it
-    flat = ~ok & (dev <= 1e-3 * tr / r) & (np.abs(tr * n / r - 1.0) <= 1e-3)
+        upper = t1 + t1 * tau / (t1 - tau)
+        ok = (t1 > tau) & (upper - t1 <= tol * t1)
+    s2[ok] = np.sqrt(t1[ok] * upper[ok])  # the interval's geometric middle: off by at most half its width
+    # a flat spectrum (all Ritz values equal, each 1/n of the mass) goes straight to _exact_sigma2,
+    # which recognises it
+    flat = ~ok & (th[:, 0] - th[:, -1] <= 1e-3 * t1) & (np.abs(t1 * n - 1.0) <= 1e-3)
     if flat.any():
         sel = torch.from_numpy(np.flatnonzero(flat)).to(Q.device)
         s2[flat] = _exact_sigma2(Q[sel], fs[sel], tol)
@@ -395,21 +359,17 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
             # the block k, k−1, …, j (buf[i] ∝ P_{lo+i}ᵀ, lag T − lo − i); short while the products are short
             L = max(1, min(seg, STEPS, k + 1, (T - lo - k) // 4 + 1))
             j = k - L + 1
-            # the factors as c_t·J_tᵀ, t = lo+j+1 … lo+k+1, the c_t powers of two (exact: no rounding to add
-            # up over thousands of steps) whose running product after p steps is the nearest to 10^{−p·drift}
-            E = np.rint(-drift * np.arange(L + 1) / LOG10_2)  # the exponent of 2 after p = 0 … L steps
-            if E[-1] == 0.0:
-                c = None
-            else:  # step p uses jbuf[L − p]
-                c = torch.from_numpy(np.exp2(np.diff(E))[::-1].copy()).to(device=device, dtype=dtype)
+            # the factors as c·J_tᵀ, t = lo+j+1 … lo+k+1, with c ≈ 10^{−drift} a power of two, so that the
+            # scaling is exact and leaves no rounding to add up over thousands of steps
+            e2 = round(-drift / LOG10_2)
+            c, lc = 2.0 ** e2, e2 * LOG10_2
             if scaled is not None:
                 # J_tᵀ = W diag(f′(a_t))
                 d_blk = scaled[1][lo + j:lo + k + 1, None, :]
-                Jt = torch.mul(scaled[0], d_blk if c is None else d_blk * c[:, None, None],
-                               out=jbuf[:L]).unbind(0)
+                Jt = torch.mul(scaled[0], d_blk if c == 1.0 else d_blk * c, out=jbuf[:L]).unbind(0)
             else:
                 Jt = factors(lo + j, lo + k + 1).mT
-                Jt = (Jt if c is None else Jt * c[:, None, None]).unbind(0)
+                Jt = (Jt if c == 1.0 else Jt * c).unbind(0)
             X = Q
             for i in range(k, j - 1, -1):
                 # P_{i'−1}ᵀ = J_{i'}ᵀ P_{i'}ᵀ with i' = lo + i + 1
@@ -431,7 +391,7 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
                         if probe:
                             vout[:lo + k + 1] = np.nan
                     break
-            base[j:k + 1] = q - LOG10_2 * E[L:0:-1]  # buf[i] is p = k − i + 1 steps into the block
+            base[j:k + 1] = q - lc * np.arange(L, 0, -1)  # buf[i] is k − i + 1 steps into the block
             # measured while in cache: Q_k U (and Q_k vec)
             torch.matmul(buf[j:k + 1], torch.cat([U] + probe, 1) if probe else U, out=V[j:k + 1])
             ublock[j:k + 1] = len(blocks) - 1
