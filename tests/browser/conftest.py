@@ -98,16 +98,23 @@ def _console(pg, m) -> None:
         pg.console_errors.append(m.text)
 
 
-@pytest.fixture
-def page(browser):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+def watched_page(browser, **context_options):
+    """A 1280×720 page in a context of its own that collects console errors, page errors and failed
+    responses in `page.console_errors`; close it with `page.context.close()`."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720}, **context_options)
     pg = ctx.new_page()
     pg.console_errors = []
     pg.on("console", lambda m: _console(pg, m))
     pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
     pg.on("response", lambda r: _response(pg, r))
+    return pg
+
+
+@pytest.fixture
+def page(browser):
+    pg = watched_page(browser)
     yield pg
-    ctx.close()
+    pg.context.close()
 
 
 def wait_idle(pg, timeout: float = 30_000) -> None:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import _console, _response, shot, wait_idle
+from conftest import shot, wait_idle, watched_page
 
 # (url path, words in its title, charts drawn at least, at default settings)
 PAGES = [
@@ -418,14 +418,9 @@ DARK_PAGES = ["jacobian_products", "activations", "bptt_by_hand", "gated_cells",
 
 @pytest.fixture
 def dark_page(browser):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 720}, color_scheme="dark")
-    pg = ctx.new_page()
-    pg.console_errors = []
-    pg.on("console", lambda m: _console(pg, m))
-    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
-    pg.on("response", lambda r: _response(pg, r))
+    pg = watched_page(browser, color_scheme="dark")
     yield pg
-    ctx.close()
+    pg.context.close()
 
 
 def test_dark_theme_every_line_visible(server, dark_page):
