@@ -8,7 +8,8 @@ def _steps(page) -> int:
 
 
 def test_start_advances_and_stop_halts(server, page):
-    page.goto(f"{server}/live_training?T=20&hidden=16")
+    # long enough that a fast machine is still running when Stop is clicked (about 8 ms a step here, 5000 steps)
+    page.goto(f"{server}/live_training?T=100&hidden=32&batch=64&steps=5000")
     wait_idle(page)
     page.locator(".st-key-live_start button").click()
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=30_000)
