@@ -9,17 +9,17 @@ so ‖∂h_T/∂h_{T-k}‖₂ ≤ (γ·σ_max)^k: below 1 it must vanish (Pascan
 linear RNN the product is W^{k}ᵀ and ‖W^k‖^{1/k} → ρ(W) (Gelfand), hence the ρ^k overlay.
 
 Numerics. The suffix products P_i = ∂h_T/∂h_i are built from the left, P_{i-1} = P_i J_i, one matrix
-product per step (as transposes, P_{i-1}ᵀ = J_iᵀ P_iᵀ; for the vanilla RNN J_iᵀ = W diag(f′(a_i)) is applied
-without being built). The scale is taken out in float64 every few products (P_i = 10^{q_i} M_i), as often
-as the growth or decay seen requires to keep M_i far from overflow and from subnormals. So nothing
+product per step (as transposes, P_{i-1}ᵀ = J_iᵀ P_iᵀ, with a few steps' J_iᵀ = W diag(f′(a_i)) formed at a
+time for the vanilla RNN). The scale is taken out in float64 every few products (P_i = 10^{q_i} M_i), as
+often as the growth or decay seen requires to keep M_i far from overflow and from subnormals. So nothing
 overflows or underflows at any T (W = 1.5·Q at T = 3000 gives 528.3, W = 0.5·Q gives −903.1). The spectral
-norms are certified, not estimated: for a block U of r = 8 right singular directions carried along the
-chain (the products share their left end J_T, so their top directions barely move), the Ritz values of
-M_iᵀM_i on span U and the trace ‖M_i‖_F² outside it bound ‖M_i‖₂ from both sides; where that interval is
-wider than 1e-11 (float64) or 1e-5 (float32) relative, residual bounds and subspace iteration narrow it,
-and what no bound can settle (a flat top of the spectrum: the shortest products, orthogonal-like ones) is
-computed exactly from the Gram matrix in float64. See _top_sigma2. The products live in chunks of about
-8 MiB, so memory stays O(chunk · n²) whatever T is.
+norms are certified, not estimated: against a block U of r = 8 right singular directions refined along
+the chain (the products share their left end J_T, so their top directions barely move), the Ritz values
+of M_iᵀM_i on span U and the trace ‖M_i‖_F² outside it bound ‖M_i‖₂ from both sides; where that interval
+is wider than 2e-11 (float64) or 4e-5 (float32) relative, residual bounds and subspace iteration narrow
+it, and what no bound can settle (a flat top of the spectrum: the shortest products, orthogonal-like
+ones) is computed exactly from the Gram matrix in float64. The middle of the interval is reported. See
+_top_sigma2. The products are held in chunks of about 8 MiB, so memory stays O(chunk · n²) whatever T is.
 
 The slope of log10‖P‖ against the lag k estimates the top Lyapunov exponent λ₁ (per step, in log10 units;
 λ₁ in nats is slope·ln 10). Regimes, with EDGE_TOL = 0.01 decades per step (a factor 10^{±1} per 100 steps):
@@ -46,6 +46,8 @@ REGIMES = ("vanishing", "edge", "exploding")
 CHUNK = 256  # most products measured together
 CHUNK_BYTES = 8 * 2**20  # and at most about this much of them
 BLOCK = 8  # the width r of the block of singular directions carried along the chain (see _top_sigma2)
+STEPS = 64  # the longest block of steps between two measurements (and refinements of that block)
+LOG10_2 = math.log10(2.0)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -138,13 +140,17 @@ def state_jacobians(m, x) -> Tensor:
 # the suffix products in log space
 
 def _settings(dtype: torch.dtype, n: int) -> tuple[float, float, float, int]:
-    """(tol, slack, lim, chunk) for a dtype and state size n: the relative width allowed for a certified
-    interval around σ₁², the rounding allowance on a computed trace of 1, the |log10| a run of products
-    may move the scale before it is rescaled (a fifth of the exponent range, so that twice that neither
-    overflows nor reaches subnormals, which are slow), and how many products are held at once (≈ 8 MiB)."""
+    """(tol, slack, lim, chunk) for a dtype and state size n.
+
+    tol: the relative width allowed for the certified interval around σ₁²; its geometric middle is reported,
+    so log10 σ₁ is off by at most tol/(4 ln 10): 2e-12 in float64, 4e-6 in float32 (where the float32
+    products themselves carry more rounding than that at long lags). slack: the rounding allowance on a
+    computed trace of 1. lim: how far (in decades) a block of products may move the scale before it is
+    rescaled; a quarter of the exponent range, so that twice that neither overflows nor reaches
+    subnormals, which are slow. chunk: how many products are certified together (about 8 MiB of them)."""
     fi = torch.finfo(dtype)
-    tol = 1e-11 if fi.eps < 1e-10 else max(1e-5, 64 * fi.eps)
-    lim = 0.2 * math.log10(fi.max)
+    tol = 2e-11 if fi.eps < 1e-10 else max(4e-5, 64 * fi.eps)
+    lim = 0.25 * math.log10(fi.max)
     chunk = max(8, min(CHUNK, CHUNK_BYTES // (n * n * fi.bits // 8)))
     return tol, 64 * fi.eps, lim, chunk
 
@@ -158,12 +164,65 @@ def _exact_sigma2(Q: Tensor, fs: Tensor, tol: float) -> np.ndarray:
     n = G.shape[-1]
     mean = torch.diagonal(G, dim1=-2, dim2=-1).sum(-1) / n
     dev = torch.linalg.matrix_norm(G - mean[:, None, None] * torch.eye(n, dtype=G.dtype, device=G.device))
-    out = mean.clamp_min(0.0).cpu().numpy()
-    rest = np.flatnonzero((dev > tol * mean).cpu().numpy())
+    out = torch.sqrt(mean * (mean + dev)).clamp_min(0.0).cpu().numpy()  # the middle of [mean, mean + dev]
+    rest = np.flatnonzero(~(dev <= tol * mean).cpu().numpy())
     if rest.size:
         sel = torch.from_numpy(rest).to(G.device)
-        out[rest] = torch.linalg.eigvalsh(G[sel])[:, -1].clamp_min(0.0).cpu().numpy()
+        try:
+            top = torch.linalg.eigvalsh(G[sel])[:, -1]
+        except RuntimeError:  # the eigensolver gave up on one of them (NaN in, or LAPACK's rare failure)
+            top = torch.linalg.matrix_norm(Qd[sel], ord=2) ** 2  # SVD, slower and sturdier
+        out[rest] = top.clamp_min(0.0).cpu().numpy()
     return out
+
+
+def _eig_small(A: Tensor, vectors: bool = False):
+    """eigvalsh (or eigh) of a batch of small symmetric matrices A (K, r, r), descending; a matrix with a
+    non-finite entry, or a batch the solver gives up on, comes back as NaN (the caller then computes those
+    entries exactly)."""
+    bad = ~torch.isfinite(A).flatten(1).all(1)
+    if bool(bad.any()):
+        A = torch.where(bad[:, None, None], torch.eye(A.shape[-1], dtype=A.dtype, device=A.device), A)
+    try:
+        res = torch.linalg.eigh(A) if vectors else (torch.linalg.eigvalsh(A), None)
+    except RuntimeError:
+        res = (torch.full(A.shape[:-1], math.nan, dtype=A.dtype, device=A.device),
+               torch.eye(A.shape[-1], dtype=A.dtype, device=A.device).expand_as(A) if vectors else None)
+    th, Y = res
+    if bool(bad.any()):
+        th = torch.where(bad[:, None], torch.full_like(th, math.nan), th)
+    th = th.flip(-1)
+    return (th, Y.flip(-1)) if vectors else th
+
+
+def _top_eig_bounds(A: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """For a batch of small symmetric positive semidefinite A (K, r, r): tr A, a lower and an upper bound on
+    λ_max(A), and ‖A − (tr A / r) I‖_F, without an eigensolver. With B = A/tr A (tr B = 1), y = B¹⁶e_j for the
+    largest diagonal entry of B¹⁶ (four squarings), ρ = yᵀBy/yᵀy ≤ λ_max(B), and, when ρ > ½ (the rest of
+    the spectrum, at most 1 − ρ, lies below ρ), λ_max(B) ≤ ρ + ‖By − ρy‖²/((2ρ − 1)‖y‖²) (the same secular
+    argument as in _top_sigma2). Where ρ ≤ ½ or anything is not finite, the bounds come from eigvalsh."""
+    K, r, _ = A.shape
+    tr = torch.diagonal(A, dim1=1, dim2=2).sum(1)
+    eye = torch.eye(r, dtype=A.dtype, device=A.device)
+    dev = torch.linalg.matrix_norm(A - (tr / r)[:, None, None] * eye)
+    B = A / tr[:, None, None]
+    Bp = B @ B
+    for _ in range(3):
+        Bp = Bp @ Bp
+    j = torch.diagonal(Bp, dim1=1, dim2=2).argmax(1)
+    y = Bp[torch.arange(K, device=A.device), :, j]  # (K, r)
+    y = y / torch.linalg.vector_norm(y, dim=1, keepdim=True)
+    By = (B @ y[:, :, None])[:, :, 0]
+    rho = (y * By).sum(1)
+    res2 = (By - rho[:, None] * y).pow(2).sum(1)
+    hi = rho + res2 / (2 * rho - 1)
+    lo1, hi1 = rho * tr, hi * tr
+    bad = ~((rho > 0.5) & torch.isfinite(hi1) & torch.isfinite(lo1))
+    if bool(bad.any()):
+        th = _eig_small(A[bad])[:, 0]
+        lo1 = lo1.masked_scatter(bad, th)
+        hi1 = hi1.masked_scatter(bad, th)
+    return tr, lo1, hi1, dev
 
 
 def _rows(Q: Tensor, fs: Tensor, mask: np.ndarray) -> tuple[np.ndarray, Tensor, Tensor]:
@@ -177,16 +236,16 @@ def _rows(Q: Tensor, fs: Tensor, mask: np.ndarray) -> tuple[np.ndarray, Tensor, 
     return idx, Q[sel], fs[sel]
 
 
-def _top_sigma2(Q: Tensor, V: Tensor, fro: Tensor, U0: Tensor, tol: float, slack: float,
-                max_iter: int = 8) -> tuple[np.ndarray, Tensor]:
+def _top_sigma2(Q: Tensor, V: Tensor, fro: Tensor, U: tuple[list[Tensor], np.ndarray], tol: float,
+                slack: float, max_iter: int = 8) -> np.ndarray:
     """σ₁(Q̃_k)² for a batch Q (K, n, n) with Frobenius norms fro (K,), Q̃_k = Q_k/fro_k, each certified to a
-    relative width tol, given V = Q U0 (K, n, r) for an orthonormal block U0 (n, r); and the block to start
-    the next batch from.
+    relative width tol, given V_k = Q_k U_k (K, n, r) for orthonormal blocks U_k = blocks[ublock[k]] (n, r),
+    U = (blocks, ublock).
 
-    Write G = Q̃ᵀQ̃ (so λ₁(G) = σ₁² and tr G = ‖Q̃‖_F² = 1). U0 holds the top right singular directions of a
-    neighbouring product: products that share their left end share them nearly, so it is a warm start.
-    A = (V/fro)ᵀ(V/fro) = U0ᵀGU0 has Ritz values θ₁ ≥ … ≥ θ_r, and τ = 1 − Σθ is the trace of G outside
-    span U0. In the basis (U0, U0⊥), G = [[A, Eᵀ], [E, D]] with D ⪰ 0, λ_max(D) ≤ tr D = τ and
+    Write G = Q̃ᵀQ̃ (so λ₁(G) = σ₁² and tr G = ‖Q̃‖_F² = 1). U_k holds (nearly) the top right singular
+    directions of Q_k: the chain refines its block as it goes, and products that share their left end
+    share them nearly. A = (V/fro)ᵀ(V/fro) = UᵀGU has Ritz values θ₁ ≥ … ≥ θ_r, and τ = 1 − Σθ is the trace
+    of G outside span U. In the basis (U, U⊥), G = [[A, Eᵀ], [E, D]] with D ⪰ 0, λ_max(D) ≤ tr D = τ and
     ‖E‖² ≤ λ_max(A)·λ_max(D) (G ⪰ 0); when λ₁ > λ_max(D) the secular equation gives
     λ₁ ≤ θ₁ + ‖E‖²/(λ₁ − λ_max(D)), so
 
@@ -194,65 +253,51 @@ def _top_sigma2(Q: Tensor, V: Tensor, fro: Tensor, U0: Tensor, tol: float, slack
 
     which is tight once the block holds all but a sliver of the mass, as for long products, whose spectrum
     spreads exponentially with the lag. The others take a pass more: with the Ritz vectors u₁ … u_r and
-    residuals R = GU' − U'Θ ⟂ span U0, the same argument on the split (u₁ | the rest) gives
+    residuals R = GU' − U'Θ ⟂ span U, the same argument on the split (u₁ | the rest) gives
 
         θ₁ + ‖R₁‖²/θ₁ ≤ λ₁ ≤ θ₁ + ‖R₁‖²/(θ₁ − max(θ₂, τ) − ‖R_{2…r}‖_F)
 
-    (and, by Weyl, λ₁ ≤ max(θ₁, τ) + ‖R‖_F, which needs no gap), and subspace iteration (U ← orth(GU')) goes on while the interval is wider than tol. What cannot be
-    certified (a flat top of the spectrum: short products, orthogonal-like ones) is computed exactly.
-    `slack` widens τ for the rounding in fro and in Σθ."""
+    (and Weyl's λ₁ ≤ max(θ₁, τ) + ‖R‖_F, which needs no gap); subspace iteration (U ← orth(GU')) goes on
+    while the interval is wider than tol. What no bound settles (a flat top of the spectrum: the shortest
+    products, orthogonal-like ones) is computed exactly. `slack` widens τ for the rounding in fro and Σθ."""
     K, n, _ = Q.shape
-    r = U0.shape[1]
+    blocks, ublock = U
+    r = blocks[0].shape[-1]
     fs = fro[:, None, None]
     s2 = np.full(K, np.nan)
-
-    def one_pass(V):
-        th = torch.linalg.eigvalsh(V.mT @ V).flip(-1).double().cpu().numpy()  # θ₁ ≥ … ≥ θ_r
-        t1 = th[:, 0]
-        tau = np.maximum(1.0 - th.sum(1), 0.0) + slack
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ok = (t1 > tau) & (t1 * tau / (t1 - tau) <= tol * t1)
-        return th, t1, tau, ok
-
-    V = V / fs  # Q̃U0
-    th, t1, tau, ok = one_pass(V)
-    Q0 = Q[0] / fro[0]  # the longest product of the batch
-    refined = 2 * int(ok.sum()) < K
-    if refined:
-        # the block fits this batch poorly (the first batch, from a random block, or a sudden change):
-        # subspace iterations on the longest product, then the pass again with that block
-        for _ in range(4):
-            U0 = torch.linalg.qr(Q0.mT @ (Q0 @ U0))[0]
-        V = torch.matmul(Q, U0) / fs
-        th, t1, tau, ok = one_pass(V)
-        U_next = U0
-    else:
-        # the next batch's block: one subspace iteration on the longest product of this one
-        U_next = torch.linalg.qr(Q0.mT @ V[0])[0]
-    s2[ok] = t1[ok]
-    # a flat top (all Ritz values equal, each 1/n of the mass: the whole spectrum flat), or, with a block
-    # fitted to the batch, a top that holds less than the rest of the trace: no bound will settle these,
-    # so straight to _exact_sigma2 (which recognises the flat ones)
-    flat = ~ok & (th[:, 0] - th[:, -1] <= 1e-3 * t1) & (np.abs(t1 * n - 1.0) <= 1e-3)
-    if refined:
-        flat |= ~ok & (t1 <= tau)
+    V = V / fs  # Q̃U
+    A = (V.mT @ V).double()  # UᵀGU (K, r, r)
+    tr, lo1, hi1, dev = (a.cpu().numpy() for a in _top_eig_bounds(A))  # Σθ, θ₁ ≥ lo1, θ₁ ≤ hi1
+    tau = np.maximum(1.0 - tr, 0.0) + slack
+    with np.errstate(divide="ignore", invalid="ignore"):
+        upper = hi1 + hi1 * tau / (hi1 - tau)  # increasing in θ₁ where θ₁ > 2τ
+        ok = (hi1 > 2 * tau) & (upper - lo1 <= tol * lo1)
+        again = np.flatnonzero(~ok & (lo1 > 2 * tau))  # bounds on θ₁ too loose: θ₁ itself, then try again
+        if again.size:
+            th1 = _eig_small(A[torch.from_numpy(again).to(A.device)])[:, 0].cpu().numpy()
+            lo1[again] = hi1[again] = th1
+            upper[again] = th1 + th1 * tau[again] / (th1 - tau[again])
+            ok[again] = (th1 > 2 * tau[again]) & (upper[again] - th1 <= tol * th1)
+    s2[ok] = np.sqrt(lo1[ok] * upper[ok])  # the interval's geometric middle: off by at most half its width
+    # a flat spectrum (A a multiple of I with each Ritz value 1/n of the mass) goes straight to
+    # _exact_sigma2, which recognises it
+    flat = ~ok & (dev <= 1e-3 * tr / r) & (np.abs(tr * n / r - 1.0) <= 1e-3)
     if flat.any():
         sel = torch.from_numpy(np.flatnonzero(flat)).to(Q.device)
         s2[flat] = _exact_sigma2(Q[sel], fs[sel], tol)
     pending = ~ok & ~flat
     if not pending.any():
-        return s2, U_next
+        return s2
     # the rest: Rayleigh–Ritz, residuals, subspace iteration. The rows worked on are a contiguous range
-    # when the pending entries fill most of it (they are mostly the batch's shortest products, at its
-    # end), else a gathered copy.
+    # when the pending entries fill most of it, else a gathered copy.
     rows, Qs, fs_s = _rows(Q, fs, pending)
-    U, pend = U0.expand(rows.size, n, r), pending[rows]
-    V = V[torch.from_numpy(rows).to(Q.device)]
+    sel = torch.from_numpy(rows).to(Q.device)
+    U = torch.stack(blocks)[torch.from_numpy(ublock[rows]).to(Q.device)]  # each row's block (K', n, r)
+    V, pend = V[sel], pending[rows]
     for it in range(max_iter):
         if it:
             V = torch.bmm(Qs, U) / fs_s
-        th_t, Y = torch.linalg.eigh(V.mT @ V)
-        th_t, Y = th_t.flip(-1), Y.flip(-1)
+        th_t, Y = _eig_small(V.mT @ V, vectors=True)
         U, V = U @ Y, V @ Y  # Ritz vectors u_j and Q̃u_j
         GU = torch.bmm(Qs.mT, V) / fs_s  # G u_j
         rho = torch.linalg.vector_norm(GU - U * th_t[:, None, :], dim=1).double().cpu().numpy()  # ‖R_j‖
@@ -265,139 +310,154 @@ def _top_sigma2(Q: Tensor, V: Tensor, fro: Tensor, U0: Tensor, tol: float, slack
             gap = t1 - rest
             upper = np.minimum(np.where(gap > 0, t1 + r1 ** 2 / gap, np.inf),
                                np.where(t1 > tau, t1 + t1 * tau / (t1 - tau), np.inf))
-            # and Weyl's, first order but needing no gap: λ₁ ≤ max(θ₁, τ) + ‖R‖_F
-            upper = np.minimum(upper, np.maximum(t1, tau) + np.sqrt((rho ** 2).sum(1)))
+            upper = np.minimum(upper, np.maximum(t1, tau) + np.sqrt((rho ** 2).sum(1)))  # Weyl
             ok = pend & (t1 > 0) & (upper - lower <= tol * lower)
-        s2[rows[ok]] = lower[ok]
-        # hopeless for iteration: nothing in the block, or (after one more try) no gap at the top
-        lost = pend & ~ok & ((t1 <= 0) | ((gap <= 0) & (t1 <= tau) & (it >= 1)))
+        s2[rows[ok]] = np.sqrt(lower[ok] * upper[ok])
+        # hopeless for iteration: nothing in the block, or (after one more try) the top holds less than
+        # the trace outside the block
+        lost = pend & ~ok & (~(t1 > 0) | ((gap <= 0) & (t1 <= tau) & (it >= 1)))
         if lost.any():
             sel = torch.from_numpy(np.flatnonzero(lost)).to(Q.device)
             s2[rows[lost]] = _exact_sigma2(Qs[sel], fs_s[sel], tol)
         pend = pend & ~ok & ~lost
         if not pend.any():
-            return s2, U_next
+            return s2
         keep, Qs, fs_s = _rows(Qs, fs_s, pend)
         sel = torch.from_numpy(keep).to(Q.device)
         rows, pend = rows[keep], pend[keep]
         U = torch.linalg.qr(GU[sel])[0]
     sel = torch.from_numpy(np.flatnonzero(pend)).to(Q.device)
     s2[rows[pend]] = _exact_sigma2(Qs[sel], fs_s[sel], tol)
-    return s2, U_next
+    return s2
+
+
+_U0: dict = {}
+
+
+def _start_block(n: int, r: int, dtype, device) -> Tensor:
+    """A fixed orthonormal (n, r) block to start from (random directions, the same every call)."""
+    key = (n, r, dtype, str(device))
+    if key not in _U0:
+        z = torch.randn(n, r, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+        _U0[key] = torch.linalg.qr(z)[0].to(device=device, dtype=dtype)
+    return _U0[key]
 
 
 def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = None,
                   chunk: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """log10‖P_i‖₂ for i = 0 … T−1 with P_i = J_T ⋯ J_{i+1}, and log10‖vec P_i‖ when vec (n,) is given.
 
-    The chain runs on X = [Q | QU | Q vec] with Q = P_iᵀ/10^q: X ← J_iᵀX is one matrix product per step
-    and nothing else (for the vanilla RNN J_iᵀX = W (f′(a_i) ⊙ X), the diagonal applied to rows), and
-    it carries along, at little cost, the products with the block U (n, r) that _top_sigma2 needs and
-    with vec; log10 of the scale q is kept in float64. X is rescaled only after runs of `seg` products,
-    seg adapted to the growth or decay seen so far so that a run ends within 10^{±lim}; every product is
-    then checked to lie within 10^{±2 lim}, and a chunk that strays is redone with shorter runs, in the
-    end with a rescale after every product (which also finds an exactly zero product). The products of a
-    chunk are measured together, so memory stays O(chunk · n²) whatever T is."""
+    The chain runs on Q = P_iᵀ/10^q, Q ← J_iᵀQ, one matrix product per step, in blocks of a few steps
+    whose factors Jᵀ are formed together; log10 of the scale q is kept in float64, and the growth per
+    step seen so far is divided out of the factors as they are formed, so that the products stay near
+    norm 1. After each block the block's products are measured while they are still in cache: ‖Q‖_F and
+    QU for a block U (n, r) of right singular directions (and Q vec). Q is rescaled there; a block with a
+    product outside 10^{±2 lim} (a sudden collapse, an exact zero, a non-finite number) is redone shorter,
+    down to one step. U takes one step of subspace iteration (U ← orth(QᵀQU)) on the last product of every
+    block while the products are short and their top directions still turn, then once a chunk: spread
+    along the chain these steps keep U on the top directions, which products that share their left end
+    nearly share. A chunk of products is then certified together (_top_sigma2), so memory stays
+    O(chunk · n²) whatever T is."""
     tol, slack, lim, auto_chunk = _settings(dtype, n)
     C = min(chunk or auto_chunk, T)
     r = min(BLOCK, n)
     out = np.full(T, -np.inf)
     vout = np.full(T, -np.inf) if vec is not None else None
-    extra, vlog = [], 0.0
+    probe, vlog = [], 0.0
     if vec is not None:
         vec = vec.to(torch.float64)
         vn = float(torch.linalg.vector_norm(vec))
-        if math.isfinite(vn):  # carried as a unit vector (so that ‖Q vec‖ ≤ ‖Q‖_F), its norm in log space
+        if math.isfinite(vn):  # used as a unit vector, its norm kept in log space
             vlog = math.log10(vn) if vn > 0 else -math.inf
-            extra = [(vec / vn if vn > 0 else vec).to(dtype).reshape(n, 1)]
-        else:  # a gradient that overflowed (or NaN) has no business in the chain: ∞ (or NaN) at every lag
+            probe = [(vec / vn if vn > 0 else vec).to(device, dtype).reshape(n, 1)]
+        else:  # a gradient that overflowed (or NaN): ∞ (or NaN) at every lag
             vout[:] = math.nan if math.isnan(vn) else math.inf
-            vec = None
-    w = n + r + len(extra)
+    U = _start_block(n, r, dtype, device)
     Q = torch.eye(n, dtype=dtype, device=device)
-    q = 0.0  # P_iᵀ = 10^q · Q for the Q the next chunk starts from
-    U = torch.linalg.qr(torch.randn(n, r, generator=torch.Generator().manual_seed(0), dtype=torch.float64))[0]
-    U = U.to(device, dtype)
-    seg = 2  # products per run, adapted to what the runs so far did
-    buf = torch.empty(C, n, w, dtype=dtype, device=device)
-    scaled = getattr(factors, "scaled", None)  # (W, d): Jᵀ_t X = W (d_t ⊙ X), no Jacobian built
-    if scaled is not None:
-        W, dcol = scaled[0], scaled[1][:, :, None]  # d_t as a column (T, n, 1)
-        R = torch.empty(n, w, dtype=dtype, device=device)
+    q = 0.0  # P_iᵀ = 10^q · Q for the Q the next block starts from
+    seg = 1  # the next block's length, adapted to what the blocks so far did
+    drift = 0.0  # decades per step divided out of the factors (the growth per step seen so far)
+    buf = torch.empty(C, n, n, dtype=dtype, device=device)  # the chunk's products
+    jbuf = torch.empty(STEPS, n, n, dtype=dtype, device=device)  # a block's factors Jᵀ
+    V = torch.empty(C, n, r + len(probe), dtype=dtype, device=device)  # Q_k [U_k | vec]
+    fro = torch.empty(C, dtype=dtype, device=device)  # ‖Q_k‖_F
+    scaled = getattr(factors, "scaled", None)  # (W, d): Jᵀ_t = W diag(d_t), formed here for a block
+    dead = False  # an exactly zero (or non-finite) product ended the chain
 
     for hi in range(T, 0, -C):
         lo = max(0, hi - C)
         K = hi - lo
-        if scaled is not None:
-            d_t = dcol[lo:hi].unbind(0)
-
-            def step(i, X, out_):
-                # P_{i'−1}ᵀ = W (f′(a_{i'}) ⊙ P_{i'}ᵀ) with i' = lo + i + 1: buf[i] ∝ P_{lo+i}ᵀ
-                return torch.mm(W, torch.mul(X, d_t[i], out=R), out=out_)
-        else:
-            Jt = factors(lo, hi).mT.unbind(0)  # J_{lo+k+1}ᵀ, k = 0 … K−1
-
-            def step(i, X, out_):
-                return torch.mm(Jt[i], X, out=out_)
         bv = buf[:K].unbind(0)
-        base = np.empty(K)  # P_{lo+k}ᵀ = 10^base[k] · buf[k, :, :n]
-        X_in, q_in, first = torch.cat([Q, Q @ U] + [Q @ e for e in extra], 1), q, 0
-        cap = C  # the longest run allowed in this chunk; a retry lowers it
-        while True:
-            X, q, k = X_in, q_in, K - 1
-            while k >= 0:
-                j = max(0, k - seg + 1)
-                if 0 < j < seg // 2:  # no short run left over at the chunk's start
-                    j = 0
-                for i in range(k, j - 1, -1):
-                    X = step(i, X, bv[i])
-                base[j:k + 1] = q
-                f = float(torch.linalg.vector_norm(X))
-                lf = math.log10(f) if f > 0 else -math.inf
-                if not abs(lf) <= lim:  # out of range, not finite, or zero
-                    break
-                seg = cap if lf == 0 else int(min(cap, max(1.0, 0.5 * lim * (k - j + 1) / abs(lf))))
-                X, q = X / f, q + lf
-                k = j - 1
-            if k < 0:
-                full = torch.linalg.vector_norm(buf[:K].reshape(K, -1), dim=1).double()  # ‖X_k‖_F
-                with np.errstate(divide="ignore"):
-                    if np.all(np.abs(np.log10(full.cpu().numpy())) <= 2 * lim):
-                        break
-            if seg > 1:  # again from the chunk's start with shorter runs
-                seg = cap = max(1, seg // 4)
-                continue
-            # runs of one product still stray: an exact zero or a non-finite number. Step by step:
-            X, q, full = X_in, q_in, None
-            for i in range(K - 1, -1, -1):
-                step(i, X, bv[i])
-                f = float(torch.linalg.vector_norm(bv[i]))
-                base[i] = q
-                if not f > 0:  # exactly zero (so is every longer product), or not finite
-                    first = i + 1
-                    break
-                X, q = bv[i] / f, q + math.log10(f)
-            if first > 0 and math.isnan(f):  # NaN in, NaN out, for this and every longer lag
-                out[:lo + first] = np.nan
-                if extra:
-                    vout[:lo + first] = np.nan
-            break
-        Q = X[:, :n]
-        if first < K:
-            Xc = buf[first:K]
-            # ‖Q‖_F² = ‖X‖_F² − ‖QU‖_F² − ‖Q vec‖² (each of the two at most ‖Q‖_F²), in float64
-            if full is None:
-                full = torch.linalg.vector_norm(buf[:K].reshape(K, -1), dim=1).double()
-            f2 = full[first:] ** 2 - torch.linalg.vector_norm(Xc[:, :, n:], dim=(1, 2)).double() ** 2
-            fro = f2.clamp_min(0.0).sqrt()
-            s2, U_new = _top_sigma2(Xc[:, :, :n], Xc[:, :, n:n + r], fro.to(dtype), U, tol, slack)
+        base = np.empty(K)  # P_{lo+k}ᵀ = 10^base[k] · buf[k]
+        blocks, ublock = [U], np.empty(K, dtype=np.int64)  # V[k, :, :r] = buf[k] blocks[ublock[k]]
+        k = K - 1
+        while k >= 0:
+            # the block k, k−1, …, j (buf[i] ∝ P_{lo+i}ᵀ, lag T − lo − i); short while the products are short
+            L = max(1, min(seg, STEPS, k + 1, (T - lo - k) // 4 + 1))
+            j = k - L + 1
+            # the factors as c_t·J_tᵀ, t = lo+j+1 … lo+k+1, the c_t powers of two (exact: no rounding to add
+            # up over thousands of steps) whose running product after p steps is the nearest to 10^{−p·drift}
+            E = np.rint(-drift * np.arange(L + 1) / LOG10_2)  # the exponent of 2 after p = 0 … L steps
+            if E[-1] == 0.0:
+                c = None
+            else:  # step p uses jbuf[L − p]
+                c = torch.from_numpy(np.exp2(np.diff(E))[::-1].copy()).to(device=device, dtype=dtype)
+            if scaled is not None:
+                # J_tᵀ = W diag(f′(a_t))
+                d_blk = scaled[1][lo + j:lo + k + 1, None, :]
+                Jt = torch.mul(scaled[0], d_blk if c is None else d_blk * c[:, None, None],
+                               out=jbuf[:L]).unbind(0)
+            else:
+                Jt = factors(lo + j, lo + k + 1).mT
+                Jt = (Jt if c is None else Jt * c[:, None, None]).unbind(0)
+            X = Q
+            for i in range(k, j - 1, -1):
+                # P_{i'−1}ᵀ = J_{i'}ᵀ P_{i'}ᵀ with i' = lo + i + 1
+                X = torch.mm(Jt[i - j], X, out=bv[i])
+            torch.linalg.vector_norm(buf[j:k + 1], dim=(1, 2), out=fro[j:k + 1])
+            f = fro[j:k + 1].double().cpu().numpy()
             with np.errstate(divide="ignore", invalid="ignore"):
-                out[lo + first:hi] = base[first:] + np.log10(fro.cpu().numpy()) + 0.5 * np.log10(s2)
-                if extra:
-                    gv = torch.linalg.vector_norm(Xc[:, :, n + r], dim=1).double().cpu().numpy()  # ‖Q vec‖
-                    vout[lo + first:hi] = base[first:] + np.log10(gv) + vlog
-            U = U_new
-        if first > 0:  # zero (or not finite) from here on: every longer lag keeps what it has
+                lf = np.log10(f)
+            if not (np.all(np.abs(lf) <= 2 * lim) and abs(lf[0]) <= lim):
+                if L > 1:  # again, shorter
+                    seg = max(1, L // 4)
+                    continue
+                if not (0.0 < f[0] < math.inf):
+                    # one step from a rescaled product and exactly zero (so is every longer product), or
+                    # not finite: the chain ends here
+                    dead, first = True, k + 1
+                    if not f[0] == 0.0:
+                        out[:lo + k + 1] = np.nan
+                        if probe:
+                            vout[:lo + k + 1] = np.nan
+                    break
+            base[j:k + 1] = q - LOG10_2 * E[L:0:-1]  # buf[i] is p = k − i + 1 steps into the block
+            # measured while in cache: Q_k U (and Q_k vec)
+            torch.matmul(buf[j:k + 1], torch.cat([U] + probe, 1) if probe else U, out=V[j:k + 1])
+            ublock[j:k + 1] = len(blocks) - 1
+            if T - lo - j < C or j == 0:
+                # one step of subspace iteration on the block's last product: U ← orth(QᵀQU)
+                U = torch.linalg.qr(bv[j].mT @ V[j, :, :r])[0]
+                blocks.append(U)
+            # the next block: from the last product, rescaled to about norm 1; its length from what this
+            # one still grew or decayed per step, at most; its drift
+            Q, q = bv[j] / f[0], float(base[j] + lf[0])
+            rate = float(np.max(np.abs(lf) / np.arange(L, 0, -1)))
+            seg = STEPS if rate == 0 else int(min(STEPS, max(1.0, 0.8 * lim / rate)))
+            drift = min(max(drift + float(lf[0]) / L, -lim / 4), lim / 4)
+            k = j - 1
+        else:
+            first = 0
+        if first < K:
+            sl = slice(first, K)
+            s2 = _top_sigma2(buf[sl], V[sl, :, :r], fro[sl], (blocks, ublock[sl]), tol, slack)
+            lfro = np.log10(fro[sl].double().cpu().numpy())
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[lo + first:hi] = base[sl] + lfro + 0.5 * np.log10(s2)
+                if probe:
+                    gv = torch.linalg.vector_norm(V[sl, :, r], dim=1).double().cpu().numpy()  # ‖Q vec‖
+                    vout[lo + first:hi] = base[sl] + np.log10(gv) + vlog
+        if dead:  # every longer lag keeps −∞ (an exact zero) or NaN
             break
     return out, vout
 

@@ -117,14 +117,15 @@ class VanillaRNN(nn.Module):
         # one view per step: under autograd, unbind's backward stacks the T gradients once, where indexing
         # xu[t] would give every step its own (T, B, H) zero tensor to fill (O(T²) work in backward)
         xu_t = xu.unbind(0)
+        W, f = self.W, self.act.f  # looked up once, not once per step
         if torch.is_grad_enabled():
             a_list, h_list = [], [h_prev]
             for t in range(T):
                 # a_t = Uᵀx_t + Wᵀh_{t-1} + b_h                                  (seed eq. 1)
-                a_t = torch.addmm(xu_t[t], h_list[-1], self.W)
+                a_t = torch.addmm(xu_t[t], h_list[-1], W)
                 a_list.append(a_t)
                 # h_t = f(a_t)
-                h_list.append(self.act.f(a_t))
+                h_list.append(f(a_t))
             a = torch.stack(a_list)  # (T, B, H)
             h = torch.stack(h_list)  # (T+1, B, H)
         else:
@@ -136,12 +137,12 @@ class VanillaRNN(nn.Module):
             f_out = _F_OUT.get(self.act.name)
             for t in range(T):
                 # a_t = Uᵀx_t + Wᵀh_{t-1} + b_h                                  (seed eq. 1)
-                torch.addmm(xu_t[t], h_v[t], self.W, out=a_v[t])
+                torch.addmm(xu_t[t], h_v[t], W, out=a_v[t])
                 # h_t = f(a_t)
                 if f_out is not None:
                     f_out(a_v[t], out=h_v[t + 1])
                 else:
-                    h_v[t + 1].copy_(self.act.f(a_v[t]))
+                    h_v[t + 1].copy_(f(a_v[t]))
         # o_t = Vᵀh_t + b_y;  ŷ_t = g(o_t)                                    (seed eq. 2)
         o = h[1:] @ self.V + self.b_y  # (T, B, out)
         return Trace(x, a, h, o, self.out_act.f(o))
