@@ -195,36 +195,6 @@ def _eig_small(A: Tensor, vectors: bool = False):
     return (th, Y.flip(-1)) if vectors else th
 
 
-def _top_eig_bounds(A: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """For a batch of small symmetric positive semidefinite A (K, r, r): tr A, a lower and an upper bound on
-    λ_max(A), and ‖A − (tr A / r) I‖_F, without an eigensolver. With B = A/tr A (tr B = 1), y = B¹⁶e_j for the
-    largest diagonal entry of B¹⁶ (four squarings), ρ = yᵀBy/yᵀy ≤ λ_max(B), and, when ρ > ½ (the rest of
-    the spectrum, at most 1 − ρ, lies below ρ), λ_max(B) ≤ ρ + ‖By − ρy‖²/((2ρ − 1)‖y‖²) (the same secular
-    argument as in _top_sigma2). Where ρ ≤ ½ or anything is not finite, the bounds come from eigvalsh."""
-    K, r, _ = A.shape
-    tr = torch.diagonal(A, dim1=1, dim2=2).sum(1)
-    eye = torch.eye(r, dtype=A.dtype, device=A.device)
-    dev = torch.linalg.matrix_norm(A - (tr / r)[:, None, None] * eye)
-    B = A / tr[:, None, None]
-    Bp = B @ B
-    for _ in range(3):
-        Bp = Bp @ Bp
-    j = torch.diagonal(Bp, dim1=1, dim2=2).argmax(1)
-    y = Bp[torch.arange(K, device=A.device), :, j]  # (K, r)
-    y = y / torch.linalg.vector_norm(y, dim=1, keepdim=True)
-    By = (B @ y[:, :, None])[:, :, 0]
-    rho = (y * By).sum(1)
-    res2 = (By - rho[:, None] * y).pow(2).sum(1)
-    hi = rho + res2 / (2 * rho - 1)
-    lo1, hi1 = rho * tr, hi * tr
-    bad = ~((rho > 0.5) & torch.isfinite(hi1) & torch.isfinite(lo1))
-    if bool(bad.any()):
-        th = _eig_small(A[bad])[:, 0]
-        lo1 = lo1.masked_scatter(bad, th)
-        hi1 = hi1.masked_scatter(bad, th)
-    return tr, lo1, hi1, dev
-
-
 def _rows(Q: Tensor, fs: Tensor, mask: np.ndarray) -> tuple[np.ndarray, Tensor, Tensor]:
     """The rows to keep working on for the entries in mask: a slice (no copy) from the first to the last
     of them when they fill at least half of it, else exactly those rows (a copy)."""
@@ -267,18 +237,17 @@ def _top_sigma2(Q: Tensor, V: Tensor, fro: Tensor, U: tuple[list[Tensor], np.nda
     s2 = np.full(K, np.nan)
     V = V / fs  # Q̃U
     A = (V.mT @ V).double()  # UᵀGU (K, r, r)
-    tr, lo1, hi1, dev = (a.cpu().numpy() for a in _top_eig_bounds(A))  # Σθ, θ₁ ≥ lo1, θ₁ ≤ hi1
+    # θ₁ from one batched eigvalsh of the small r × r matrices (NaN where A is not finite: those rows are
+    # then computed exactly below); Σθ = tr A; ‖A − (tr A / r) I‖_F says whether the block's spectrum is flat
+    t1 = _eig_small(A)[:, 0].cpu().numpy()
+    trA = torch.diagonal(A, dim1=1, dim2=2).sum(1)
+    dev = torch.linalg.matrix_norm(A - (trA / r)[:, None, None] * torch.eye(r, dtype=A.dtype, device=A.device))
+    tr, dev = trA.cpu().numpy(), dev.cpu().numpy()
     tau = np.maximum(1.0 - tr, 0.0) + slack
     with np.errstate(divide="ignore", invalid="ignore"):
-        upper = hi1 + hi1 * tau / (hi1 - tau)  # increasing in θ₁ where θ₁ > 2τ
-        ok = (hi1 > 2 * tau) & (upper - lo1 <= tol * lo1)
-        again = np.flatnonzero(~ok & (lo1 > 2 * tau))  # bounds on θ₁ too loose: θ₁ itself, then try again
-        if again.size:
-            th1 = _eig_small(A[torch.from_numpy(again).to(A.device)])[:, 0].cpu().numpy()
-            lo1[again] = hi1[again] = th1
-            upper[again] = th1 + th1 * tau[again] / (th1 - tau[again])
-            ok[again] = (th1 > 2 * tau[again]) & (upper[again] - th1 <= tol * th1)
-    s2[ok] = np.sqrt(lo1[ok] * upper[ok])  # the interval's geometric middle: off by at most half its width
+        upper = t1 + t1 * tau / (t1 - tau)  # increasing in θ₁ where θ₁ > 2τ
+        ok = (t1 > 2 * tau) & (upper - t1 <= tol * t1)
+    s2[ok] = np.sqrt(t1[ok] * upper[ok])  # the interval's geometric middle: off by at most half its width
     # a flat spectrum (A a multiple of I with each Ritz value 1/n of the mass) goes straight to
     # _exact_sigma2, which recognises it
     flat = ~ok & (dev <= 1e-3 * tr / r) & (np.abs(tr * n / r - 1.0) <= 1e-3)
@@ -379,6 +348,7 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
     drift = 0.0  # decades per step divided out of the factors (the growth per step seen so far)
     buf = torch.empty(C, n, n, dtype=dtype, device=device)  # the chunk's products
     jbuf = torch.empty(STEPS, n, n, dtype=dtype, device=device)  # a block's factors Jᵀ
+    bv, jv = buf.unbind(0), jbuf.unbind(0)  # views of one product, of one factor (made once)
     V = torch.empty(C, n, r + len(probe), dtype=dtype, device=device)  # Q_k [U_k | vec]
     fro = torch.empty(C, dtype=dtype, device=device)  # ‖Q_k‖_F
     scaled = getattr(factors, "scaled", None)  # (W, d): Jᵀ_t = W diag(d_t), formed here for a block
@@ -387,7 +357,6 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
     for hi in range(T, 0, -C):
         lo = max(0, hi - C)
         K = hi - lo
-        bv = buf[:K].unbind(0)
         base = np.empty(K)  # P_{lo+k}ᵀ = 10^base[k] · buf[k]
         blocks, ublock = [U], np.empty(K, dtype=np.int64)  # V[k, :, :r] = buf[k] blocks[ublock[k]]
         k = K - 1
@@ -405,8 +374,8 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
             if scaled is not None:
                 # J_tᵀ = W diag(f′(a_t))
                 d_blk = scaled[1][lo + j:lo + k + 1, None, :]
-                Jt = torch.mul(scaled[0], d_blk if c is None else d_blk * c[:, None, None],
-                               out=jbuf[:L]).unbind(0)
+                torch.mul(scaled[0], d_blk if c is None else d_blk * c[:, None, None], out=jbuf[:L])
+                Jt = jv
             else:
                 Jt = factors(lo + j, lo + k + 1).mT
                 Jt = (Jt if c is None else Jt * c[:, None, None]).unbind(0)
