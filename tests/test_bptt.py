@@ -13,17 +13,10 @@ from hypothesis import strategies as st
 
 import rnn
 from rnn import VanillaRNN
+from reference_activations import ACTS, REF_F
 
 F64 = torch.float64
 KEYS = ("U", "W", "V", "b_h", "b_y")
-ACTS = ["tanh", "sigmoid", "relu", "linear", "leaky_relu"]
-REF_F = {
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "relu": torch.relu,
-    "leaky_relu": lambda a: torch.nn.functional.leaky_relu(a, 0.01),
-    "linear": lambda a: a,
-}
 
 
 def gen(seed: int) -> torch.Generator:

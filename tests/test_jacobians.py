@@ -17,16 +17,9 @@ from torch.func import jacrev, vmap
 import rnn
 from rnn import GatedRNN, VanillaRNN
 from rnn.init import orthogonal
+from reference_activations import ACTS, REF_F
 
 F64 = torch.float64
-ACTS = ["tanh", "sigmoid", "relu", "linear", "leaky_relu"]
-REF_F = {
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "relu": torch.relu,
-    "leaky_relu": lambda a: torch.nn.functional.leaky_relu(a, 0.01),
-    "linear": lambda a: a,
-}
 GAMMA = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "leaky_relu": 1.0, "linear": 1.0}
 
 
