@@ -181,8 +181,9 @@ def test_a_class_trains_at_once(own_server, browser):
         "threads_settled_s": round(settle, 1),
         "wall_s": round(time.time() - t0, 1)})
 
-    # the tab-closed check: a long run, ticking, then its tab goes away
-    ctx, pg = _open(browser, f"{url}/live_training?T=50&hidden=32&batch=32&steps=5000&seed=7")
+    # the tab-closed check: a long run, ticking, then its tab goes away (5000 steps of about 8 ms here:
+    # still running on a much faster machine when the tab closes)
+    ctx, pg = _open(browser, f"{url}/live_training?T=100&hidden=32&batch=64&steps=5000&seed=7")
     _start(pg)
     pg.wait_for_function(f"() => parseInt((({METRICS})().Step || '0').replace(/,/g, '')) > 0", timeout=60_000)
     time.sleep(2.0)
