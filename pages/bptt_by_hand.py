@@ -11,8 +11,10 @@ from ui.settings import MAX_T, Field
 
 s = sidebar.current()
 st.title("BPTT by hand", anchor=False)
-st.caption("Backpropagation through time written out with the seed's chain rule (rnn.bptt), not autograd, "
-           "for the model in the sidebar. The loss reads the last output only: L = ½‖ŷ_T − y‖².")
+st.caption("Backpropagation through time written out with the chain rule of the report this app follows "
+           "(rnn.bptt), not autograd, for the model in the sidebar. The loss reads the last output only: "
+           "L = ½‖ŷ_T − y‖², with the target y = f(z) for a random z drawn from the seed: a value the output "
+           "can reach.")
 if E.bptt_cost(s) > E.BPTT_BUDGET:
     st.warning(f"Hand BPTT keeps each step's term of ∂L/∂W, T·n² = {E.bptt_cost(s):,} numbers here; this page's "
                f"budget is {E.BPTT_BUDGET:,} (about 40 MB), e.g. T = 1000 with n = 64. Lower T or the hidden "
@@ -25,14 +27,14 @@ if not rep["finite"]:
                f"log10‖∂h_T/∂h_0‖ = {an['log10_norm'][-1]:.1f}. Lower T or the weight scale to see every "
                "number.", icon=":material/warning:")
 
-st.subheader("The seed's equations, with this model's numbers", anchor=False)
+st.subheader("The report's equations, with this model's numbers", anchor=False)
 for eq, numbers in C.equation_rows(rep, an, s.activation):
     left, right = st.columns([3, 2], vertical_alignment="center")
     left.latex(eq)
     right.latex(numbers)
 
-st.subheader("A correction to the seed: ∂L/∂V and ∂L/∂b_y have one term", anchor=False)
-st.markdown("The seed's eqs. 10–11 and 16–17 write ∂L/∂V and ∂L/∂b_y with a sum over the time steps, like "
+st.subheader("A correction to the report: ∂L/∂V and ∂L/∂b_y have one term", anchor=False)
+st.markdown("The report's eqs. 10–11 and 16–17 write ∂L/∂V and ∂L/∂b_y with a sum over the time steps, like "
             "∂L/∂W. But V and b_y act only at the output ŷ_T = f(Vᵀh_T + b_y), and L reads only ŷ_T, so each "
             "gradient has a single term, at step T. The sum over steps belongs to W, U and b_h, which act at "
             "every step. This page computes the single term:")
@@ -74,7 +76,7 @@ if rep["finite"]:
 steps = C.per_step_frame(rep)
 E.chart_block(C.per_step_chart(steps, s.T, N), steps,
               "Horizontal: the step t at which W, U and b_h act. Vertical: the norm of step t's term in the "
-              "seed's sum Σ_i, on a log scale (Frobenius norm; the W-term of step 1 is 0 because h_0 = 0, and "
+              "report's sum Σ_i, on a log scale (Frobenius norm; the W-term of step 1 is 0 because h_0 = 0, and "
               "zeros and non-finite values are left out). Falling to the left means far steps add almost "
               "nothing (vanishing); rising means they dominate (exploding). Shaded: the steps truncation N keeps.",
               "bptt_per_step.csv")

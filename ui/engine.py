@@ -22,7 +22,8 @@ def device_dtype(s: Settings) -> tuple[torch.device, torch.dtype]:
 
 
 def build(s: Settings, kind: str = "rnn"):
-    """The model, the input sequence x (T, INPUT_SIZE) and the target y (OUTPUT_SIZE,) for these settings.
+    """The model, the input sequence x (T, INPUT_SIZE) and the target y (OUTPUT_SIZE,) for these settings,
+    y = g(z) for a standard normal z and the output activation g.
     Weights and inputs come from s.seed through their own generators, so the same settings give the same
     numbers in every session."""
     dev, dtype = device_dtype(s)
@@ -33,7 +34,9 @@ def build(s: Settings, kind: str = "rnn"):
         m = rnn.GatedRNN(kind, INPUT_SIZE, s.hidden, OUTPUT_SIZE, seed=s.seed, dtype=dtype, device=dev)
     g = torch.Generator().manual_seed(s.seed + 1)
     x = (torch.randn(s.T, INPUT_SIZE, generator=g, dtype=torch.float64) * s.input_scale).to(dev, dtype)
-    y = torch.randn(OUTPUT_SIZE, generator=g, dtype=torch.float64).to(dev, dtype)
+    # the target is the output activation of a standard normal draw: a value the output can take (inside
+    # (−1, 1) for tanh, (0, 1) for sigmoid), so the loss can reach 0
+    y = m.out_act.f(torch.randn(OUTPUT_SIZE, generator=g, dtype=torch.float64)).to(dev, dtype)
     return m, x, y
 
 
