@@ -1,22 +1,35 @@
 """Gated cells: the vanilla RNN, the LSTM and the GRU on the same inputs and seed, their Jacobian-product
 norms overlaid, each with its slope and regime (Hochreiter & Schmidhuber 1997; Cho et al. 2014)."""
+import math
+
 import streamlit as st
 
 from ui import charts_phase as C
 from ui import engine_extra as E
 from ui import budget, sidebar
-from ui.settings import INIT_NAMES, scale_label
+from ui.settings import INIT_NAMES, Field, scale_label
 from ui.theme import REGIME_BADGE, REGIME_ICONS
+
+GATE_BIAS = ("0", "1", "2", "3", "4", "5", "6", "8")  # choices of the memory gates' starting bias b
+GATE_LABEL = "Memory-gate bias b"
+GATE_HELP = ("The starting bias of the gates that keep the old state: the LSTM's forget gate f and the GRU's "
+             "update gate z. Each starts near σ(b): 0.73 at b = 1 (the usual LSTM init), 0.998 at b = 6.")
 
 s = sidebar.current()
 st.title("Gated cells: vanilla RNN, LSTM and GRU", anchor=False)
 budget.stop_if_over(s, "jacobian", ("rnn", "lstm", "gru"))  # all three cells' cost, before anything is built
+sidebar.page_setting("gate_bias", Field(str, GATE_LABEL, GATE_HELP, choices=GATE_BIAS), "1")
+st.select_slider(GATE_LABEL + " (LSTM forget gate f, GRU update gate z)", GATE_BIAS, key="p_gate_bias",
+                 help=GATE_HELP)
+sidebar.sync_page_setting("gate_bias")
+b = float(st.session_state["p_gate_bias"])
+keep = 1.0 / (1.0 + math.exp(-b))  # σ(b)
 st.caption(f"The same {s.T} random inputs and seed {s.seed} drive three recurrent cells with n = {s.hidden} "
            f"hidden units. The vanilla RNN uses the sidebar's activation ({s.activation}) and W "
            f"({INIT_NAMES[s.init]}, {scale_label(s)}); the LSTM and GRU use torch's own initialisation from the "
-           "same seed, with the LSTM's forget-gate bias at 1.")
+           f"same seed, with their memory gates' bias at b = {b:g} (f and z near σ(b) = {keep:.3g}).")
 with st.spinner("Computing the three Jacobian products…"):
-    cells = E.cells(s)
+    cells = E.cells(s, b)
 
 cols = st.columns(3)
 for col, (kind, a) in zip(cols, cells.items()):
@@ -45,7 +58,10 @@ st.markdown(r"No weight matrix sits on this path: a forget gate $f_t$ near 1 pas
             r"unchanged, and the network learns, unit by unit and input by input, when to keep and when to "
             r"forget. The GRU's update gate plays the same role: $h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$ "
             r"gives $\partial h_t/\partial h_{t-1} = \operatorname{diag}(z_t) + {}$(terms through the gates).")
-st.markdown(r"These cells are untrained: the LSTM's forget gates sit near $\sigma(1) \approx 0.73$ and the GRU's "
-            r"update gates near $\sigma(0) = 0.5$, so they still forget exponentially, sometimes faster than the "
-            r"vanilla RNN. What the gates change is who sets the rate: learnt gates rather than the spectrum of "
-            r"$W$, so training can push $f_t$ towards 1 where a long memory pays.")
+st.markdown(rf"These cells are untrained: their memory gates sit near $\sigma(b) = {keep:.3g}$, so along the cell "
+            rf"path alone a signal from 50 steps back keeps about $\sigma(b)^{{50}} = 10^{{{50 * math.log10(keep):.1f}}}$ "
+            r"of its size. At $b = 1$ they still forget exponentially, sometimes faster than the vanilla RNN. Raise "
+            r"$b$ with the slider at the top and the LSTM's and GRU's lines flatten (the LSTM's may even tilt "
+            r"upwards: with $f \approx 1$ its cell forgets nothing that its gates write into it), while the vanilla RNN, which "
+            r"has no such gate, stays where its $W$ puts it. Training does the same where a long memory pays: "
+            r"learnt gates, not the spectrum of $W$, set the rate.")

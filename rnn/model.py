@@ -180,13 +180,16 @@ class GatedRNN(nn.Module):
     Initialisation: torch's default for the cell (uniform ±1/√hidden), drawn from `seed` through the
     model's own generator (the global RNG is never touched); with `scale` ≠ 1 the recurrent matrices
     weight_hh are multiplied by it (the trainer passes the sidebar's scale; the analysis pages compare the
-    cells at torch's own init, scale 1). Forget-gate bias starts at `forget_bias` (1 by default,
-    Jozefowicz et al. 2015).
+    cells at torch's own init, scale 1). The LSTM's forget-gate bias starts at `forget_bias` (1 by default,
+    Jozefowicz et al. 2015); the GRU's update-gate bias at `update_bias` when one is given (else torch's
+    init). These are the gates that keep the old state: f in c_t = f ⊙ c_{t-1} + i ⊙ g, z in
+    h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}, so a large bias starts the cell remembering.
     """
 
     def __init__(self, kind: str, input_size: int, hidden_size: int, output_size: int,
                  output_activation: str = "linear", seed: int = 0, scale: float = 1.0,
-                 forget_bias: float = 1.0, dtype: torch.dtype | None = None,
+                 forget_bias: float = 1.0, update_bias: float | None = None,
+                 dtype: torch.dtype | None = None,
                  device: torch.device | str | None = None):
         super().__init__()
         kind = str(kind).lower()
@@ -196,6 +199,9 @@ class GatedRNN(nn.Module):
         n_h = check_size(hidden_size, "hidden_size")
         n_out = check_size(output_size, "output_size")
         s = _init.check_scale(scale)
+        for name, v in (("forget_bias", forget_bias), ("update_bias", update_bias)):
+            if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v)):
+                raise ValueError(f"{name} must be a finite number, got {v!r}")
         dtype = dtype or torch.get_default_dtype()
         self.kind, self.input_size, self.hidden_size, self.output_size = kind, n_in, n_h, n_out
         self.out_act = get_activation(output_activation)
@@ -217,6 +223,9 @@ class GatedRNN(nn.Module):
             core.bias_hh_l0.copy_(uni(n_gates * n_h))
             if kind == "lstm":  # gate order i, f, g, o
                 core.bias_ih_l0[n_h:2 * n_h] = forget_bias
+                core.bias_hh_l0[n_h:2 * n_h] = 0.0
+            elif update_bias is not None:  # gate order r, z, n
+                core.bias_ih_l0[n_h:2 * n_h] = update_bias
                 core.bias_hh_l0[n_h:2 * n_h] = 0.0
         self.core = core
         kw = dict(dtype=dtype, device=device)

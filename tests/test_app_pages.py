@@ -185,3 +185,25 @@ def test_overflow_is_said_not_charted():
     assert any("overflowed" in w.body for w in at.warning), [w.body for w in at.warning]
     nums = chart_numbers(at)
     assert nums.size and np.isfinite(nums).all()
+
+
+def test_gated_memory_gate_bias_moves_the_gated_cells_only():
+    """The slider sets the LSTM's forget-gate and the GRU's update-gate bias: their slopes on screen are the
+    engine's for that bias, the vanilla RNN's does not move, and the value round-trips through the URL."""
+    s = Settings(T=60, hidden=16)
+    at = open_page(GATED, T=60, hidden=16, gate_bias=6)
+    assert at.select_slider(key="p_gate_bias").value == "6"
+    shown = [float(mt.value) for mt in at.metric]
+    want = [rnn.analyze(*engine.build(s, kind, 6.0)).slope for kind in ("rnn", "lstm", "gru")]
+    assert shown == pytest.approx(want, abs=5e-5)  # printed with 4 decimals
+    at.select_slider(key="p_gate_bias").set_value("1").run()
+    assert not at.exception and at.query_params["gate_bias"] == "1"
+    after = [float(mt.value) for mt in at.metric]
+    assert after[0] == shown[0] and after[1] != shown[1] and after[2] != shown[2]
+    assert after[1] < shown[1] and after[2] < shown[2]  # gates nearer σ(1) = 0.73 than σ(6) forget faster
+
+
+def test_gated_memory_gate_bias_from_a_hostile_link_falls_back():
+    at = open_page(GATED, hidden=8, gate_bias="1e999")
+    assert at.select_slider(key="p_gate_bias").value == "1"
+    assert any("Memory-gate bias" in w.value for w in at.warning)

@@ -250,6 +250,38 @@ def test_lstm_forget_bias():
     torch.testing.assert_close(b[4:8].detach(), torch.ones(4, dtype=F64), rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("b", [-2.0, 3.0])
+def test_memory_gate_biases_reach_torchs_gates(b):
+    """With W_hh = 0 and x = 0, torch's own cells compute the gate from the bias alone: the LSTM's forget
+    gate gives c_1 = σ(b)·c_0, the GRU's update gate h_1 = (1 − σ(b))·n + σ(b)·h_0."""
+    lstm = GatedRNN("lstm", 2, 3, 1, forget_bias=b, seed=4, dtype=F64)
+    gru = GatedRNN("gru", 2, 3, 1, update_bias=b, seed=4, dtype=F64)
+    for m in (lstm, gru):
+        with torch.no_grad():
+            m.core.weight_hh_l0.zero_()
+            m.core.weight_ih_l0.zero_()
+            keep = slice(3, 6)  # f (i, f, g, o) and z (r, z, n) are both the second gate
+            others = torch.ones(m.core.bias_ih_l0.shape, dtype=torch.bool)
+            others[keep] = False
+            m.core.bias_ih_l0[others] = 0.0
+            m.core.bias_hh_l0[others] = 0.0
+    x = torch.zeros(1, 1, 2, dtype=F64)
+    h0, c0 = torch.full((1, 1, 3), 0.5, dtype=F64), torch.full((1, 1, 3), 2.0, dtype=F64)
+    sig = torch.sigmoid(torch.tensor(b, dtype=F64))
+    with torch.no_grad():
+        _, (_, c1) = lstm.core(x, (h0, c0))
+        _, h1 = gru.core(x, h0)
+    # LSTM: i = σ(0) = ½, g = tanh(0) = 0, so c_1 = f·c_0.  GRU: n = tanh(0) = 0, so h_1 = z·h_0.
+    torch.testing.assert_close(c1, sig * c0, rtol=1e-14, atol=0)
+    torch.testing.assert_close(h1, sig * h0, rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("kw", [{"forget_bias": float("nan")}, {"update_bias": float("inf")}, {"update_bias": "1"}])
+def test_memory_gate_bias_must_be_finite(kw):
+    with pytest.raises(ValueError, match="finite number"):
+        GatedRNN("gru", 2, 3, 1, **kw)
+
+
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_gated_output_activation_selectable(kind):
     m = GatedRNN(kind, 2, 4, 3, output_activation="sigmoid", seed=1, dtype=F64)

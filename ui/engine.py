@@ -21,9 +21,10 @@ def device_dtype(s: Settings) -> tuple[torch.device, torch.dtype]:
     return dev, rdev.pick_dtype(dev, s.float64)
 
 
-def build(s: Settings, kind: str = "rnn"):
+def build(s: Settings, kind: str = "rnn", gate_bias: float = 1.0):
     """The model, the input sequence x (T, INPUT_SIZE) and the target y (OUTPUT_SIZE,) for these settings,
-    y = g(z) for a standard normal z and the output activation g.
+    y = g(z) for a standard normal z and the output activation g. `gate_bias` starts the gated cells' memory
+    gates (the LSTM's forget gate, the GRU's update gate) at that bias.
     Weights and inputs come from s.seed through their own generators, so the same settings give the same
     numbers in every session."""
     dev, dtype = device_dtype(s)
@@ -31,7 +32,8 @@ def build(s: Settings, kind: str = "rnn"):
         m = rnn.VanillaRNN(INPUT_SIZE, s.hidden, OUTPUT_SIZE, activation=s.activation, seed=s.seed,
                            init=s.init, scale=s.scale, scale_kind=s.scale_kind, dtype=dtype, device=dev)
     else:
-        m = rnn.GatedRNN(kind, INPUT_SIZE, s.hidden, OUTPUT_SIZE, seed=s.seed, dtype=dtype, device=dev)
+        m = rnn.GatedRNN(kind, INPUT_SIZE, s.hidden, OUTPUT_SIZE, seed=s.seed, dtype=dtype, device=dev,
+                         forget_bias=gate_bias, update_bias=gate_bias)
     g = torch.Generator().manual_seed(s.seed + 1)
     x = (torch.randn(s.T, INPUT_SIZE, generator=g, dtype=torch.float64) * s.input_scale).to(dev, dtype)
     # the target is the output activation of a standard normal draw: a value the output can take (inside
@@ -40,11 +42,11 @@ def build(s: Settings, kind: str = "rnn"):
     return m, x, y
 
 
-def analysis(s: Settings, kind: str = "rnn") -> dict:
+def analysis(s: Settings, kind: str = "rnn", gate_bias: float = 1.0) -> dict:
     """rnn.analyze for these settings as plain numpy arrays and floats (cached), after the budget check: a
     request over ui.budget.JACOBIAN_WORK stops the page with a message before anything is built."""
     budget.stop_if_over(s, "jacobian", (kind,))
-    return _analysis(s, kind)
+    return _analysis(s, kind, gate_bias if kind != "rnn" else 1.0)
 
 
 def overflow_step(m, x) -> int | None:
@@ -60,14 +62,14 @@ def overflow_step(m, x) -> int | None:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _analysis(s: Settings, kind: str = "rnn") -> dict:
+def _analysis(s: Settings, kind: str = "rnn", gate_bias: float = 1.0) -> dict:
     """The cached part of `analysis`. Besides rnn.Analysis's fields it says whether the forward pass itself
     overflowed: "overflow_step" (first step whose state is not finite, or None) and "T_used" (the steps
     analysed). A state beyond float range makes f′(a_t) (relu, leaky relu) and ∂L/∂h_T meaningless, so:
     for activations whose f′ depends on a_t, the chain is analysed over the steps before the overflow,
     where every number is exact; for the linear RNN (f′ ≡ 1) the Jacobian products stay exact over all T,
     and the BPTT gradient, which needs ŷ_T = ∞, is left out (NaN, never ±inf)."""
-    m, x, y = build(s, kind)
+    m, x, y = build(s, kind, gate_bias)
     t0 = overflow_step(m, x)
     x_used = x if t0 is None or s.activation == "linear" else x[:max(t0 - 1, 1)]
     a = asdict(rnn.analyze(m, x_used, y))

@@ -142,9 +142,10 @@ def truncated(s: Settings, N: int) -> dict:
     return {"N": N, "norm": pn, "full_norm": fn, "cos": cos, "ratio": pn / fn if fn > 0 else math.nan}
 
 
-def cells(s: Settings) -> dict[str, dict]:
-    """ui.engine.analysis for the vanilla RNN, the LSTM and the GRU on the same inputs and seed."""
-    return {kind: analysis(s, kind) for kind in ("rnn", "lstm", "gru")}
+def cells(s: Settings, gate_bias: float = 1.0) -> dict[str, dict]:
+    """ui.engine.analysis for the vanilla RNN, the LSTM and the GRU on the same inputs and seed, the gated
+    cells' memory gates (forget f, update z) starting at bias `gate_bias`."""
+    return {kind: analysis(s, kind, gate_bias) for kind in ("rnn", "lstm", "gru")}
 
 
 def phase_base(s: Settings) -> Settings:
