@@ -53,7 +53,8 @@ GUIDE = [
     ("pages/bptt_by_hand.py", "BPTT by hand", ":material/functions:",
      "Backpropagation through time written out with the chain rule, step by step, and truncated BPTT."),
     ("pages/gated_cells.py", "Gated cells", ":material/memory:",
-     "The vanilla RNN beside an LSTM and a GRU on the same input: how gates keep the gradient alive."),
+     "The vanilla RNN beside an LSTM and a GRU on the same input; raise the memory gates' bias and watch "
+     "the gated cells keep the gradient alive."),
     ("pages/phase_diagram.py", "Phase diagram", ":material/grid_on:",
      "The regime over a grid of two settings: where vanishing turns into exploding; a cell loads its values."),
     ("pages/live_training.py", "Live training", ":material/play_circle:",
