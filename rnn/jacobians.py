@@ -195,6 +195,35 @@ def _eig_small(A: Tensor, vectors: bool = False):
     return (th, Y.flip(-1)) if vectors else th
 
 
+def _pow2(e: int) -> float:
+    """2^e as a float64 for |e| up to 2100 (as two factors where one would leave the range)."""
+    return math.ldexp(1.0, e)
+
+
+def _scaled_norms(X: Tensor, dims) -> np.ndarray:
+    """‖X‖₂ over `dims` in float64, each slice first divided by the power of two of its largest |entry|, so
+    that no square underflows or overflows (a plain sum of squares loses numbers below about 1e-154 in
+    float64, 1e-19 in float32, and overflows above the square roots of the largest floats)."""
+    X = X.to(torch.float64)
+    a = X.abs().amax(dim=dims, keepdim=True)
+    e = torch.frexp(a)[1].clamp(-1000, 1000).to(torch.float64)  # a = m·2^e, ½ ≤ m < 1
+    nrm = torch.linalg.vector_norm(X * torch.exp2(-e), dim=dims)  # entries ≤ 1 now
+    return (nrm.cpu().numpy() * np.exp2(e.reshape(nrm.shape).cpu().numpy()))
+
+
+def _log10_norm(v: Tensor) -> float:
+    """log10‖v‖₂ in float64 without overflow or underflow on the way: −inf for 0, inf or NaN as v has them."""
+    v = v.to(torch.float64).flatten()
+    a = float(v.abs().max()) if v.numel() else 0.0
+    if not math.isfinite(a):
+        return math.nan if math.isnan(a) else math.inf
+    if a == 0.0:
+        return -math.inf
+    e = math.frexp(a)[1]
+    h = e // 2
+    return math.log10(float(torch.linalg.vector_norm(v * _pow2(-h) * _pow2(h - e)))) + e * LOG10_2
+
+
 def _rows(Q: Tensor, fs: Tensor, mask: np.ndarray) -> tuple[np.ndarray, Tensor, Tensor]:
     """The rows to keep working on for the entries in mask: a slice (no copy) from the first to the last
     of them when they fill at least half of it, else exactly those rows (a copy)."""
@@ -314,13 +343,14 @@ def _start_block(n: int, r: int, dtype, device) -> Tensor:
 
 def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = None,
                   chunk: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """log10‖P_i‖₂ for i = 0 … T−1 with P_i = J_T ⋯ J_{i+1}, and log10‖vec P_i‖ when vec (n,) is given.
+    """log10‖P_i‖₂ for i = 0 … T−1 with P_i = J_T ⋯ J_{i+1}, and log10‖P_iᵀ vec‖ when vec (n,) is given
+    (a vector chain of its own through the same factors, with its own scale).
 
     The chain runs on Q = P_iᵀ/10^q, Q ← J_iᵀQ, one matrix product per step, in blocks of a few steps
     whose factors Jᵀ are formed together; log10 of the scale q is kept in float64, and the growth per
     step seen so far is divided out of the factors as they are formed, so that the products stay near
     norm 1. After each block the block's products are measured while they are still in cache: ‖Q‖_F and
-    QU for a block U (n, r) of right singular directions (and Q vec). Q is rescaled there; a block with a
+    QU for a block U (n, r) of right singular directions. Q is rescaled there; a block with a
     product outside 10^{±2 lim} (a sudden collapse, an exact zero, a non-finite number) is redone shorter,
     down to one step. U takes one step of subspace iteration (U ← orth(QᵀQU)) on the last product of every
     block while the products are short and their top directions still turn, then once a chunk: spread
@@ -331,16 +361,25 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
     C = min(chunk or auto_chunk, T)
     r = min(BLOCK, n)
     out = np.full(T, -np.inf)
-    vout = np.full(T, -np.inf) if vec is not None else None
-    probe, vlog = [], 0.0
+    fi = torch.finfo(dtype)
+    # within [nlo, nhi] a plain ‖Q‖_F is exact to rounding (the squares that fall below the smallest normal
+    # float add less than eps·‖Q‖², none overflows); outside it the norm is taken again, scaled
+    nlo, nhi = n * math.sqrt(fi.tiny / fi.eps), 0.25 * math.sqrt(fi.max)
+    vout, pv = (np.full(T, -np.inf) if vec is not None else None), None
     if vec is not None:
-        vec = vec.to(torch.float64)
-        vn = float(torch.linalg.vector_norm(vec))
-        if math.isfinite(vn):  # used as a unit vector, its norm kept in log space
-            vlog = math.log10(vn) if vn > 0 else -math.inf
-            probe = [(vec / vn if vn > 0 else vec).to(device, dtype).reshape(n, 1)]
-        else:  # a gradient that overflowed (or NaN): ∞ (or NaN) at every lag
-            vout[:] = math.nan if math.isnan(vn) else math.inf
+        # the gradient probe v_i = P_iᵀ vec, a chain of its own in float64, v ← J_iᵀ v, every step divided by
+        # the power of two of its largest entry (exact): it keeps its own scale, so it neither underflows
+        # when it shrinks faster than the products nor overflows when it grows faster
+        v64 = vec.to(device=device, dtype=torch.float64).reshape(n)
+        a = float(v64.abs().max())
+        if not math.isfinite(a):  # a gradient that overflowed (or NaN): ∞ (or NaN) at every lag
+            vout[:] = math.nan if math.isnan(a) else math.inf
+        elif a > 0:  # (a zero gradient stays −∞ at every lag)
+            e0 = math.frexp(a)[1]
+            pv = v64 * _pow2(-(e0 // 2)) * _pow2(e0 // 2 - e0)
+            vq = e0 * LOG10_2  # v = 10^vq · pv at the start of the next block
+            pbuf = torch.empty(C, n, dtype=torch.float64, device=device)  # the chunk's probes, scaled
+            pexp = torch.empty(C, dtype=torch.float64, device=device)  # the power of two taken out at each
     U = _start_block(n, r, dtype, device)
     Q = torch.eye(n, dtype=dtype, device=device)
     q = 0.0  # P_iᵀ = 10^q · Q for the Q the next block starts from
@@ -349,7 +388,7 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
     buf = torch.empty(C, n, n, dtype=dtype, device=device)  # the chunk's products
     jbuf = torch.empty(STEPS, n, n, dtype=dtype, device=device)  # a block's factors Jᵀ
     bv, jv = buf.unbind(0), jbuf.unbind(0)  # views of one product, of one factor (made once)
-    V = torch.empty(C, n, r + len(probe), dtype=dtype, device=device)  # Q_k [U_k | vec]
+    V = torch.empty(C, n, r, dtype=dtype, device=device)  # Q_k U_k
     fro = torch.empty(C, dtype=dtype, device=device)  # ‖Q_k‖_F
     scaled = getattr(factors, "scaled", None)  # (W, d): Jᵀ_t = W diag(d_t), formed here for a block
     dead = False  # an exactly zero (or non-finite) product ended the chain
@@ -358,6 +397,7 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
         lo = max(0, hi - C)
         K = hi - lo
         base = np.empty(K)  # P_{lo+k}ᵀ = 10^base[k] · buf[k]
+        vbase = np.empty(K)  # and P_{lo+k}ᵀ vec = 10^vbase[k] · pbuf[k]
         blocks, ublock = [U], np.empty(K, dtype=np.int64)  # V[k, :, :r] = buf[k] blocks[ublock[k]]
         k = K - 1
         while k >= 0:
@@ -374,17 +414,22 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
             if scaled is not None:
                 # J_tᵀ = W diag(f′(a_t))
                 d_blk = scaled[1][lo + j:lo + k + 1, None, :]
-                torch.mul(scaled[0], d_blk if c is None else d_blk * c[:, None, None], out=jbuf[:L])
+                Js = torch.mul(scaled[0], d_blk if c is None else d_blk * c[:, None, None], out=jbuf[:L])
                 Jt = jv
             else:
-                Jt = factors(lo + j, lo + k + 1).mT
-                Jt = (Jt if c is None else Jt * c[:, None, None]).unbind(0)
+                Js = factors(lo + j, lo + k + 1).mT
+                Js = Js if c is None else Js * c[:, None, None]
+                Jt = Js.unbind(0)
             X = Q
             for i in range(k, j - 1, -1):
                 # P_{i'−1}ᵀ = J_{i'}ᵀ P_{i'}ᵀ with i' = lo + i + 1
                 X = torch.mm(Jt[i - j], X, out=bv[i])
             torch.linalg.vector_norm(buf[j:k + 1], dim=(1, 2), out=fro[j:k + 1])
             f = fro[j:k + 1].double().cpu().numpy()
+            redo = np.flatnonzero(~((f > nlo) & (f < nhi)))
+            if redo.size:  # tiny, huge, zero or not finite: again, scaled (a true zero stays 0, NaN stays NaN)
+                f[redo] = _scaled_norms(buf[j:k + 1][torch.from_numpy(redo).to(device)], (1, 2))
+                fro[j:k + 1][torch.from_numpy(redo).to(device)] = torch.from_numpy(f[redo]).to(device, dtype)
             with np.errstate(divide="ignore", invalid="ignore"):
                 lf = np.log10(f)
             if not (np.all(np.abs(lf) <= 2 * lim) and abs(lf[0]) <= lim):
@@ -397,12 +442,23 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
                     dead, first = True, k + 1
                     if not f[0] == 0.0:
                         out[:lo + k + 1] = np.nan
-                        if probe:
+                        if vout is not None:
                             vout[:lo + k + 1] = np.nan
                     break
             base[j:k + 1] = q - LOG10_2 * E[L:0:-1]  # buf[i] is p = k − i + 1 steps into the block
-            # measured while in cache: Q_k U (and Q_k vec)
-            torch.matmul(buf[j:k + 1], torch.cat([U] + probe, 1) if probe else U, out=V[j:k + 1])
+            if pv is not None:  # the probe's steps through the same factors c_t·J_tᵀ
+                Jp = (Js if dtype == torch.float64 else Js.double()).unbind(0)
+                for i in range(k, j - 1, -1):
+                    pv = torch.mv(Jp[i - j], pv, out=pbuf[i])
+                    e = torch.frexp(pv.abs().amax())[1].clamp_(-1000, 1000).to(torch.float64)
+                    pv.mul_(torch.exp2(-e))
+                    pexp[i] = e
+                # buf[i]'s probe is 10^vq · 2^{(powers taken out from step k down to i) − E[p]} · pbuf[i]
+                taken = np.cumsum(pexp[j:k + 1].cpu().numpy()[::-1])[::-1]
+                vbase[j:k + 1] = vq + LOG10_2 * (taken - E[L:0:-1])
+                vq, pv = float(vbase[j]), pv.clone()  # (a copy: pbuf is written again)
+            # measured while in cache: Q_k U
+            torch.matmul(buf[j:k + 1], U, out=V[j:k + 1])
             ublock[j:k + 1] = len(blocks) - 1
             if T - lo - j < C or j == 0:
                 # one step of subspace iteration on the block's last product: U ← orth(QᵀQU)
@@ -423,9 +479,9 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
             lfro = np.log10(fro[sl].double().cpu().numpy())
             with np.errstate(divide="ignore", invalid="ignore"):
                 out[lo + first:hi] = base[sl] + lfro + 0.5 * np.log10(s2)
-                if probe:
-                    gv = torch.linalg.vector_norm(V[sl, :, r], dim=1).double().cpu().numpy()  # ‖Q vec‖
-                    vout[lo + first:hi] = base[sl] + np.log10(gv) + vlog
+                if pv is not None:  # pbuf's largest entries lie in [½, 1): a plain norm is exact to rounding
+                    gv = torch.linalg.vector_norm(pbuf[sl], dim=1).cpu().numpy()
+                    vout[lo + first:hi] = vbase[sl] + np.log10(gv)
         if dead:  # every longer lag keeps −∞ (an exact zero) or NaN
             break
     return out, vout
@@ -455,11 +511,13 @@ def jacobian_log10_norms(m, x) -> np.ndarray:
 
 
 def _output_grad(m, h_T: Tensor, y) -> Tensor:
-    """∂L/∂h_T for L = ½‖ŷ_T − y‖²: δo = (ŷ_T − y) ⊙ g′(o_T), then δo Vᵀ."""
-    o = h_T @ m.V + m.b_y
-    y = torch.as_tensor(y, dtype=o.dtype, device=o.device).reshape(o.shape)
+    """∂L/∂h_T for L = ½‖ŷ_T − y‖²: δo = (ŷ_T − y) ⊙ g′(o_T), then δo Vᵀ; in float64 whatever the model's
+    dtype, so that a large h_T in float32 does not overflow on the way."""
+    V, b_y = m.V.to(torch.float64), m.b_y.to(torch.float64)
+    o = h_T.to(torch.float64) @ V + b_y
+    y = torch.as_tensor(y).to(dtype=o.dtype, device=o.device).reshape(o.shape)
     do = (m.out_act.f(o) - y) * m.out_act.df(o)
-    return do @ m.V.T
+    return do @ V.T
 
 
 @torch.no_grad()
@@ -476,7 +534,7 @@ def _analyze_core(m, x, y):
     g = _output_grad(m, h_T, y)  # ∂L/∂h_T, (H,)
     vec = torch.cat([g, torch.zeros_like(g)]) if n == 2 * g.numel() else g
     logn, glog = _suffix_log10(factors, T, n, p.dtype, p.device, vec=vec)
-    g_T = float(torch.log10(torch.linalg.vector_norm(g).to(torch.float64)))
+    g_T = _log10_norm(g)
     return logn, np.append(glog, g_T), d
 
 

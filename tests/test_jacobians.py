@@ -370,6 +370,67 @@ def test_gradient_log10_norms_finite_where_plain_arithmetic_overflows():
     np.testing.assert_allclose(got, got[-1] + k * math.log10(1.5), rtol=0, atol=1e-9)
 
 
+def _log10_sigmoid_prime(a: torch.Tensor) -> torch.Tensor:
+    """log10 σ′(a) = log10(σ(a)·σ(−a)) = −(softplus(−a) + softplus(a))/ln 10, exact far into the tails."""
+    sp = torch.nn.functional.softplus
+    return -(sp(-a) + sp(a)) / math.log(10.0)
+
+
+@pytest.mark.parametrize("dtype,a", [(F64, -372.0), (F64, -700.0), (torch.float32, -52.0), (torch.float32, -80.0)])
+def test_one_tiny_step_is_a_number_not_an_exact_zero(dtype, a):
+    """One step of a saturated sigmoid: ∂h_1/∂h_0 = diag(σ′(a))·½I, whose norm ½·max σ′(a) lies far below
+    the square root of the smallest float, where a plain sum of squares gives 0. It is not 0."""
+    m = VanillaRNN(1, 2, 1, activation="sigmoid", dtype=dtype)
+    with torch.no_grad():
+        m.U.fill_(1.0)
+        m.W.copy_(0.5 * torch.eye(2, dtype=dtype))
+        m.b_h.zero_()
+    x = torch.tensor([[a]], dtype=dtype)
+    got = rnn.jacobian_log10_norms(m, x)
+    d = m.act.df(torch.tensor([a], dtype=dtype))
+    if float(d) == 0.0:  # σ′(a) itself is below the dtype's range: the factor really is 0
+        assert got[0] == -math.inf
+    else:  # the reference from the factor's own entries, in log space
+        want = math.log10(0.5) + float(_log10_sigmoid_prime(torch.tensor(a, dtype=F64)))
+        assert got[0] == pytest.approx(want, abs=1e-9 if dtype == F64 else 1e-5)
+
+
+@pytest.mark.parametrize("dtype,T", [(torch.float32, 60), (F64, 400)])
+def test_gradient_that_decays_faster_than_the_product_keeps_its_own_scale(dtype, T):
+    """Linear RNN with W = diag(1, 0.1) and the loss reading h's second unit only: ‖∂h_T/∂h_i‖ = 1 at every
+    lag, while ∂L/∂h_i = W^{T−i} g = (0, 0.1^{T−i} g₂) shrinks by 10 a step, to 10^{−T} (below float32's and
+    float64's range long before lag T): log10‖∂L/∂h_i‖ = log10|g₂| − (T − i)."""
+    m = VanillaRNN(1, 2, 1, activation="linear", dtype=dtype)
+    with torch.no_grad():
+        m.W.copy_(torch.diag(torch.tensor([1.0, 0.1], dtype=dtype)))
+        m.V.copy_(torch.tensor([[0.0], [1.0]], dtype=dtype))
+        m.U.fill_(1.0)
+    x = torch.ones(T, 1, dtype=dtype)
+    y = torch.zeros(1, dtype=dtype)
+    m64 = VanillaRNN(1, 2, 1, activation="linear", dtype=F64)
+    m64.load_state_dict({k: v.to(F64) for k, v in m.state_dict().items()})
+    with torch.no_grad():
+        h = m64.unroll(x.to(F64)).h[:, 0]  # (T+1, 2)
+        g2 = float((h[-1] @ m64.V + m64.b_y - y.to(F64)) * m64.V[1, 0])  # ∂L/∂h_T = (ŷ_T − y)Vᵀ, linear ŷ
+    got = rnn.gradient_log10_norms(m, x, y)
+    want = math.log10(abs(g2)) - np.arange(T, -1, -1, dtype=np.float64)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-9 if dtype == F64 else 1e-5)
+
+
+def test_float32_gradient_beyond_float32s_square_root_is_finite():
+    """An exploding linear float32 RNN whose h_T (about 1e20) is finite but whose ‖∂L/∂h_T‖² is not: the
+    log-norms match autograd on a float64 copy of the same weights."""
+    m = VanillaRNN(3, 8, 2, activation="linear", init="orthogonal", scale=1.5, seed=3, dtype=torch.float32)
+    x = torch.randn(115, 3, generator=gen(31))
+    y = torch.zeros(2)
+    m64 = VanillaRNN(3, 8, 2, activation="linear", dtype=F64)
+    m64.load_state_dict({k: v.to(F64) for k, v in m.state_dict().items()})
+    want = autograd_state_grad_norms(m64, x.to(F64), y.to(F64))
+    assert want[-1] > 19.5  # ‖∂L/∂h_T‖ > 10^19.5: its square overflows float32
+    got = rnn.gradient_log10_norms(m, x, y)
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-4)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # slope, regime, analyze
 
