@@ -20,6 +20,10 @@ is wider than 2e-11 (float64) or 4e-5 (float32) relative, residual bounds and su
 it, and what no bound can settle (a flat top of the spectrum: the shortest products, orthogonal-like
 ones) is computed exactly from the Gram matrix in float64. The middle of the interval is reported. See
 _top_sigma2. The products are held in chunks of about 8 MiB, so memory stays O(chunk · n²) whatever T is.
+One limit no representation of the product as a float matrix escapes: when the entries of one product
+span more decades than the dtype holds (a strongly non-normal W such as a shift matrix plus εI, whose
+k-th power holds ε^k beside binomial coefficients), the smallest entries are lost and with them digits of
+the norm. The app's initialisations (Gaussian, orthogonal, identity, scaled) stay far from that.
 
 The slope of log10‖P‖ against the lag k estimates the top Lyapunov exponent λ₁ (per step, in log10 units;
 λ₁ in nats is slope·ln 10). Regimes, with EDGE_TOL = 0.01 decades per step (a factor 10^{±1} per 100 steps):
