@@ -402,6 +402,7 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
         K = hi - lo
         base = np.empty(K)  # P_{lo+k}ᵀ = 10^base[k] · buf[k]
         vbase = np.empty(K)  # and P_{lo+k}ᵀ vec = 10^vbase[k] · pbuf[k]
+        fro_h = np.empty(K)  # ‖buf[k]‖_F in float64 (fro holds them in the dtype, for _top_sigma2)
         blocks, ublock = [U], np.empty(K, dtype=np.int64)  # V[k, :, :r] = buf[k] blocks[ublock[k]]
         k = K - 1
         while k >= 0:
@@ -450,6 +451,7 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
                             vout[:lo + k + 1] = np.nan
                     break
             base[j:k + 1] = q - LOG10_2 * E[L:0:-1]  # buf[i] is p = k − i + 1 steps into the block
+            fro_h[j:k + 1] = f
             if pv is not None:  # the probe's steps through the same factors c_t·J_tᵀ
                 Jp = (Js if dtype == torch.float64 else Js.double()).unbind(0)
                 for i in range(k, j - 1, -1):
@@ -480,9 +482,8 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
         if first < K:
             sl = slice(first, K)
             s2 = _top_sigma2(buf[sl], V[sl, :, :r], fro[sl], (blocks, ublock[sl]), tol, slack)
-            lfro = np.log10(fro[sl].double().cpu().numpy())
             with np.errstate(divide="ignore", invalid="ignore"):
-                out[lo + first:hi] = base[sl] + lfro + 0.5 * np.log10(s2)
+                out[lo + first:hi] = base[sl] + np.log10(fro_h[sl]) + 0.5 * np.log10(s2)
                 if pv is not None:  # pbuf's largest entries lie in [½, 1): a plain norm is exact to rounding
                     gv = torch.linalg.vector_norm(pbuf[sl], dim=1).cpu().numpy()
                     vout[lo + first:hi] = vbase[sl] + np.log10(gv)
