@@ -610,6 +610,9 @@ class Analysis:
 def analyze(m, x, y) -> Analysis:
     """The Jacobian-product norms, the BPTT gradient norms, the bounds, slope and regime in one pass."""
     logn, glog, d = _analyze_core(m, x, y)
+    if np.isnan(logn).any():  # only non-finite numbers in x or the weights get here
+        raise ValueError("the products of Jacobians are NaN: x or the model's weights hold NaN or ±inf, and the "
+                         "analysis needs finite numbers")
     T = logn.size
     lag = np.arange(T, 0, -1)[::-1].copy()  # 1 … T
     by_lag = logn[::-1].copy()  # entry k−1 is lag k

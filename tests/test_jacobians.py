@@ -513,6 +513,16 @@ def test_analyze_fields_consistent(act):
     assert a.mean_abs_fprime == pytest.approx(float(fp.abs().mean()), rel=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_analyze_says_plainly_when_the_input_is_not_finite(kind):
+    m = VanillaRNN(3, 4, 2, dtype=F64) if kind == "rnn" else GatedRNN(kind, 3, 4, 2, dtype=F64)
+    x = torch.randn(10, 3, generator=gen(41), dtype=F64)
+    x[4, 1] = math.nan
+    with pytest.raises(ValueError, match="NaN or ±inf"):
+        rnn.analyze(m, x, torch.zeros(2, dtype=F64))
+    assert np.isnan(rnn.jacobian_log10_norms(m, x)[:5]).all()  # the log-norms themselves say NaN
+
+
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_analyze_gated(kind):
     m = GatedRNN(kind, 2, 5, 1, seed=36, dtype=F64)
