@@ -58,10 +58,11 @@ st.markdown(r"No weight matrix sits on this path: a forget gate $f_t$ near 1 pas
             r"unchanged, and the network learns, unit by unit and input by input, when to keep and when to "
             r"forget. The GRU's update gate plays the same role: $h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$ "
             r"gives $\partial h_t/\partial h_{t-1} = \operatorname{diag}(z_t) + {}$(terms through the gates).")
-st.markdown(rf"These cells are untrained: their memory gates sit near $\sigma(b) = {keep:.3g}$, so along the cell "
-            rf"path alone a signal from 50 steps back keeps about $\sigma(b)^{{50}} = 10^{{{50 * math.log10(keep):.1f}}}$ "
-            r"of its size. At $b = 1$ they still forget exponentially, sometimes faster than the vanilla RNN. Raise "
-            r"$b$ with the slider at the top and the LSTM's and GRU's lines flatten (the LSTM's may even tilt "
-            r"upwards: with $f \approx 1$ its cell forgets nothing that its gates write into it), while the vanilla RNN, which "
-            r"has no such gate, stays where its $W$ puts it. Training does the same where a long memory pays: "
-            r"learnt gates, not the spectrum of $W$, set the rate.")
+st.markdown(rf"These cells are untrained: their memory gates sit near $\sigma(b) = {keep:.3g}$, so along the "
+            rf"cell path alone a signal from 50 steps back keeps about "
+            rf"$\sigma(b)^{{50}} = 10^{{{50 * math.log10(keep):.1f}}}$ of its size. At $b = 1$ they still forget "
+            r"exponentially, sometimes faster than the vanilla RNN. Raise $b$ with the slider at the top and the "
+            r"LSTM's and GRU's lines flatten (the LSTM's may even tilt upwards: with $f \approx 1$ its cell "
+            r"forgets nothing that its gates write into it), while the vanilla RNN, which has no such gate, stays "
+            r"where its $W$ puts it. Training does the same where a long memory pays: learnt gates, not the "
+            r"spectrum of $W$, set the rate.")
