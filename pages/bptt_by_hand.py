@@ -5,7 +5,7 @@ from functools import partial
 import streamlit as st
 
 from ui import charts_bptt as C
-from ui import engine, sidebar
+from ui import budget, engine, sidebar
 from ui import engine_extra as E
 from ui.settings import MAX_T, Field
 
@@ -15,11 +15,7 @@ st.caption("Backpropagation through time written out with the chain rule of the 
            "(rnn.bptt), not autograd, for the model in the sidebar. The loss reads the last output only: "
            "L = ½‖ŷ_T − y‖², with the target y = f(z) for a random z drawn from the seed: a value the output "
            "can reach.")
-if E.bptt_cost(s) > E.BPTT_BUDGET:
-    st.warning(f"Hand BPTT keeps each step's term of ∂L/∂W, T·n² = {E.bptt_cost(s):,} numbers here; this page's "
-               f"budget is {E.BPTT_BUDGET:,} (about 40 MB), e.g. T = 1000 with n = 64. Lower T or the hidden "
-               "size n in the sidebar.", icon=":material/memory:")
-    st.stop()
+budget.stop_if_over(s, "bptt")  # hand BPTT keeps T·n² numbers: refused with a message above ui.budget's limit
 rep, an = E.bptt_report(s), engine.analysis(s)
 if not rep["finite"]:
     st.warning("Hand BPTT in float64 overflowed for these settings: some numbers below went past 10^308 (marked overflow), and the "

@@ -32,12 +32,12 @@ def test_cost_model():
     s = Settings(T=1000, hidden=64)
     assert budget.jacobian_cost(s) == 1000 * 64 ** 3
     assert budget.jacobian_cost(s, CELLS) == 1000 * (64 ** 3 + 128 ** 3 + 64 ** 3)  # LSTM state (h, c)
-    assert budget.bptt_cost(s) == 1000 * 64 ** 2 == E.bptt_cost(s)
+    assert budget.bptt_cost(s) == 1000 * 64 ** 2
 
 
 def test_budgets_are_named_and_consistent():
     assert budget.JACOBIAN_WORK == 1000 * 256 ** 3
-    assert budget.BPTT_NUMBERS == E.BPTT_BUDGET  # the BPTT page's own check says the same
+    assert budget.BPTT_NUMBERS == 5_000_000  # T·n² numbers: T = 1000 with n = 64 fits, about 40 MB
     # the phase diagram's fixed grid fits the Jacobian budget by construction
     grid = len(E.PHASE_SCALES) * (sum(E.PHASE_LENGTHS) + 5 * E.PHASE_MAX_T) * E.PHASE_MAX_HIDDEN ** 3
     assert grid == budget.PHASE_CELLS_WORK <= budget.JACOBIAN_WORK

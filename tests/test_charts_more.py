@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import rnn
+from ui import budget
 from ui import charts_bptt as CB
 from ui import charts_phase as CP
 from ui import engine_extra as E
@@ -110,8 +111,8 @@ def test_bptt_charts_are_finite_and_skip_overflow():
 
 
 def test_budget_is_stated_in_numbers():
-    assert E.bptt_cost(Settings(T=1000, hidden=64)) <= E.BPTT_BUDGET
-    assert E.bptt_cost(Settings(T=2000, hidden=256)) > E.BPTT_BUDGET
+    assert budget.bptt_cost(Settings(T=1000, hidden=64)) <= budget.BPTT_NUMBERS
+    assert budget.bptt_cost(Settings(T=2000, hidden=256)) > budget.BPTT_NUMBERS
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -4,10 +4,11 @@ pages call before they build anything.
 The sidebar's caps (T ≤ 2000, n ≤ 256, ui.settings) bound every single setting; these budgets bound their
 products, which is what the work and the memory grow with:
 
-- Jacobian chain (rnn.jacobian_log10_norms / rnn.analyze): one n × n matrix product per step, plus one SVD
-  per step where the power iteration cannot certify a norm, so time O(T·n³) for a state of size n (the
-  LSTM's state (h, c) has 2n; the GRU's n). Memory is O(chunk·n² + T·n), whatever T is: the engine measures
-  the products in chunks of about 4 MiB (rnn.jacobians.CHUNK_BYTES), the trajectory holds T·n numbers.
+- Jacobian chain (rnn.jacobian_log10_norms / rnn.analyze): one n × n matrix product per step, plus an
+  exact eigenvalue solve for the few products whose norm the cheap bounds cannot certify, so time O(T·n³)
+  for a state of size n (the LSTM's state (h, c) has 2n; the GRU's n). Memory is O(chunk·n² + T·n),
+  whatever T is: the engine measures the products in chunks of about 8 MiB (rnn.jacobians.CHUNK_BYTES),
+  the trajectory holds T·n numbers.
   Measured on this project's 2 shared CPU cores under a load of about 7 (so several times slower than an
   idle core), float64: a vanilla RNN at T = 2000, n = 256 (twice the budget) took 38 s and 81 MB above the
   baseline; an LSTM at T = 250, n = 256 (also twice the budget) 51 s and 236 MB.

@@ -25,19 +25,12 @@ from .engine import analysis, build
 from .settings import Settings
 
 KEYS = ("U", "W", "V", "b_h", "b_y")
-# hand BPTT keeps each step's term of ∂L/∂W, a (T, n, n) array: T·n² numbers, 8 bytes each in float64
-BPTT_BUDGET = 5_000_000  # T·n² ≤ 5·10⁶, about 40 MB (T = 1000 with n = 64, or T = 300 with n = 128)
 SGD_LR = 0.1  # α of the SGD step θ ← θ − α ∂L/∂θ shown on the page
 # the phase diagram runs one model per cell: its size is capped so the grid renders in seconds
 PHASE_MAX_HIDDEN = 64
 PHASE_MAX_T = 500
 PHASE_SCALES = (0.18, 0.25, 0.35, 0.5, 0.71, 1.0, 1.4, 2.0, 2.8, 4.0, 5.6, 8.0)  # about ×√2 apart
 PHASE_LENGTHS = (10, 20, 50, 100, 200, 500)
-
-
-def bptt_cost(s: Settings) -> int:
-    """How many numbers hand BPTT's per-step terms of ∂L/∂W hold: T·n²."""
-    return s.T * s.hidden ** 2
 
 
 def _log10_norm(t: torch.Tensor) -> float:
