@@ -199,33 +199,30 @@ def _eig_small(A: Tensor, vectors: bool = False):
     return (th, Y.flip(-1)) if vectors else th
 
 
-def _pow2(e: int) -> float:
-    """2^e as a float64 for |e| up to 2100 (as two factors where one would leave the range)."""
-    return math.ldexp(1.0, e)
+def _pow2_exponent(X: Tensor, dims=None) -> Tensor:
+    """e (float64) with max|X| = m·2^e, ½ ≤ m < 1, over `dims` (kept, for broadcasting) or over all of X;
+    0 where that maximum is 0 or not finite; clamped to ±1000, so that 2^{−e} is a float64 (X·2^{−e} is
+    exact: a power of two)."""
+    a = X.abs().amax(dim=dims, keepdim=True) if dims is not None else X.abs().amax()
+    return torch.frexp(a)[1].clamp(-1000, 1000).to(torch.float64)
 
 
-def _scaled_norms(X: Tensor, dims) -> np.ndarray:
-    """‖X‖₂ over `dims` in float64, each slice first divided by the power of two of its largest |entry|, so
-    that no square underflows or overflows (a plain sum of squares loses numbers below about 1e-154 in
-    float64, 1e-19 in float32, and overflows above the square roots of the largest floats)."""
+def _norm_parts(X: Tensor, dims) -> tuple[np.ndarray, np.ndarray]:
+    """‖X‖₂ over `dims` as float64 (m, e) with ‖X‖ = m·2^e: each slice is divided by the power of two of its
+    largest |entry| before its squares are summed, so none underflows or overflows (a plain sum of squares
+    loses numbers below about 1e-154 in float64, 1e-19 in float32, and overflows above the square roots of
+    the largest floats). m is 0 for a zero slice, inf or NaN where the slice holds them."""
     X = X.to(torch.float64)
-    a = X.abs().amax(dim=dims, keepdim=True)
-    e = torch.frexp(a)[1].clamp(-1000, 1000).to(torch.float64)  # a = m·2^e, ½ ≤ m < 1
-    nrm = torch.linalg.vector_norm(X * torch.exp2(-e), dim=dims)  # entries ≤ 1 now
-    return (nrm.cpu().numpy() * np.exp2(e.reshape(nrm.shape).cpu().numpy()))
+    e = _pow2_exponent(X, dims)
+    m = torch.linalg.vector_norm(X * torch.exp2(-e), dim=dims)
+    return m.cpu().numpy(), e.reshape(m.shape).cpu().numpy()
 
 
 def _log10_norm(v: Tensor) -> float:
     """log10‖v‖₂ in float64 without overflow or underflow on the way: −inf for 0, inf or NaN as v has them."""
-    v = v.to(torch.float64).flatten()
-    a = float(v.abs().max()) if v.numel() else 0.0
-    if not math.isfinite(a):
-        return math.nan if math.isnan(a) else math.inf
-    if a == 0.0:
-        return -math.inf
-    e = math.frexp(a)[1]
-    h = e // 2
-    return math.log10(float(torch.linalg.vector_norm(v * _pow2(-h) * _pow2(h - e)))) + e * LOG10_2
+    m, e = _norm_parts(v.reshape(1, -1), (1,))
+    with np.errstate(divide="ignore"):
+        return float(np.log10(m[0]) + e[0] * LOG10_2)
 
 
 def _rows(Q: Tensor, fs: Tensor, mask: np.ndarray) -> tuple[np.ndarray, Tensor, Tensor]:
@@ -379,9 +376,9 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
         if not math.isfinite(a):  # a gradient that overflowed (or NaN): ∞ (or NaN) at every lag
             vout[:] = math.nan if math.isnan(a) else math.inf
         elif a > 0:  # (a zero gradient stays −∞ at every lag)
-            e0 = math.frexp(a)[1]
-            pv = v64 * _pow2(-(e0 // 2)) * _pow2(e0 // 2 - e0)
-            vq = e0 * LOG10_2  # v = 10^vq · pv at the start of the next block
+            e0 = _pow2_exponent(v64)
+            pv = v64 * torch.exp2(-e0)
+            vq = float(e0) * LOG10_2  # v = 10^vq · pv at the start of the next block
             pbuf = torch.empty(C, n, dtype=torch.float64, device=device)  # the chunk's probes, scaled
             pexp = torch.empty(C, dtype=torch.float64, device=device)  # the power of two taken out at each
     U = _start_block(n, r, dtype, device)
@@ -393,7 +390,6 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
     jbuf = torch.empty(STEPS, n, n, dtype=dtype, device=device)  # a block's factors Jᵀ
     bv, jv = buf.unbind(0), jbuf.unbind(0)  # views of one product, of one factor (made once)
     V = torch.empty(C, n, r, dtype=dtype, device=device)  # Q_k U_k
-    fro = torch.empty(C, dtype=dtype, device=device)  # ‖Q_k‖_F
     scaled = getattr(factors, "scaled", None)  # (W, d): Jᵀ_t = W diag(d_t), formed here for a block
     dead = False  # an exactly zero (or non-finite) product ended the chain
 
@@ -402,7 +398,7 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
         K = hi - lo
         base = np.empty(K)  # P_{lo+k}ᵀ = 10^base[k] · buf[k]
         vbase = np.empty(K)  # and P_{lo+k}ᵀ vec = 10^vbase[k] · pbuf[k]
-        fro_h = np.empty(K)  # ‖buf[k]‖_F in float64 (fro holds them in the dtype, for _top_sigma2)
+        fro_h = np.empty(K)  # ‖buf[k]‖_F, float64
         blocks, ublock = [U], np.empty(K, dtype=np.int64)  # V[k, :, :r] = buf[k] blocks[ublock[k]]
         k = K - 1
         while k >= 0:
@@ -429,12 +425,11 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
             for i in range(k, j - 1, -1):
                 # P_{i'−1}ᵀ = J_{i'}ᵀ P_{i'}ᵀ with i' = lo + i + 1
                 X = torch.mm(Jt[i - j], X, out=bv[i])
-            torch.linalg.vector_norm(buf[j:k + 1], dim=(1, 2), out=fro[j:k + 1])
-            f = fro[j:k + 1].double().cpu().numpy()
+            f = torch.linalg.vector_norm(buf[j:k + 1], dim=(1, 2)).double().cpu().numpy()
             redo = np.flatnonzero(~((f > nlo) & (f < nhi)))
             if redo.size:  # tiny, huge, zero or not finite: again, scaled (a true zero stays 0, NaN stays NaN)
-                f[redo] = _scaled_norms(buf[j:k + 1][torch.from_numpy(redo).to(device)], (1, 2))
-                fro[j:k + 1][torch.from_numpy(redo).to(device)] = torch.from_numpy(f[redo]).to(device, dtype)
+                m_, e_ = _norm_parts(buf[j:k + 1][torch.from_numpy(redo).to(device)], (1, 2))
+                f[redo] = m_ * np.exp2(e_)
             with np.errstate(divide="ignore", invalid="ignore"):
                 lf = np.log10(f)
             if not (np.all(np.abs(lf) <= 2 * lim) and abs(lf[0]) <= lim):
@@ -456,7 +451,7 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
                 Jp = (Js if dtype == torch.float64 else Js.double()).unbind(0)
                 for i in range(k, j - 1, -1):
                     pv = torch.mv(Jp[i - j], pv, out=pbuf[i])
-                    e = torch.frexp(pv.abs().amax())[1].clamp_(-1000, 1000).to(torch.float64)
+                    e = _pow2_exponent(pv)
                     pv.mul_(torch.exp2(-e))
                     pexp[i] = e
                 # buf[i]'s probe is 10^vq · 2^{(powers taken out from step k down to i) − E[p]} · pbuf[i]
@@ -481,7 +476,8 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
             first = 0
         if first < K:
             sl = slice(first, K)
-            s2 = _top_sigma2(buf[sl], V[sl, :, :r], fro[sl], (blocks, ublock[sl]), tol, slack)
+            fro = torch.from_numpy(fro_h[sl]).to(device, dtype)  # the dtype's copy, to scale the products by
+            s2 = _top_sigma2(buf[sl], V[sl, :, :r], fro, (blocks, ublock[sl]), tol, slack)
             with np.errstate(divide="ignore", invalid="ignore"):
                 out[lo + first:hi] = base[sl] + np.log10(fro_h[sl]) + 0.5 * np.log10(s2)
                 if pv is not None:  # pbuf's largest entries lie in [½, 1): a plain norm is exact to rounding
