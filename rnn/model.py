@@ -221,11 +221,10 @@ class GatedRNN(nn.Module):
             core.weight_hh_l0.copy_(uni(n_gates * n_h, n_h) * s)
             core.bias_ih_l0.copy_(uni(n_gates * n_h))
             core.bias_hh_l0.copy_(uni(n_gates * n_h))
-            if kind == "lstm":  # gate order i, f, g, o
-                core.bias_ih_l0[n_h:2 * n_h] = forget_bias
-                core.bias_hh_l0[n_h:2 * n_h] = 0.0
-            elif update_bias is not None:  # gate order r, z, n
-                core.bias_ih_l0[n_h:2 * n_h] = update_bias
+            # the gate that keeps the old state is the second in torch's order: f in (i, f, g, o), z in (r, z, n)
+            keep = forget_bias if kind == "lstm" else update_bias
+            if keep is not None:
+                core.bias_ih_l0[n_h:2 * n_h] = keep
                 core.bias_hh_l0[n_h:2 * n_h] = 0.0
         self.core = core
         kw = dict(dtype=dtype, device=device)
