@@ -49,14 +49,16 @@ def analysis(s: Settings, kind: str = "rnn", gate_bias: float = 1.0) -> dict:
     return _analysis(s, kind, gate_bias if kind != "rnn" else 1.0)
 
 
-def overflow_step(m, x) -> int | None:
+def overflow_step(m, x, tr=None) -> int | None:
     """The first step t (1 … T) at which the forward pass leaves the dtype's range (a_t or h_t not finite),
-    or None. Only unbounded activations (relu, leaky relu, linear) with a large W get there."""
+    or None. Only unbounded activations (relu, leaky relu, linear) with a large W get there. `tr`: the
+    vanilla RNN's trace m.unroll(x) when the caller has it already."""
     if not isinstance(m, rnn.VanillaRNN):
         return None  # LSTM / GRU states are bounded
-    with torch.no_grad():
-        tr = m.unroll(x)
-        bad = ~(torch.isfinite(tr.a).flatten(1).all(1) & torch.isfinite(tr.h[1:]).flatten(1).all(1))
+    if tr is None:
+        with torch.no_grad():
+            tr = m.unroll(x)
+    bad = ~(torch.isfinite(tr.a).flatten(1).all(1) & torch.isfinite(tr.h[1:]).flatten(1).all(1))
     idx = torch.nonzero(bad)
     return int(idx[0, 0]) + 1 if idx.numel() else None
 
@@ -99,9 +101,11 @@ def fprime_along_trajectory(s: Settings) -> dict:
     """f′(a_t) for every step t and unit of this model's trajectory (T·n values, float64) and mean |f′|,
     computed as rnn.analyze computes it; only the steps before the state overflows (see `_analysis`)."""
     m, x, _ = build(s)
-    t0 = overflow_step(m, x)
     with torch.no_grad():
-        a = m.unroll(x).a if t0 is None else m.unroll(x[:max(t0 - 1, 1)]).a
+        tr = m.unroll(x)
+        t0 = overflow_step(m, x, tr)
+        # the first t0 − 1 steps of the trace are the forward pass over x[:t0 − 1]: no second pass
+        a = tr.a if t0 is None else tr.a[:max(t0 - 1, 1)]
         d = m.act.df(a)  # f′(a_t), (T, 1, H)
         mean_abs = float(d.abs().mean())
     return {"values": d.to(torch.float64).cpu().numpy().ravel(), "mean_abs": mean_abs, "gamma": m.act.gamma,
