@@ -218,11 +218,17 @@ def _norm_parts(X: Tensor, dims) -> tuple[np.ndarray, np.ndarray]:
     return m.cpu().numpy(), e.reshape(m.shape).cpu().numpy()
 
 
-def _log10_norm(v: Tensor) -> float:
-    """log10‖v‖₂ in float64 without overflow or underflow on the way: −inf for 0, inf or NaN as v has them."""
-    m, e = _norm_parts(v.reshape(1, -1), (1,))
+def log10_norms(X: Tensor, dims) -> np.ndarray:
+    """log10‖X‖₂ over `dims` (a float64 array), without overflow or underflow on the way: −inf for a zero
+    slice, inf or NaN where the slice holds them. The app's pages use it for gradients that may be huge."""
+    m, e = _norm_parts(X, dims)
     with np.errstate(divide="ignore"):
-        return float(np.log10(m[0]) + e[0] * LOG10_2)
+        return np.log10(m) + e * LOG10_2
+
+
+def _log10_norm(v: Tensor) -> float:
+    """log10‖v‖₂ of all of v (see log10_norms)."""
+    return float(log10_norms(v.reshape(1, -1), (1,))[0])
 
 
 def _rows(Q: Tensor, fs: Tensor, mask: np.ndarray) -> tuple[np.ndarray, Tensor, Tensor]:

@@ -184,3 +184,14 @@ def test_phase_row_is_the_engines_slope():
         logn = rnn.jacobian_log10_norms(m, x)
         assert cell["slope"] == pytest.approx(rnn.slope_per_step(logn), abs=1e-12)
         assert cell["log10_norm_T"] == pytest.approx(float(logn[0]), abs=1e-12)
+
+
+def test_bptt_page_norms_past_float64_read_inf_not_an_exception():
+    """The norms the BPTT page prints: exact for ordinary tensors, inf (not OverflowError) for a finite tensor
+    whose norm lies past float64's range, inf for a non-finite one, 0 for 0."""
+    assert E._norm(torch.tensor([3.0, 4.0], dtype=torch.float64)) == pytest.approx(5.0, rel=1e-14)
+    assert E._norm(torch.full((4,), 1e308, dtype=torch.float64)) == math.inf  # 2e308
+    assert E._norm(torch.tensor([1.0, math.nan])) == math.inf
+    assert E._norm(torch.zeros(3)) == 0.0
+    rows = E._log10_norms(torch.tensor([[3.0, 4.0], [0.0, 0.0], [1.0, math.inf]], dtype=torch.float64))
+    assert rows[0] == pytest.approx(math.log10(5.0), abs=1e-15) and rows[1] == -math.inf and math.isnan(rows[2])

@@ -7,10 +7,9 @@ rnn.bptt (by hand), rnn.bptt.autograd_grads (the reference), rnn.jacobian_log10_
 """
 from __future__ import annotations
 
-from functools import partial
-
 import math
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ import torch
 import rnn
 from rnn.bptt import autograd_grads
 from rnn.init import recurrent_stats
+from rnn.jacobians import log10_norms
 
 from .engine import analysis, build
 from .settings import Settings
@@ -33,34 +33,22 @@ PHASE_SCALES = (0.18, 0.25, 0.35, 0.5, 0.71, 1.0, 1.4, 2.0, 2.8, 4.0, 5.6, 8.0) 
 PHASE_LENGTHS = (10, 20, 50, 100, 200, 500)
 
 
-def _log10_norm(t: torch.Tensor) -> float:
-    """log10 of the Frobenius norm, safe from overflow in the squares: log10 max|t| + log10‖t/max|t|‖."""
-    t = t.detach().to("cpu", torch.float64)
-    if not bool(torch.isfinite(t).all()):
-        return math.nan
-    big = float(t.abs().max()) if t.numel() else 0.0
-    if big == 0.0:
-        return -math.inf
-    return math.log10(big) + math.log10(float(torch.linalg.vector_norm(t / big)))
-
-
 def _log10_norms(t: torch.Tensor) -> np.ndarray:
-    """_log10_norm of each row t[i] (any trailing shape), vectorised; NaN where a row is not finite."""
+    """log10 of the Frobenius norm of each row t[i] (any trailing shape), safe from overflow in the squares
+    (rnn.jacobians.log10_norms); NaN where a row is not finite."""
     t = t.detach().to("cpu", torch.float64).reshape(t.shape[0], -1)
-    ok = torch.isfinite(t).all(dim=1)
-    t = torch.where(ok[:, None], t, torch.zeros_like(t))
-    big = t.abs().amax(dim=1)
-    safe = torch.where(big > 0, big, torch.ones_like(big))
-    with np.errstate(divide="ignore"):
-        out = np.log10(big.numpy()) + np.log10(torch.linalg.vector_norm(t / safe[:, None], dim=1).numpy())
-    out[(big == 0).numpy()] = -np.inf
-    out[~ok.numpy()] = np.nan
+    out = log10_norms(t, (1,))
+    out[~torch.isfinite(t).all(dim=1).numpy()] = np.nan
     return out
 
 
 def _norm(t: torch.Tensor) -> float:
-    v = _log10_norm(t)
-    return 10.0 ** v if math.isfinite(v) else (0.0 if v == -math.inf else math.inf)
+    """The Frobenius norm of t: 0 when t is 0, inf when t is not finite or its norm lies past float64's range."""
+    v = float(_log10_norms(t.reshape(1, -1))[0])
+    if math.isnan(v):
+        return math.inf
+    with np.errstate(over="ignore"):
+        return float(np.power(10.0, v))
 
 
 @st.cache_data(max_entries=32, show_spinner="Running BPTT by hand and by autograd…")
