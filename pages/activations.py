@@ -1,10 +1,9 @@
 """Activations (seed §2.2.2): f beside f′ and the bound γ = sup|f′| for each activation, and how large f′
 really is along the current model's trajectory."""
-from functools import partial
-
 import streamlit as st
 
 from ui import charts, engine, sidebar
+from ui import engine_extra as E
 
 s = sidebar.current()
 curves = engine.activation_curves()
@@ -24,13 +23,12 @@ with st.expander("Every activation's formulas", icon=":material/function:"):
                  rf",\qquad \gamma = {c['gamma']:g}")
 
 df = charts.activation_frame(curves, current=s.activation)
-st.altair_chart(charts.activation_chart(df))
-st.caption("Each panel: x is the pre-activation a, y is f(a) (grey) and f′(a) (orange); the dashed purple "
-           "rule is γ = sup|f′|, the most one step can multiply the gradient by (with σ_max = 1). Look at "
-           "sigmoid: f′ never reaches more than 1/4. The y axis is clipped at ±1.5, so unbounded f "
-           "(relu, leaky relu, linear) leave the panel; the panel title gives each codomain.")
-st.download_button("Download f and f′ (CSV)", partial(df.to_csv, index=False), file_name="activations.csv",
-                   mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_activations")
+E.chart_block(charts.activation_chart(df), df,
+              "Each panel: x is the pre-activation a, y is f(a) (grey) and f′(a) (orange); the dashed purple "
+              "rule is γ = sup|f′|, the most one step can multiply the gradient by (with σ_max = 1). Look at "
+              "sigmoid: f′ never reaches more than 1/4. The y axis is clipped at ±1.5, so unbounded f "
+              "(relu, leaky relu, linear) leave the panel; the panel title gives each codomain.",
+              "activations.csv", label="Download f and f′ (CSV)", width=None)
 
 st.subheader("f′ along this network's trajectory", anchor=False)
 fp = engine.fprime_along_trajectory(s)
@@ -42,10 +40,9 @@ c2.metric("γ = sup|f′|", charts.fmt_num(gamma), border=True, help="The bound 
 c3.metric("mean |f′| / γ", charts.fmt_num(mean_abs / gamma), border=True,
           help="How much of the bound the network really uses: well below 1 means saturated units.")
 hist = charts.fprime_frame(fp["values"], gamma)
-st.altair_chart(charts.fprime_chart(hist, gamma, mean_abs), width="stretch")
-st.caption(f"The {fp['values'].size:,} values f′(a_t), one per step t = 1 … {s.T} and unit "
-           f"(n = {s.hidden}), binned. x: the value of f′; y: the share of all values in each bin. The solid "
-           "rule is γ, the dashed one the mean. Mass far left of γ means saturated units (large |a|), "
-           "which shrink the gradient faster than the bound says; try a larger input scale.")
-st.download_button("Download the histogram (CSV)", partial(hist.to_csv, index=False), file_name="fprime_histogram.csv",
-                   mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_fprime")
+E.chart_block(charts.fprime_chart(hist, gamma, mean_abs), hist,
+              f"The {fp['values'].size:,} values f′(a_t), one per step t = 1 … {s.T} and unit "
+              f"(n = {s.hidden}), binned. x: the value of f′; y: the share of all values in each bin. The solid "
+              "rule is γ, the dashed one the mean. Mass far left of γ means saturated units (large |a|), "
+              "which shrink the gradient faster than the bound says; try a larger input scale.",
+              "fprime_histogram.csv", label="Download the histogram (CSV)")

@@ -1,13 +1,12 @@
 """Jacobian products: log10‖∏_{j=i+1}^{T} ∂h_j/∂h_{j-1}‖ against the lag k = T − i, with the bounds, the
 BPTT gradient, the slope per step and the regime."""
-from functools import partial
-
 import math
 
 import streamlit as st
 
 from rnn.jacobians import EDGE_TOL
 from ui import charts, engine, sidebar, theme
+from ui import engine_extra as E
 from ui.settings import scale_label
 
 s = sidebar.current()
@@ -67,15 +66,14 @@ c5.metric("mean |f′|", charts.fmt_num(a["mean_abs_fprime"]),
           help="|f′(a_t)| averaged over every step and unit of this trajectory.", border=True)
 
 df = charts.jacobian_frame(a)
-st.altair_chart(charts.jacobian_chart(df), width="stretch")
 n_zero = int((df["note"] == charts.ZERO_NOTE).sum())
 floor = (f" {n_zero} value(s) are exactly 0 (log = −∞): they are drawn at the floor of the chart, "
          "labelled 0." if n_zero else "")
-st.caption(
+E.chart_block(
+    charts.jacobian_chart(df), df,
     "x: the lag k, how many steps back from the last step T. y: the norm on a log scale (10^k), plotted as "
     "log10 so any size fits. Grey: ‖∂h_T/∂h_{T−k}‖, the product of k Jacobians. Dashed: the bound "
     "(γ·σ_max)^k, which the grey line can never cross, and ρ^k, the rate it follows for a linear RNN. "
     "Orange: ‖∂L/∂h_{T−k}‖, the gradient BPTT actually sends back. A straight line falling means "
-    "vanishing, rising means exploding; its slope is the number above." + floor)
-st.download_button("Download the chart's data (CSV)", partial(df.to_csv, index=False), file_name="jacobian_products.csv",
-                   mime="text/csv", icon=":material/download:", on_click="ignore", key="dl_jacobian")
+    "vanishing, rising means exploding; its slope is the number above." + floor,
+    "jacobian_products.csv", label="Download the chart's data (CSV)")

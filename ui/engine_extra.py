@@ -1,5 +1,5 @@
 """Cached calls into the engine for the pages "BPTT by hand", "Gated cells" and "Phase diagram", and the
-one Streamlit block they share (a chart with its caption and CSV download).
+one Streamlit block every page uses for a chart (the chart, its caption and a CSV download of its data).
 
 Like ui/engine.py, the cached functions take plain values and return numpy arrays, floats and short
 lists, never a model, so st.cache_data can share them between visitors. The mathematics is rnn's:
@@ -177,18 +177,18 @@ def critical_scales(base: Settings) -> dict:
 
 
 def chart_block(chart, frame: pd.DataFrame, caption: str, file_name: str, key: str | None = None,
-                on_select=None, **kw):
+                on_select=None, label: str = "Download the data (CSV)", width: str | None = "stretch", **kw):
     """The chart (or a list of charts that share one caption), its caption (what the axes are, what to look
-    for) and a CSV download of its data. Returns the selection state of the (last) chart."""
+    for) and a CSV download of its data, made on click. `width` None keeps a faceted chart at its own
+    width. Returns the selection state of the (last) chart."""
     event = None
     for i, c in enumerate(chart if isinstance(chart, (list, tuple)) else [chart]):
         k = key if key is None or i == 0 else f"{key}_{i}"
         if on_select is None:
-            event = st.altair_chart(c, width="stretch", key=k, **kw)
+            event = st.altair_chart(c, width=width, key=k, **kw)
         else:
-            event = st.altair_chart(c, width="stretch", key=k, on_select=on_select, **kw)
+            event = st.altair_chart(c, width=width, key=k, on_select=on_select, **kw)
     st.caption(caption)
-    st.download_button("Download the data (CSV)", partial(frame.to_csv, index=False), file_name=file_name,
-                       mime="text/csv", icon=":material/download:", on_click="ignore",
-                       key=f"dl_{file_name}")
+    st.download_button(label, partial(frame.to_csv, index=False), file_name=file_name, mime="text/csv",
+                       icon=":material/download:", on_click="ignore", key=f"dl_{file_name}")
     return event
