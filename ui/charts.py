@@ -79,8 +79,9 @@ def _finite(df: pd.DataFrame, col: str = "log10") -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _axis_pow10(title: str, floor: float | None = None) -> alt.Axis:
-    # log10 values on a linear axis, labelled 10^k at whole k; the floor (exact zeros), if any, reads '0'
+def axis_pow10(title: str, floor: float | None = None) -> alt.Axis:
+    """log10 values on a linear axis, labelled 10^k at whole k; the floor (exact zeros), if any, reads '0'.
+    Every chart of norms in the app uses it."""
     label = "'10^' + datum.value"
     if floor is not None:
         label = f"datum.value == {floor:g} ? '0' : {label}"
@@ -96,11 +97,15 @@ def _decades(df: pd.DataFrame, col: str = "log10") -> list[float]:
     return [float(min(lo, -1)), float(max(hi, 1))]
 
 
-def _style(chart, height: int = 380):
-    return (chart.properties(height=height)
-            .configure_axis(labelFontSize=FS, titleFontSize=FS)
-            .configure_legend(labelFontSize=FS, titleFontSize=FS, orient="top", labelLimit=400,
-                              symbolStrokeWidth=3)
+def style(chart, height: int | None = None, legend: str | None = "top", label_limit: int = 400):
+    """Every chart of the app: fonts readable on a projector (≥ 14 px), thick legend symbols; `height` in
+    pixels (None keeps the chart's own), `legend` its position (None: Vega-Lite's, on the right)."""
+    if height is not None:
+        chart = chart.properties(height=height)
+    legend_kw = {"orient": legend} if legend else {}
+    return (chart.configure_axis(labelFontSize=FS, titleFontSize=FS)
+            .configure_legend(labelFontSize=FS, titleFontSize=FS, labelLimit=label_limit, symbolStrokeWidth=3,
+                              **legend_kw)
             .configure_header(labelFontSize=FS, titleFontSize=FS)
             .configure_title(fontSize=FS + 2))
 
@@ -139,14 +144,14 @@ def jacobian_chart(df: pd.DataFrame, title: str | None = None) -> alt.Chart:
                                                                for n in names]))
     chart = alt.Chart(df, title=title or "").mark_line(strokeWidth=3, clip=True).encode(
         x=alt.X("lag:Q", title="lag k = T − i (steps back from the last step T)"),
-        y=alt.Y("log10:Q", axis=_axis_pow10("norm (log scale)", floor),
+        y=alt.Y("log10:Q", axis=axis_pow10("norm (log scale)", floor),
                 scale=alt.Scale(domain=_decades(df), nice=False)),
         color=color, strokeDash=dash,
         tooltip=[alt.Tooltip("series:N"), alt.Tooltip("lag:Q", title="lag k"),
                  alt.Tooltip("value:N", title="value"), alt.Tooltip("log10:Q", title="log10", format=".3f"),
                  alt.Tooltip("note:N")],
     )
-    return _style(chart, height=420)
+    return style(chart, height=420)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -218,7 +223,7 @@ def fprime_chart(df: pd.DataFrame, gamma: float, mean_abs: float) -> alt.Chart:
         strokeDash=alt.StrokeDash("what:N", title=None, sort=names,
                                   scale=alt.Scale(domain=names, range=[[1, 0], [7, 4]])),
         tooltip=[alt.Tooltip("what:N", title="marker")])
-    return _style(alt.layer(bars, rules), height=320)
+    return style(alt.layer(bars, rules), height=320)
 
 
 # ---------------------------------------------------------------------------------------------------------

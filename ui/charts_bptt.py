@@ -13,25 +13,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .theme import FONT_SIZE, INK
+from .charts import axis_pow10, style
+from .theme import INK
 
 TERM_COLORS = {"∂L/∂W": "#7c3aed", "∂L/∂U": "#0891b2", "∂L/∂b_h": "#d97706"}
 TERM_KEYS = {"W": "∂L/∂W", "U": "∂L/∂U", "b_h": "∂L/∂b_h"}
 KEPT_COLOR = "#9ca3af"  # a light band on white, a dim one on the dark theme (opacity 0.3)
-
-
-def style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """Fonts readable on a projector (≥ 14 px) for every chart of these pages."""
-    return (chart.configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
-            .configure_legend(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE, labelLimit=400,
-                              symbolStrokeWidth=3)
-            .configure_title(fontSize=FONT_SIZE + 2)
-            .configure_header(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE))
-
-
-def pow10_axis(title: str) -> alt.Axis:
-    """log10 values on a linear axis, labelled 10^k at whole k (as on the Jacobian-products page)."""
-    return alt.Axis(title=title, labelExpr="'10^' + datum.value", tickMinStep=1, format="d")
 
 
 def tex_num(x: float, digits: int = 4) -> str:
@@ -124,7 +111,7 @@ def per_step_chart(df: pd.DataFrame, T: int, N: int | None = None) -> alt.TopLev
     x = alt.X("step:Q", title="step t (where W, U, b_h act)", scale=alt.Scale(domain=[1, max(T, 2)]))
     lines = alt.Chart(df).mark_line(point=T <= 60, strokeWidth=2.5).encode(
         x=x,
-        y=alt.Y("log10_norm:Q", axis=pow10_axis("‖term of step t‖ (log scale)")),
+        y=alt.Y("log10_norm:Q", axis=axis_pow10("‖term of step t‖ (log scale)")),
         color=alt.Color("term:N", title=None, scale=alt.Scale(domain=list(TERM_COLORS),
                                                               range=list(TERM_COLORS.values())),
                         legend=alt.Legend(orient="top")),
@@ -132,12 +119,12 @@ def per_step_chart(df: pd.DataFrame, T: int, N: int | None = None) -> alt.TopLev
                  alt.Tooltip("log10_norm:Q", title="log10 ‖term‖", format=".3f")],
     )
     if N is None:
-        return style(lines.properties(height=360))
+        return style(lines.properties(height=360), legend=None)
     win = pd.DataFrame({"from": [max(T - N, 1) - 0.5], "to": [T + 0.5],
                         "label": [f"kept by truncation N = {N}: steps {max(T - N, 1)} … {T}"]})
     band = alt.Chart(win).mark_rect(color=KEPT_COLOR, opacity=0.3).encode(
         x="from:Q", x2="to:Q", tooltip=[alt.Tooltip("label:N", title="shaded")])
-    return style(alt.layer(band, lines).properties(height=360))
+    return style(alt.layer(band, lines).properties(height=360), legend=None)
 
 
 def sweep_frame(rep: dict) -> pd.DataFrame:
@@ -167,6 +154,6 @@ def sweep_charts(df: pd.DataFrame, N: int) -> list[alt.TopLevelMixin]:
             x=x, y=y, tooltip=[alt.Tooltip("N:Q", title="N"), alt.Tooltip("value:Q", title=name, format=".4f")])
         rule = alt.Chart(mark).mark_rule(color="#c2410c", strokeWidth=3, strokeDash=[6, 4]).encode(
             x="N:Q", tooltip=[alt.Tooltip("N:Q", title="current N")])
-        return style(alt.layer(line, rule).properties(height=220))
+        return style(alt.layer(line, rule).properties(height=220), legend=None)
 
     return [panel("cosine similarity", "cos(g_N, g)", [-1, 1]), panel("log10 ‖g_N‖ / ‖g‖", "log10 ‖g_N‖/‖g‖")]

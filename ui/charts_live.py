@@ -8,17 +8,15 @@ import numpy as np
 import pandas as pd
 
 from . import theme
+from .charts import style
 
-FS = max(theme.FONT_SIZE, 14)
 HEAT_ROWS = 60  # the heatmap shows at most this many training steps …
 HEAT_COLS = 100  # … and this many time steps (evenly subsampled)
 
 
 def _style(ch: alt.Chart, height: int = 260) -> alt.Chart:
-    return (ch.properties(height=height)
-            .configure_axis(labelFontSize=FS, titleFontSize=FS)
-            .configure_legend(labelFontSize=FS, titleFontSize=FS, orient="bottom", labelLimit=600)
-            .configure_title(fontSize=FS + 2))
+    """The app's chart style (ui.charts.style), legend below: these charts sit side by side."""
+    return style(ch, height, legend="bottom", label_limit=600)
 
 
 def _finite_pos(df: pd.DataFrame, col: str) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from rnn.jacobians import EDGE_TOL, classify
 
-from .charts_bptt import pow10_axis, style
+from .charts import axis_pow10, style
 from .theme import CELL_COLORS, HALO, INK, REGIME_COLORS
 
 CELL_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -44,14 +44,15 @@ def cells_frame(cells: Mapping[str, Mapping]) -> pd.DataFrame:
 def cells_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
     """The three log-norm curves on one chart, coloured by cell."""
     names = [CELL_NAMES[k] for k in CELL_COLORS]
-    return style(alt.Chart(df).mark_line(strokeWidth=3).encode(
+    chart = alt.Chart(df).mark_line(strokeWidth=3).encode(
         x=alt.X("lag:Q", title="lag k = T − i (steps back from the last step T)"),
-        y=alt.Y("log10_norm:Q", axis=pow10_axis("‖∂s_T/∂s_{T−k}‖₂ (log scale)")),
+        y=alt.Y("log10_norm:Q", axis=axis_pow10("‖∂s_T/∂s_{T−k}‖₂ (log scale)")),
         color=alt.Color("cell:N", title=None, sort=names, legend=alt.Legend(orient="top"),
                         scale=alt.Scale(domain=names, range=list(CELL_COLORS.values()))),
         tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("lag:Q", title="lag k"),
                  alt.Tooltip("log10_norm:Q", title="log10 ‖∂s_T/∂s_{T−k}‖", format=".3f")],
-    ).properties(height=380))
+    ).properties(height=380)
+    return style(chart, legend=None)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -167,7 +168,8 @@ def phase_chart(df: pd.DataFrame, y: str, lines: pd.DataFrame, current: Mapping 
                 x=alt.X("scale:Q", scale=xscale), y=yenc, color=color,
                 tooltip=[alt.Tooltip("activation:N")] + line_tips)
         layers += [halo, rules]
-    return style(alt.layer(*layers).properties(height=alt.Step(48)).resolve_scale(color="independent"))
+    chart = alt.layer(*layers).properties(height=alt.Step(48)).resolve_scale(color="independent")
+    return style(chart, legend=None)
 
 
 def picked(state, y: str) -> dict | None:
