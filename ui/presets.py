@@ -8,7 +8,7 @@ preset in a button callback with ui.sidebar.apply(**preset.values).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from .settings import Settings
 
@@ -23,10 +23,11 @@ class Preset:
     why: str  # one line for the class (markdown, with $…$ math)
     expect: str  # the vanilla RNN's regime at these settings: vanishing / edge / exploding
     page: str | None = None  # page to open after applying (path as registered in app.py)
-    values: dict = field(init=False, compare=False)
 
-    def __post_init__(self):
-        object.__setattr__(self, "values", asdict(self.settings))
+    @property
+    def values(self) -> dict:
+        """The settings as keyword arguments for ui.sidebar.apply."""
+        return asdict(self.settings)
 
 
 _BASE = dict(hidden=64, seed=0, float64=True, device="auto")
