@@ -6,29 +6,24 @@ from __future__ import annotations
 import pathlib
 from dataclasses import asdict, fields
 
-import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_helpers import chart_tables, open_app
 import rnn
 from ui import charts, engine
 from ui.presets import PRESETS
 from ui.settings import DEFAULTS, Settings, to_query
 
-APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 MY_PAGES = ("pages/home.py", "pages/activations.py", "pages/jacobian_products.py")
 
 
 def _app(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if query:
-        at.query_params.update(query)
-    return at.run()
+    return open_app(query)
 
 
 def _on(page: str, query: dict | None = None) -> AppTest:
-    at = _app(query)
-    return at.switch_page(page).run() if page != "pages/home.py" else at
+    return open_app(query, page)
 
 
 def _ok(at: AppTest) -> None:
@@ -43,11 +38,7 @@ def _page(at: AppTest) -> str:
 
 def _chart_data(at: AppTest) -> list:
     """Every dataset of every chart on the page, as DataFrames."""
-    out = []
-    for el in at.get("vega_lite_chart"):
-        for d in el.proto.datasets:
-            out.append(pa.ipc.open_stream(d.data.data).read_pandas())
-    return out
+    return [t.to_pandas() for t in chart_tables(at)]
 
 
 def _same(a: list, b: list) -> bool:

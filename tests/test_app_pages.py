@@ -5,32 +5,25 @@ hostile URL value gives a warning, not a traceback; big runs are refused or flag
 Small models (hidden 8–16) keep the whole file to a few tens of seconds."""
 from __future__ import annotations
 
-import io
-import pathlib
 import re
 
 import numpy as np
 import pyarrow as pa
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
+from apptest_helpers import chart_tables, open_app
 import rnn
 from rnn.bptt import autograd_grads
 from ui import engine
 from ui.charts_bptt import tex_num
 from ui.settings import Settings
 
-APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 BPTT, GATED, PHASE = "pages/bptt_by_hand.py", "pages/gated_cells.py", "pages/phase_diagram.py"
 
 
 def open_page(page: str, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for k, v in query.items():
-        at.query_params[k] = str(v)
-    at.run()
-    at.switch_page(page).run()
+    at = open_app(query, page)
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -47,12 +40,10 @@ def signature(at: AppTest) -> list[tuple]:
 def chart_numbers(at: AppTest) -> np.ndarray:
     """Every number in every chart's datasets, decoded from Arrow."""
     out = []
-    for c in charts(at):
-        for d in c.proto.datasets:
-            table = pa.ipc.open_stream(io.BytesIO(d.data.data)).read_all()
-            for col in table.columns:
-                if pa.types.is_floating(col.type) or pa.types.is_integer(col.type):
-                    out.extend(v for v in col.to_pylist() if v is not None)
+    for table in chart_tables(at):
+        for col in table.columns:
+            if pa.types.is_floating(col.type) or pa.types.is_integer(col.type):
+                out.extend(v for v in col.to_pylist() if v is not None)
     return np.asarray(out, dtype=np.float64)
 
 

@@ -19,12 +19,12 @@ from dataclasses import replace
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_helpers import open_app
 from ui import budget, engine
 from ui import engine_extra as E
 from ui.settings import MAX_HIDDEN, MAX_T, Settings, to_query
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 CELLS = ("rnn", "lstm", "gru")
 
 
@@ -75,10 +75,7 @@ def no_build(monkeypatch):
 
 
 def _open(page: str, s: Settings) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update(to_query(s))
-    at.run()
-    return at.switch_page(page).run()
+    return open_app(to_query(s), page)
 
 
 @pytest.mark.parametrize("page, s", [

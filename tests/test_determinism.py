@@ -8,41 +8,30 @@
   give different curves; the live page's own run, started in two sessions, agrees step for step."""
 from __future__ import annotations
 
-import io
-import pathlib
 import threading
 
 import numpy as np
-import pyarrow as pa
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from apptest_helpers import chart_tables, open_app
 from rnn.training import Trainer
 from ui import live
 from ui.settings import Settings, to_query
 
-APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 SETTINGS = Settings(T=60, hidden=8, seed=7, activation="tanh", scale=1.1)
 
 
 def _view(at: AppTest) -> dict:
     """Everything a visitor reads on the page: chart data (decoded), metrics, LaTeX, markdown, captions."""
-    data = []
-    for c in at.get("vega_lite_chart"):
-        for d in c.proto.datasets:
-            data.append(pa.ipc.open_stream(io.BytesIO(d.data.data)).read_all().to_pydict())
-    return {"charts": data, "metrics": [(m.label, m.value) for m in at.metric],
+    return {"charts": [t.to_pydict() for t in chart_tables(at)], "metrics": [(m.label, m.value) for m in at.metric],
             "latex": [x.value for x in at.latex], "markdown": [x.value for x in at.markdown],
             "captions": [x.value for x in at.caption], "tables": [df.value.to_dict() for df in at.dataframe]}
 
 
 def _session(page: str, s: Settings) -> dict:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params.update(to_query(s))
-    at.run()
-    if page != "pages/home.py":
-        at.switch_page(page).run()
+    at = open_app(to_query(s), page, timeout=90)
     assert not at.exception, [e.message for e in at.exception]
     return _view(at)
 
@@ -98,10 +87,7 @@ def test_live_page_runs_agree_across_sessions():
     steps have identical losses, equal to a plain Trainer's."""
     hist = []
     for _ in range(2):
-        at = AppTest.from_file(APP, default_timeout=90)
-        at.query_params.update({"T": "20", "hidden": "16", "seed": "5", "steps": "200"})
-        at.run()
-        at.switch_page("pages/live_training.py").run()
+        at = open_app({"T": 20, "hidden": 16, "seed": 5, "steps": 200}, "pages/live_training.py", timeout=90)
         at.button(key="live_start").click().run()
         assert not at.exception
         hist.append(at.session_state["live"].run.trainer.history()["loss"])

@@ -12,7 +12,6 @@ Small models (hidden 8) keep every page cheap; the whole file runs in well under
 from __future__ import annotations
 
 import math
-import pathlib
 import re
 from dataclasses import fields
 
@@ -21,11 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 from streamlit.testing.v1 import AppTest
 
+from apptest_helpers import APP
 from ui import settings as S
 from ui import sidebar
 from ui.settings import DEFAULTS, FIELDS, Settings, SettingError, from_mapping, parse, parse_field, to_query
 
-APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ("pages/home.py", "pages/activations.py", "pages/jacobian_products.py", "pages/bptt_by_hand.py",
          "pages/gated_cells.py", "pages/phase_diagram.py", "pages/live_training.py")
 # the page-local controls kept in the URL (ui.sidebar.page_setting) and their defaults

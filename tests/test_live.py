@@ -1,17 +1,15 @@
 """The live-training page: its state machine in ui.live, and the page under AppTest (load, Start, Stop,
 Reset). The ticking itself is checked in Chromium (tests/browser/test_live_browser.py): AppTest never
 ticks a fragment."""
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from apptest_helpers import open_app
 from rnn.training import Trainer
 from ui import live
 from ui.settings import Settings
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def test_config_caps_and_label():
@@ -44,11 +42,7 @@ def test_tick_stops_on_divergence():
 
 @pytest.fixture
 def at():
-    a = AppTest.from_file(APP, default_timeout=90)
-    a.query_params["T"] = "15"
-    a.query_params["hidden"] = "16"
-    a.run()
-    a.switch_page("pages/live_training.py").run()
+    a = open_app({"T": 15, "hidden": 16}, "pages/live_training.py", timeout=90)
     assert not a.exception
     return a
 
@@ -84,12 +78,7 @@ def test_page_pause_then_resume_keeps_the_run(at):
 
 
 def test_page_controls_round_trip_the_url():
-    a = AppTest.from_file(APP, default_timeout=90)
-    a.query_params["model"] = "lstm"
-    a.query_params["lr"] = "0.1"
-    a.query_params["N"] = "<b>5</b>"
-    a.run()
-    a.switch_page("pages/live_training.py").run()
+    a = open_app({"model": "lstm", "lr": "0.1", "N": "<b>5</b>"}, "pages/live_training.py", timeout=90)
     assert not a.exception
     assert a.session_state["p_model"] == "lstm" and a.session_state["p_lr"] == "0.1"
     assert a.session_state["p_N"] == "full"  # the hostile value fell back to the default …

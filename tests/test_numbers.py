@@ -7,9 +7,7 @@ The sidebar caps T at 2000, so T = 10 000 goes through ui.engine and the chart b
 are checked through the app (AppTest) at T ≤ 2000 on a representative subset. Hidden size 4 keeps it fast."""
 from __future__ import annotations
 
-import io
 import math
-import pathlib
 import re
 
 import altair as alt
@@ -18,12 +16,12 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_helpers import chart_tables, open_app
 import rnn
 from rnn.jacobians import REGIMES
 from ui import charts, engine
 from ui.settings import ACTIVATION_NAMES, Settings, to_query
 
-APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
 SCALES = (0.0, 1e-3, 0.5, 1.0, 2.0, 10.0, 100.0)
 LENGTHS = (1, 2, 1000, 10_000)
 N = 4
@@ -132,15 +130,9 @@ def test_fmt_pow10_never_prints_inf(x):
 # ---------------------------------------------------------------------------------------------------------
 # through the app: the pages at T ≤ 2000
 
-def _datasets(at: AppTest):
-    for c in at.get("vega_lite_chart"):
-        for d in c.proto.datasets:
-            yield pa.ipc.open_stream(io.BytesIO(d.data.data)).read_all()
-
-
 def _numbers_and_strings(at: AppTest) -> tuple[np.ndarray, list[str]]:
     nums, strs = [], []
-    for table in _datasets(at):
+    for table in chart_tables(at):
         for col in table.columns:
             if pa.types.is_floating(col.type) or pa.types.is_integer(col.type):
                 nums.extend(v for v in col.to_pylist() if v is not None)
@@ -174,10 +166,7 @@ GRID_APP = [(act, scale, T) for act in ACTIVATION_NAMES for scale, T in
 
 @pytest.mark.parametrize("activation, scale, T", GRID_APP)
 def test_grid_through_the_app(activation, scale, T):
-    q = to_query(Settings(T=T, activation=activation, scale=scale, hidden=N))
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params.update(q)
-    at.run()
+    at = open_app(to_query(Settings(T=T, activation=activation, scale=scale, hidden=N)), timeout=90)
     for page in ("pages/jacobian_products.py", "pages/activations.py"):
         at.switch_page(page).run()
         _check_page(at, f"{page} {activation} {scale} {T}")
@@ -190,8 +179,5 @@ EXTREMES = [("linear", 100.0, 1000), ("relu", 100.0, 2000), ("tanh", 0.0, 2), ("
     *[("pages/bptt_by_hand.py", *e) for e in EXTREMES],
     *[("pages/gated_cells.py", *e) for e in EXTREMES]])
 def test_other_pages_at_extremes(page, activation, scale, T):
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(to_query(Settings(T=T, activation=activation, scale=scale, hidden=N)))
-    at.run()
-    at.switch_page(page).run()
+    at = open_app(to_query(Settings(T=T, activation=activation, scale=scale, hidden=N)), page, timeout=120)
     _check_page(at, f"{page} {activation} {scale} {T}")

@@ -4,7 +4,7 @@ history is a bounded window (the trainer's own deques, downsampled archives)."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import streamlit as st

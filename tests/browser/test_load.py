@@ -168,7 +168,6 @@ def test_a_class_trains_at_once(own_server, browser):
     peak = _status(pid)
     for ctx, _ in opened:
         ctx.close()
-    t_closed = time.time()
     threads_closed = _status(pid)["Threads"]
     threads_after, settle = _wait_threads(pid, url, base["Threads"] + THREAD_SLACK, 25.0)
     sampler.halt.set()

@@ -1,0 +1,25 @@
+"""What the app tests share: the app's path, an AppTest opened with a link's query on one page, and the data
+a page's charts hold (decoded from the Arrow streams the browser would receive)."""
+from __future__ import annotations
+
+import pathlib
+from typing import Mapping
+
+import pyarrow as pa
+from streamlit.testing.v1 import AppTest
+
+APP = str(pathlib.Path(__file__).resolve().parents[1] / "app.py")
+
+
+def open_app(query: Mapping | None = None, page: str | None = None, timeout: float = 60) -> AppTest:
+    """app.py run with `query` in the URL (values as text), then switched to `page` (None or Home: stay)."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    if query:
+        at.query_params.update({k: str(v) for k, v in query.items()})
+    at.run()
+    return at.switch_page(page).run() if page and page != "pages/home.py" else at
+
+
+def chart_tables(at: AppTest) -> list[pa.Table]:
+    """Every dataset of every chart on the page."""
+    return [pa.ipc.open_stream(d.data.data).read_all() for c in at.get("vega_lite_chart") for d in c.proto.datasets]
