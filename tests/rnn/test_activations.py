@@ -8,9 +8,8 @@ import torch
 import rnn
 from rnn.activations import ACTIVATIONS, get_activation
 
-NAMES = ["tanh", "sigmoid", "relu", "leaky_relu", "linear"]
-# the γ each activation must carry (seed §2.2.2; Pascanu et al. 2013)
-GAMMA = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "leaky_relu": 1.0, "linear": 1.0}
+from reference_activations import ACTS as NAMES
+from reference_activations import GAMMA, REF_F
 
 
 def autograd_derivative(f, a: torch.Tensor) -> torch.Tensor:
@@ -18,17 +17,6 @@ def autograd_derivative(f, a: torch.Tensor) -> torch.Tensor:
     a = a.detach().clone().requires_grad_(True)
     (g,) = torch.autograd.grad(f(a).sum(), a)
     return g
-
-
-def reference_f(name: str):
-    """f written with torch's own functions, independently of rnn.activations."""
-    return {
-        "tanh": torch.tanh,
-        "sigmoid": torch.sigmoid,
-        "relu": torch.relu,
-        "leaky_relu": lambda a: torch.nn.functional.leaky_relu(a, 0.01),
-        "linear": lambda a: a,
-    }[name]
 
 
 def grid(dtype=torch.float64) -> torch.Tensor:
@@ -45,15 +33,15 @@ def test_all_required_activations_are_present():
 def test_f_matches_torch(name):
     act = get_activation(name)
     a = grid()
-    torch.testing.assert_close(act.f(a), reference_f(name)(a), rtol=0, atol=0)
-    torch.testing.assert_close(act(a), reference_f(name)(a), rtol=0, atol=0)
+    torch.testing.assert_close(act.f(a), REF_F[name](a), rtol=0, atol=0)
+    torch.testing.assert_close(act(a), REF_F[name](a), rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_derivative_equals_autograd(name):
     act = get_activation(name)
     a = grid()
-    want = autograd_derivative(reference_f(name), a)
+    want = autograd_derivative(REF_F[name], a)
     got = act.df(a)
     assert got.dtype == a.dtype and got.shape == a.shape
     torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-14)
@@ -63,7 +51,7 @@ def test_derivative_equals_autograd(name):
 def test_derivative_equals_autograd_float32(name):
     act = get_activation(name)
     a = grid(torch.float32)
-    want = autograd_derivative(reference_f(name), a)
+    want = autograd_derivative(REF_F[name], a)
     torch.testing.assert_close(act.df(a), want, rtol=1e-6, atol=1e-7)
 
 
@@ -72,7 +60,7 @@ def test_kink_follows_torch_convention(name):
     """At a = 0 (and −0) the derivative is whatever torch.autograd says: relu′(0) = 0, leaky′(0) = slope."""
     act = get_activation(name)
     a = torch.tensor([0.0, -0.0], dtype=torch.float64)
-    want = autograd_derivative(reference_f(name), a)
+    want = autograd_derivative(REF_F[name], a)
     torch.testing.assert_close(act.df(a), want, rtol=0, atol=0)
     expected_at_zero = {"relu": 0.0, "leaky_relu": 0.01}[name]
     assert want.tolist() == [expected_at_zero, expected_at_zero]
@@ -82,7 +70,7 @@ def test_kink_follows_torch_convention(name):
 def test_derivative_on_random_batches_and_shapes(name):
     act = get_activation(name)
     a = torch.randn(7, 3, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) * 4
-    torch.testing.assert_close(act.df(a), autograd_derivative(reference_f(name), a), rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(act.df(a), autograd_derivative(REF_F[name], a), rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -90,7 +78,7 @@ def test_gamma_is_sup_of_derivative(name):
     act = get_activation(name)
     assert act.gamma == pytest.approx(GAMMA[name], abs=0)
     a = grid()
-    d = autograd_derivative(reference_f(name), a).abs()
+    d = autograd_derivative(REF_F[name], a).abs()
     # never above γ anywhere on the grid …
     assert float(d.max()) <= act.gamma + 1e-15
     # … and γ is attained (up to the grid spacing): it is the supremum, not a loose bound

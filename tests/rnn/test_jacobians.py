@@ -1,6 +1,7 @@
 """rnn.jacobians against references nobody here wrote: torch.func.jacrev of one step (for the vanilla RNN
 and for torch.nn.LSTMCell / torch.nn.GRUCell built here with copied weights), products of those Jacobians
-with numpy's spectral norm, autograd's ∂L/∂h_i (retain_grad), the closed form of a linear RNN with
+with numpy's spectral norm (and, past float64's range, rescaled by rnn.jacobians.reference_log10_norms, the
+plain loop, itself held to numpy's norm of the explicit products), autograd's ∂L/∂h_i (retain_grad), the closed form of a linear RNN with
 W = s·Q (‖Q^k‖ = 1, so log10‖∂h_T/∂h_{T−k}‖ = k·log10 s), and Pascanu et al.'s bound (γ·σ_max)^k."""
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from torch.func import jacrev, vmap
 import rnn
 from rnn import GatedRNN, VanillaRNN
 from rnn.init import orthogonal
-from reference_activations import ACTS, REF_F
+from rnn.jacobians import reference_log10_norms
+from reference_activations import ACTS, GAMMA, REF_F
 
 F64 = torch.float64
-GAMMA = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0, "leaky_relu": 1.0, "linear": 1.0}
 
 
 def gen(seed: int) -> torch.Generator:
@@ -75,20 +76,13 @@ def reference_jacobians(m, x: torch.Tensor):
     return S, J, step
 
 
-def reference_log10_norms(J: torch.Tensor) -> np.ndarray:
-    """log10‖J_T ⋯ J_{i+1}‖₂ for i = 0 … T−1, the product rescaled as it grows (numpy's 2-norm)."""
+def explicit_products_log10_norms(J: torch.Tensor) -> np.ndarray:
+    """log10‖J_T ⋯ J_{i+1}‖₂ from the explicit products and numpy's 2-norm, nothing rescaled (short T)."""
     Jn = J.detach().cpu().double().numpy()
-    T, n, _ = Jn.shape
-    P, logc = np.eye(n), 0.0
-    out = np.empty(T)
-    for i in range(T - 1, -1, -1):
+    P, out = np.eye(Jn.shape[1]), np.empty(Jn.shape[0])
+    for i in range(Jn.shape[0] - 1, -1, -1):
         P = P @ Jn[i]
-        c = np.abs(P).max()
-        if c == 0:
-            out[: i + 1] = -np.inf
-            break
-        P, logc = P / c, logc + math.log10(c)
-        out[i] = logc + math.log10(np.linalg.norm(P, 2))
+        out[i] = math.log10(np.linalg.norm(P, 2))
     return out
 
 
@@ -162,7 +156,10 @@ def test_log10_norms_equal_products_of_jacrev_vanilla(act, scale):
     _, J, _ = reference_jacobians(m, x)
     got = rnn.jacobian_log10_norms(m, x)
     assert isinstance(got, np.ndarray) and got.dtype == np.float64 and got.shape == (15,)
-    np.testing.assert_allclose(got, reference_log10_norms(J), rtol=0, atol=1e-10)
+    want = explicit_products_log10_norms(J)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(reference_log10_norms(m, x), want, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(reference_log10_norms(m, x, J), want, rtol=0, atol=1e-10)
     # entry T−1 is a single step's Jacobian
     assert got[-1] == pytest.approx(math.log10(np.linalg.norm(J[-1].numpy(), 2)), abs=1e-12)
 
@@ -175,7 +172,12 @@ def test_log10_norms_equal_products_of_jacrev_gated(kind, scale):
     _, J, _ = reference_jacobians(m, x)
     got = rnn.jacobian_log10_norms(m, x)
     assert got.shape == (15,) and got.dtype == np.float64
-    np.testing.assert_allclose(got, reference_log10_norms(J), rtol=0, atol=1e-10)
+    want = explicit_products_log10_norms(J)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-10)
+    ref = reference_log10_norms(m, x)
+    assert ref.shape == (15,) and ref.dtype == np.float64
+    np.testing.assert_allclose(ref, want, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(reference_log10_norms(m, x, J), want, rtol=0, atol=1e-10)
 
 
 @pytest.mark.parametrize("model", ["tanh", "relu", "lstm", "gru"])
@@ -187,7 +189,9 @@ def test_log10_norms_long_sequence_across_chunks(model):
         m = randomise_biases(VanillaRNN(2, 6, 1, activation=model, seed=15, scale=1.1, dtype=F64), 16)
     x = torch.randn(600, 2, generator=gen(17), dtype=F64)
     _, J, _ = reference_jacobians(m, x)
-    np.testing.assert_allclose(rnn.jacobian_log10_norms(m, x), reference_log10_norms(J), rtol=0, atol=1e-9)
+    want = reference_log10_norms(m, x, J)
+    np.testing.assert_allclose(rnn.jacobian_log10_norms(m, x), want, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(reference_log10_norms(m, x), want, rtol=0, atol=1e-9)
 
 
 @pytest.mark.parametrize("act,H,seed,scale", [("tanh", 4, 2, 1.0), ("tanh", 4, 1, 1.1),
@@ -198,7 +202,9 @@ def test_log10_norms_identity_init_across_chunks(act, H, seed, scale):
     m = VanillaRNN(3, H, 1, activation=act, init="identity", scale=scale, seed=seed, dtype=F64)
     x = torch.randn(700, 3, generator=gen(seed), dtype=F64)
     _, J, _ = reference_jacobians(m, x)
-    np.testing.assert_allclose(rnn.jacobian_log10_norms(m, x), reference_log10_norms(J), rtol=0, atol=1e-9)
+    want = reference_log10_norms(m, x, J)
+    np.testing.assert_allclose(rnn.jacobian_log10_norms(m, x), want, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(reference_log10_norms(m, x), want, rtol=0, atol=1e-9)
 
 
 def test_log10_norms_when_the_dominant_unit_switches():
@@ -217,7 +223,8 @@ def test_log10_norms_when_the_dominant_unit_switches():
     log_fp = np.log10(1 - np.tanh(a.numpy()) ** 2)  # (T, 2)
     want = np.flip(np.cumsum(np.flip(log_fp, 0), 0), 0).max(1)
     _, J, _ = reference_jacobians(m, x)
-    np.testing.assert_allclose(reference_log10_norms(J), want, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(reference_log10_norms(m, x, J), want, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(reference_log10_norms(m, x), want, rtol=0, atol=1e-9)
     np.testing.assert_allclose(rnn.jacobian_log10_norms(m, x), want, rtol=0, atol=1e-9)
 
 
@@ -246,6 +253,8 @@ def test_linear_orthogonal_closed_form_at_T_3000(dtype, tol, s, first):
     k = np.arange(T, 0, -1, dtype=np.float64)  # entry i has lag T − i
     np.testing.assert_allclose(got, k * math.log10(s), rtol=0, atol=tol)
     assert got[0] == pytest.approx(first, abs=0.01)
+    ref = reference_log10_norms(m, x)
+    np.testing.assert_allclose(ref, k * math.log10(s), rtol=0, atol=tol)
 
 
 def test_linear_orthogonal_closed_form_larger_hidden():
@@ -293,7 +302,9 @@ def test_property_pascanu_bound_and_reference(act, init, scale, scale_kind, seed
     assert not np.isnan(got).any()
     assert (got <= bound + 1e-9).all(), (got, bound)
     _, J, _ = reference_jacobians(m, x)
-    np.testing.assert_allclose(got, reference_log10_norms(J), rtol=0, atol=1e-9)
+    want = reference_log10_norms(m, x, J)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(reference_log10_norms(m, x), want, rtol=0, atol=1e-9)
 
 
 @settings(max_examples=20, deadline=None)
@@ -305,7 +316,9 @@ def test_property_long_sequences_match_reference(act, init, scale, seed, T, H):
     m = VanillaRNN(2, H, 1, activation=act, init=init, scale=scale, seed=seed, dtype=F64)
     x = torch.randn(T, 2, generator=gen(seed), dtype=F64)
     _, J, _ = reference_jacobians(m, x)
-    np.testing.assert_allclose(rnn.jacobian_log10_norms(m, x), reference_log10_norms(J), rtol=0, atol=1e-9)
+    want = reference_log10_norms(m, x, J)
+    np.testing.assert_allclose(rnn.jacobian_log10_norms(m, x), want, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(reference_log10_norms(m, x), want, rtol=0, atol=1e-9)
 
 
 # ---------------------------------------------------------------------------------------------------------
