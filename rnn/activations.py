@@ -14,6 +14,8 @@ from typing import Callable
 
 import torch
 
+from . import checks
+
 Tensor = torch.Tensor
 
 LEAKY_SLOPE = 0.01
@@ -101,8 +103,4 @@ def get_activation(name: str | Activation) -> Activation:
     if isinstance(name, Activation):
         return name
     key = str(name).strip().lower().replace("-", "_")
-    if key == "identity":
-        key = "linear"
-    if key not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(NAMES)}")
-    return ACTIVATIONS[key]
+    return ACTIVATIONS[checks.choice(name, "activation", NAMES, key="linear" if key == "identity" else key)]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from . import checks
 from .model import VanillaRNN, as_sequence
 
 Tensor = torch.Tensor
@@ -44,17 +45,6 @@ class BPTTResult:
     extra: dict = field(default_factory=dict)
 
 
-def check_truncation(truncation) -> int | None:
-    if truncation is None:
-        return None
-    if isinstance(truncation, bool) or not isinstance(truncation, int) and not hasattr(truncation, "__index__"):
-        raise ValueError(f"expected truncation to be None or an integer N ≥ 0, got {truncation!r}")
-    n = int(truncation)
-    if n < 0:
-        raise ValueError(f"expected truncation to be None or an integer N ≥ 0, got {n}")
-    return n
-
-
 @torch.no_grad()
 def bptt(m: VanillaRNN, x, y, truncation: int | None = None, loss: str = "last") -> BPTTResult:
     """The seed's BPTT by hand. x: (T, in) or (T, B, in). y: the target of ŷ_T, shape (out,) or (B, out)
@@ -63,9 +53,8 @@ def bptt(m: VanillaRNN, x, y, truncation: int | None = None, loss: str = "last")
     truncation: None for full BPTT, or N ≥ 0 to keep, for each loss term at step s, the steps s−N … s."""
     if not isinstance(m, VanillaRNN):
         raise ValueError(f"bptt is written for rnn.VanillaRNN, got {type(m).__name__}")
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; expected one of {', '.join(LOSSES)}")
-    N = check_truncation(truncation)
+    checks.choice(loss, "loss", LOSSES, key=loss)
+    N = checks.truncation(truncation)
     batched = torch.as_tensor(x).dim() == 3
     tr = m.unroll(x)
     T, B, H = tr.a.shape  # (T, B, H)
@@ -140,7 +129,7 @@ def bptt(m: VanillaRNN, x, y, truncation: int | None = None, loss: str = "last")
 def autograd_grads(m: VanillaRNN, x, y, truncation: int | None = None, loss: str = "last") -> dict[str, Tensor]:
     """The same gradients by torch.autograd, with the state detached N+1 steps back for truncation.
     A reference for the gradient-check table and the tests; `bptt` above does not use it."""
-    N = check_truncation(truncation)
+    N = checks.truncation(truncation)
     x, _ = as_sequence(x, m.input_size, m.U.dtype, m.U.device)
     T, B, _ = x.shape
     y = torch.as_tensor(y).to(m.U.dtype).reshape((T, B, -1) if loss == "sum" else (B, -1))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import torch
 
+from . import checks
+
 CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -26,9 +28,7 @@ def available() -> list[str]:
 
 def pick_device(preference: str = "auto") -> torch.device:
     """CUDA → MPS → CPU for "auto"; a named device if present, else the CPU (never an error)."""
-    pref = str(preference).lower()
-    if pref not in CHOICES:
-        raise ValueError(f"unknown device {preference!r}; expected one of {', '.join(CHOICES)}")
+    pref = checks.choice(preference, "device", CHOICES, key=str(preference).lower())
     have = available()
     if pref == "auto":
         return torch.device(have[0])

@@ -15,6 +15,8 @@ import math
 
 import torch
 
+from . import checks
+
 INITS = ("gaussian", "orthogonal", "identity")
 SCALE_KINDS = ("rho", "sigma_max", "gain")
 SCALE_LABELS = {
@@ -22,23 +24,6 @@ SCALE_LABELS = {
     "sigma_max": "largest singular value σ_max(W)",
     "gain": "gain g (entries N(0, g²/n))",
 }
-
-
-def _check_n(n: int, what: str = "hidden_size") -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
-        raise ValueError(f"expected {what} to be a positive integer, got {n!r}")
-    return n
-
-
-def check_scale(value: float, what: str = "scale") -> float:
-    """A finite, non-negative float, or a ValueError saying what came."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"expected {what} to be a finite number ≥ 0, got {value!r}") from None
-    if not math.isfinite(v) or v < 0:
-        raise ValueError(f"expected {what} to be a finite number ≥ 0, got {value!r}")
-    return v
 
 
 def gaussian(n_rows: int, n_cols: int, std: float, generator: torch.Generator,
@@ -59,15 +44,13 @@ def orthogonal(n: int, generator: torch.Generator, dtype: torch.dtype = torch.fl
 def unit_recurrent(n: int, init: str, generator: torch.Generator,
                    dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """W at gain 1: Gaussian N(0, 1/n), orthogonal Q, or the identity."""
-    _check_n(n)
-    kind = str(init).lower()
+    n = checks.size(n, "hidden_size")
+    kind = checks.choice(init, "init", INITS, key=str(init).lower())
     if kind == "gaussian":
         return gaussian(n, n, 1.0 / math.sqrt(n), generator, dtype)
     if kind == "orthogonal":
         return orthogonal(n, generator, dtype)
-    if kind == "identity":
-        return torch.eye(n, dtype=dtype)
-    raise ValueError(f"unknown init {init!r}; expected one of {', '.join(INITS)}")
+    return torch.eye(n, dtype=dtype)  # identity
 
 
 def spectral_radius(W: torch.Tensor) -> float:
@@ -88,16 +71,11 @@ def recurrent_stats(W: torch.Tensor) -> dict[str, float]:
 def scale_recurrent(W: torch.Tensor, kind: str, value: float) -> torch.Tensor:
     """W rescaled so that ρ(W) = value ("rho"), σ_max(W) = value ("sigma_max"), or multiplied by
     value ("gain": applied to a unit-gain init this gives entries N(0, g²/n), g·Q or g·I)."""
-    v = check_scale(value)
-    kind = str(kind).lower()
+    v = checks.number(value, "scale")
+    kind = checks.choice(kind, "scale kind", SCALE_KINDS, key=str(kind).lower())
     if kind == "gain":
         return W * v
-    if kind == "rho":
-        now = spectral_radius(W)
-    elif kind == "sigma_max":
-        now = sigma_max(W)
-    else:
-        raise ValueError(f"unknown scale kind {kind!r}; expected one of {', '.join(SCALE_KINDS)}")
+    now = spectral_radius(W) if kind == "rho" else sigma_max(W)
     if now == 0.0:
         if v == 0.0:
             return W.clone()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from . import checks
 from . import init as _init
 from .activations import Activation, get_activation
 
@@ -25,16 +26,6 @@ Tensor = torch.Tensor
 
 # activations whose torch function writes into a given tensor (the no-grad forward uses them)
 _F_OUT = {"tanh": torch.tanh, "sigmoid": torch.sigmoid}
-
-
-def check_size(n, what: str) -> int:
-    """A positive int, or a ValueError saying what came."""
-    if isinstance(n, bool) or not isinstance(n, (int,)) and not (hasattr(n, "__index__")):
-        raise ValueError(f"expected {what} to be a positive integer, got {n!r}")
-    n = int(n)
-    if n <= 0:
-        raise ValueError(f"expected {what} to be a positive integer, got {n}")
-    return n
 
 
 def as_sequence(x, n_in: int, dtype: torch.dtype, device: torch.device) -> tuple[Tensor, bool]:
@@ -79,9 +70,9 @@ class VanillaRNN(nn.Module):
                  scale: float = 1.0, scale_kind: str = "gain", dtype: torch.dtype | None = None,
                  device: torch.device | str | None = None):
         super().__init__()
-        n_in = check_size(input_size, "input_size")
-        n_h = check_size(hidden_size, "hidden_size")
-        n_out = check_size(output_size, "output_size")
+        n_in = checks.size(input_size, "input_size")
+        n_h = checks.size(hidden_size, "hidden_size")
+        n_out = checks.size(output_size, "output_size")
         self.act: Activation = get_activation(activation)
         self.out_act: Activation = get_activation(self.act.name if output_activation in (None, "same")
                                                   else output_activation)
@@ -192,16 +183,14 @@ class GatedRNN(nn.Module):
                  dtype: torch.dtype | None = None,
                  device: torch.device | str | None = None):
         super().__init__()
-        kind = str(kind).lower()
-        if kind not in GATED:
-            raise ValueError(f"unknown gated cell {kind!r}; expected one of {', '.join(GATED)}")
-        n_in = check_size(input_size, "input_size")
-        n_h = check_size(hidden_size, "hidden_size")
-        n_out = check_size(output_size, "output_size")
-        s = _init.check_scale(scale)
+        kind = checks.choice(kind, "gated cell", GATED, key=str(kind).lower())
+        n_in = checks.size(input_size, "input_size")
+        n_h = checks.size(hidden_size, "hidden_size")
+        n_out = checks.size(output_size, "output_size")
+        s = checks.number(scale, "scale")
         for name, v in (("forget_bias", forget_bias), ("update_bias", update_bias)):
-            if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v)):
-                raise ValueError(f"{name} must be a finite number, got {v!r}")
+            if v is not None:
+                checks.finite(v, name)
         dtype = dtype or torch.get_default_dtype()
         self.kind, self.input_size, self.hidden_size, self.output_size = kind, n_in, n_h, n_out
         self.out_act = get_activation(output_activation)

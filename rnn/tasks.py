@@ -23,20 +23,12 @@ from typing import Callable
 
 import torch
 
+from . import checks
+
 Tensor = torch.Tensor
 KINDS = ("regression", "classification")
 ADDING_TOL = 0.04  # |ŷ − y| below this counts as correct (Hochreiter & Schmidhuber 1997)
 REMEMBER_K = 8  # symbols in the registered remember-first task
-
-
-def check_length(T, what: str = "T", least: int = 2) -> int:
-    """An int ≥ least, or a ValueError saying what came."""
-    if isinstance(T, bool) or not isinstance(T, int) and not hasattr(T, "__index__"):
-        raise ValueError(f"expected {what} to be an integer ≥ {least}, got {T!r}")
-    n = int(T)
-    if n < least:
-        raise ValueError(f"expected {what} to be an integer ≥ {least}, got {n}")
-    return n
 
 
 @dataclass(frozen=True)
@@ -63,8 +55,8 @@ class Task:
 
     def batch(self, T: int, B: int, generator: torch.Generator, dtype: torch.dtype = torch.float64,
               device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
-        T = check_length(T, "T", 2)
-        B = check_length(B, "batch size B", 1)
+        T = checks.integer(T, "T", 2)
+        B = checks.integer(B, "batch size B", 1)
         if not isinstance(generator, torch.Generator):
             raise ValueError(f"expected a torch.Generator, got {type(generator).__name__}")
         if not dtype.is_floating_point:
@@ -132,7 +124,7 @@ def adding_task() -> Task:
 
 
 def remember_first_task(K: int = REMEMBER_K) -> Task:
-    K = check_length(K, "the number of symbols K", 2)
+    K = checks.integer(K, "the number of symbols K", 2)
     return Task(
         name="remember_first", title=f"Remember the first symbol (K = {K})", input_size=K, output_size=K,
         kind="classification", chance_loss=math.log(K), chance_accuracy=1.0 / K,
@@ -150,6 +142,4 @@ def get_task(name: str | Task) -> Task:
     if isinstance(name, Task):
         return name
     key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
-    if key not in TASKS:
-        raise ValueError(f"unknown task {name!r}; expected one of {', '.join(NAMES)}")
-    return TASKS[key]
+    return TASKS[checks.choice(name, "task", NAMES, key=key)]

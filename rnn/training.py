@@ -29,12 +29,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from . import checks
 from . import init as _init
 from .activations import get_activation
-from .bptt import check_truncation
 from .device import dtype_note, pick_device
 from .model import VanillaRNN, make_model
-from .tasks import Task, check_length, get_task
+from .tasks import Task, get_task
 
 Tensor = torch.Tensor
 MODELS = ("rnn", "lstm", "gru")
@@ -48,34 +48,10 @@ SCALARS = ("step", "loss", "accuracy", "grad_norm", "grad_norm_clipped", "clippe
            "rho", "sigma_max", "sigma_max_hh")
 
 
-def _check_int(v, what: str, least: int) -> int:
-    return check_length(v, what, least)
-
-
-def _check_positive(v, what: str) -> float:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"expected {what} to be a finite number > 0, got {v!r}") from None
-    if not math.isfinite(f) or f <= 0:
-        raise ValueError(f"expected {what} to be a finite number > 0, got {v!r}")
-    return f
-
-
-def _choice(v, what: str, choices: tuple[str, ...]) -> str:
-    key = str(v).strip().lower()
-    if key not in choices:
-        raise ValueError(f"unknown {what} {v!r}; expected one of {', '.join(choices)}")
-    return key
-
-
 def _dtype(v) -> torch.dtype:
     if isinstance(v, torch.dtype) and v in DTYPES.values():
         return v
-    key = str(v).strip().lower().replace("torch.", "")
-    if key not in DTYPES:
-        raise ValueError(f"unknown dtype {v!r}; expected one of {', '.join(DTYPES)}")
-    return DTYPES[key]
+    return DTYPES[checks.choice(v, "dtype", tuple(DTYPES), key=str(v).strip().lower().replace("torch.", ""))]
 
 
 @dataclass(frozen=True)
@@ -106,29 +82,28 @@ class TrainConfig:
     def validated(self) -> "TrainConfig":
         """The same config with names normalised; a ValueError saying expected vs got otherwise."""
         task = get_task(self.task)
-        model = _choice(self.model, "model", MODELS)
+        model = checks.choice(self.model, "model", MODELS)
         if model == "rnn":
             get_activation(self.activation)
-        _choice(self.init, "init", _init.INITS)
-        _choice(self.scale_kind, "scale kind", _init.SCALE_KINDS)
-        _init.check_scale(self.scale)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) and not hasattr(self.seed, "__index__"):
-            raise ValueError(f"expected seed to be an integer, got {self.seed!r}")
+        init = checks.choice(self.init, "init", _init.INITS)
+        scale_kind = checks.choice(self.scale_kind, "scale kind", _init.SCALE_KINDS)
+        scale = checks.number(self.scale, "scale")
+        seed = checks.integer(self.seed, "seed")
         pick_device(self.device)
         return TrainConfig(
-            task=task.name, T=_check_int(self.T, "T", 2), batch_size=_check_int(self.batch_size, "batch_size", 1),
-            model=model, hidden_size=_check_int(self.hidden_size, "hidden_size", 1),
+            task=task.name, T=checks.integer(self.T, "T", 2),
+            batch_size=checks.integer(self.batch_size, "batch_size", 1),
+            model=model, hidden_size=checks.integer(self.hidden_size, "hidden_size", 1),
             activation=get_activation(self.activation).name if model == "rnn" else str(self.activation),
-            init=str(self.init).strip().lower(), scale=float(self.scale),
-            scale_kind=str(self.scale_kind).strip().lower(),
-            optimizer=_choice(self.optimizer, "optimizer", OPTIMIZERS), lr=_check_positive(self.lr, "lr"),
-            clip=_choice(self.clip, "clip", CLIPS),
-            clip_threshold=_check_positive(self.clip_threshold, "clip_threshold"),
-            truncation=check_truncation(self.truncation), seed=int(self.seed),
+            init=init, scale=scale, scale_kind=scale_kind,
+            optimizer=checks.choice(self.optimizer, "optimizer", OPTIMIZERS),
+            lr=checks.number(self.lr, "lr", positive=True), clip=checks.choice(self.clip, "clip", CLIPS),
+            clip_threshold=checks.number(self.clip_threshold, "clip_threshold", positive=True),
+            truncation=checks.truncation(self.truncation), seed=seed,
             device=str(self.device).strip().lower(), dtype=str(_dtype(self.dtype)).replace("torch.", ""),
-            history_size=_check_int(self.history_size, "history_size", 1),
-            lag_every=_check_int(self.lag_every, "lag_every", 1),
-            lag_history=_check_int(self.lag_history, "lag_history", 1))
+            history_size=checks.integer(self.history_size, "history_size", 1),
+            lag_every=checks.integer(self.lag_every, "lag_every", 1),
+            lag_history=checks.integer(self.lag_history, "lag_history", 1))
 
 
 def _data_seed(seed: int) -> int:
@@ -332,7 +307,7 @@ class Trainer:
         Metrics are taken at the parameters before the step's update. A step whose loss or gradient is not
         finite is recorded (loss inf/nan, grad norms nan where not computed, updated False) and sets
         `diverged`."""
-        k = check_length(k, "k", 0)
+        k = checks.integer(k, "k", 0)
         if k > MAX_CHUNK:
             raise ValueError(f"expected k ≤ {MAX_CHUNK} steps per call, got {k}")
         with self._lock:  # a fragment tick and a rerun of the same session must not interleave steps

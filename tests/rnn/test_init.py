@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import rnn
+from rnn import checks
 from rnn import init as rinit
 
 
@@ -105,7 +106,7 @@ def test_bad_scale_raises_value_error(bad):
     for call in (lambda: rnn.scale_recurrent(torch.eye(3, dtype=torch.float64), "gain", bad),
                  lambda: rnn.scale_recurrent(torch.eye(3, dtype=torch.float64), "rho", bad),
                  lambda: rnn.make_recurrent(4, "gaussian", scale=bad),
-                 lambda: rinit.check_scale(bad)):
+                 lambda: checks.number(bad, "scale")):
         with pytest.raises(ValueError) as ei:
             call()
         msg = str(ei.value)
