@@ -30,16 +30,18 @@ The slope of log10‖P‖ against the lag k estimates the top Lyapunov exponent 
 vanishing if slope < −EDGE_TOL, exploding if slope > +EDGE_TOL, edge otherwise.
 
 The same analysis runs for the LSTM over its full state (h, c) and for the GRU over h, with their Jacobians
-written out by hand from torch's gate equations (tested against torch.func.jacrev).
+written out by hand in rnn.cells, beside each cell's step (tested against torch.func.jacrev).
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
 
+from . import cells
 from .activations import get_activation
 from .init import recurrent_stats
 from .model import GatedRNN, VanillaRNN, as_sequence
@@ -55,7 +57,7 @@ LOG10_2 = math.log10(2.0)
 
 
 # ---------------------------------------------------------------------------------------------------------
-# the factors ∂s_t/∂s_{t-1} for t = lo+1 … hi, batched: a callable (lo, hi) -> (hi − lo, n, n)
+# the factors ∂s_t/∂s_{t-1} for t = lo+1 … hi, batched (rnn.cells writes each cell's Jacobian)
 
 def _one_sequence(m, x):
     p = next(m.parameters())
@@ -66,78 +68,47 @@ def _one_sequence(m, x):
     return xs
 
 
-def _vanilla_factors(m: VanillaRNN, xs: Tensor):
-    tr = m.unroll(xs)
-    d = m.act.df(tr.a[:, 0])  # f′(a_t), (T, H)
-    WT = m.W.T
+@dataclass
+class Chain:
+    """One sequence's one-step Jacobians J_t = ∂s_t/∂s_{t-1}, as the suffix products read them."""
 
-    def factors(lo: int, hi: int) -> Tensor:
-        # ∂h_t/∂h_{t-1} = diag(f′(a_t)) Wᵀ                                                 (K, H, H)
-        return d[lo:hi, :, None] * WT
-
-    # the suffix products apply ∂h_t/∂h_{t-1}ᵀ = W diag(f′(a_t)) without building it
-    factors.scaled = (m.W, d)
-    return factors, tr, d
-
-
-def _lstm_factors(m: GatedRNN, xs: Tensor):
-    u = m.unroll(xs)
-    H = m.hidden_size
-    Wi, Wf, Wg, Wo = m.core.weight_hh_l0.split(H, dim=0)  # each (H, H): gate pre-activation = … + W h
-    i, f, g, o = (u[k][:, 0] for k in "ifgo")  # (T, H)
-    c_prev, c = u["c"][:-1, 0], u["c"][1:, 0]
-    tc = torch.tanh(c)
-
-    def factors(lo: int, hi: int) -> Tensor:
-        s = slice(lo, hi)
-        col = lambda v: v[s, :, None]  # diag(v) A as a row scaling
-        # ∂c_t/∂h_{t-1} = diag(c_{t-1} f′) W_f + diag(g i′) W_i + diag(i g′) W_g,  σ′ = σ(1−σ), tanh′ = 1 − tanh²
-        dc_dh = (col(c_prev * f * (1 - f)) * Wf + col(g * i * (1 - i)) * Wi + col(i * (1 - g * g)) * Wg)
-        # ∂c_t/∂c_{t-1} = diag(f)
-        dc_dc = torch.diag_embed(f[s])
-        # h_t = o ⊙ tanh(c_t):  ∂h_t/∂· = diag(tanh(c_t) o′) ∂(W_o h)/∂· + diag(o tanh′(c_t)) ∂c_t/∂·
-        k = col(o * (1 - tc * tc))
-        dh_dh = col(tc * o * (1 - o)) * Wo + k * dc_dh
-        dh_dc = k * dc_dc
-        top = torch.cat([dh_dh, dh_dc], dim=2)
-        bottom = torch.cat([dc_dh, dc_dc], dim=2)
-        return torch.cat([top, bottom], dim=1)  # state (h, c): (K, 2H, 2H)
-
-    return factors, u
+    factors: Callable[[int, int], Tensor]  # (lo, hi) -> J_t for t = lo+1 … hi, stacked (hi − lo, n, n)
+    T: int  # steps
+    n: int  # the state's size: H, or 2H for the LSTM's (h, c)
+    h_T: Tensor  # the last hidden state (H,), for ∂L/∂h_T
+    # the vanilla RNN's f′(a_t) (T, H) and W: the products then form J_tᵀ = W diag(f′(a_t)) in place, a
+    # block of steps at a time, instead of calling `factors`
+    fprime: Tensor | None = None
+    W: Tensor | None = None
 
 
-def _gru_factors(m: GatedRNN, xs: Tensor):
-    u = m.unroll(xs)
-    H = m.hidden_size
-    Wr, Wz, Wn = m.core.weight_hh_l0.split(H, dim=0)
-    r, z, n, hn = (u[k][:, 0] for k in ("r", "z", "n", "hn"))
-    h_prev = u["h"][:-1, 0]
-
-    def factors(lo: int, hi: int) -> Tensor:
-        s = slice(lo, hi)
-        col = lambda v: v[s, :, None]
-        # n = tanh(x_n + r ⊙ (W_n h + b_n)):  ∂n/∂h = diag(n′)[diag(r) W_n + diag(W_n h + b_n) diag(r′) W_r]
-        dn = col(1 - n * n) * (col(r) * Wn + col(hn * r * (1 - r)) * Wr)
-        # h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}:  ∂h_t/∂h_{t-1} = diag(z) + diag(h_{t-1} − n) diag(z′) W_z + diag(1 − z) ∂n/∂h
-        return (torch.diag_embed(z[s]) + col((h_prev - n) * z * (1 - z)) * Wz + col(1 - z) * dn)
-
-    return factors, u
-
-
-def _factors(m, xs):
+def _chain(m, x) -> Chain:
+    """The Chain of model m (an rnn.VanillaRNN or rnn.GatedRNN) on one sequence x, from one forward pass."""
+    xs = _one_sequence(m, x)
+    T = xs.shape[0]
     if isinstance(m, VanillaRNN):
-        return _vanilla_factors(m, xs)[0]
-    if isinstance(m, GatedRNN):
-        return (_lstm_factors if m.kind == "lstm" else _gru_factors)(m, xs)[0]
-    raise ValueError(f"expected an rnn.VanillaRNN or rnn.GatedRNN, got {type(m).__name__}")
+        tr = m.unroll(xs)
+        d, W = m.act.df(tr.a[:, 0]), m.W  # f′(a_t) (T, H)
+        return Chain(lambda lo, hi: cells.rnn_jacobian(W, d[lo:hi]), T, m.hidden_size, tr.h[-1, 0], d, W)
+    if not isinstance(m, GatedRNN):
+        raise ValueError(f"expected an rnn.VanillaRNN or rnn.GatedRNN, got {type(m).__name__}")
+    u = {k: v[:, 0] for k, v in m.unroll(xs).items()}  # one sequence: (T, H) or (T+1, H) each
+    W_hh = m.core.weight_hh_l0
+    if m.kind == "lstm":
+        def factors(lo: int, hi: int) -> Tensor:
+            return cells.lstm_jacobian(W_hh, *(u[k][lo:hi] for k in "ifgo"), u["c"][lo:hi], u["c"][lo + 1:hi + 1])
+    else:
+        def factors(lo: int, hi: int) -> Tensor:
+            return cells.gru_jacobian(W_hh, *(u[k][lo:hi] for k in ("r", "z", "n", "hn")), u["h"][lo:hi])
+    return Chain(factors, T, m.state_size, u["h"][-1])
 
 
 @torch.no_grad()
 def state_jacobians(m, x) -> Tensor:
     """All one-step Jacobians ∂s_t/∂s_{t-1}, t = 1 … T, stacked (T, n, n); s = h, or (h, c) for the LSTM.
     Memory T·n²: meant for short sequences (the log-norms never build this stack)."""
-    xs = _one_sequence(m, x)
-    return _factors(m, xs)(0, xs.shape[0])
+    chain = _chain(m, x)
+    return chain.factors(0, chain.T)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -348,7 +319,7 @@ def _start_block(n: int, r: int, dtype, device) -> Tensor:
     return _U0[key]
 
 
-def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = None,
+def _suffix_log10(chain: Chain, dtype, device, vec: Tensor | None = None,
                   chunk: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """log10‖P_i‖₂ for i = 0 … T−1 with P_i = J_T ⋯ J_{i+1}, and log10‖P_iᵀ vec‖ when vec (n,) is given
     (a vector chain of its own through the same factors, with its own scale).
@@ -364,6 +335,7 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
     along the chain these steps keep U on the top directions, which products that share their left end
     nearly share. A chunk of products is then certified together (_top_sigma2), so memory stays
     O(chunk · n²) whatever T is."""
+    T, n = chain.T, chain.n
     tol, slack, lim, auto_chunk = _settings(dtype, n)
     C = min(chunk or auto_chunk, T)
     r = min(BLOCK, n)
@@ -396,7 +368,6 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
     jbuf = torch.empty(STEPS, n, n, dtype=dtype, device=device)  # a block's factors Jᵀ
     bv, jv = buf.unbind(0), jbuf.unbind(0)  # views of one product, of one factor (made once)
     V = torch.empty(C, n, r, dtype=dtype, device=device)  # Q_k U_k
-    scaled = getattr(factors, "scaled", None)  # (W, d): Jᵀ_t = W diag(d_t), formed here for a block
     dead = False  # an exactly zero (or non-finite) product ended the chain
 
     for hi in range(T, 0, -C):
@@ -418,13 +389,13 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
                 c = None
             else:  # step p uses jbuf[L − p]
                 c = torch.from_numpy(np.exp2(np.diff(E))[::-1].copy()).to(device=device, dtype=dtype)
-            if scaled is not None:
-                # J_tᵀ = W diag(f′(a_t))
-                d_blk = scaled[1][lo + j:lo + k + 1, None, :]
-                Js = torch.mul(scaled[0], d_blk if c is None else d_blk * c[:, None, None], out=jbuf[:L])
+            if chain.fprime is not None:
+                # J_tᵀ = (diag(f′(a_t)) Wᵀ)ᵀ = W diag(f′(a_t))
+                d_blk = chain.fprime[lo + j:lo + k + 1, None, :]
+                Js = torch.mul(chain.W, d_blk if c is None else d_blk * c[:, None, None], out=jbuf[:L])
                 Jt = jv
             else:
-                Js = factors(lo + j, lo + k + 1).mT
+                Js = chain.factors(lo + j, lo + k + 1).mT
                 Js = Js if c is None else Js * c[:, None, None]
                 Jt = Js.unbind(0)
             X = Q
@@ -494,19 +465,6 @@ def _suffix_log10(factors, T: int, n: int, dtype, device, vec: Tensor | None = N
     return out, vout
 
 
-def _prepare(m, x):
-    """(factors, T, n, the final state h_T (H,), f′(a_t) (T, H) or None) for one sequence."""
-    xs = _one_sequence(m, x)
-    T = xs.shape[0]
-    if isinstance(m, VanillaRNN):
-        factors, tr, d = _vanilla_factors(m, xs)
-        return factors, T, m.hidden_size, tr.h[-1, 0], d
-    if isinstance(m, GatedRNN):
-        factors, u = (_lstm_factors if m.kind == "lstm" else _gru_factors)(m, xs)
-        return factors, T, m.state_size, u["h"][-1, 0], None
-    raise ValueError(f"expected an rnn.VanillaRNN or rnn.GatedRNN, got {type(m).__name__}")
-
-
 @torch.no_grad()
 def jacobian_log10_norms(m, x) -> np.ndarray:
     """Entry i (i = 0 … T−1) is log10‖∂h_T/∂h_i‖₂ = log10‖∏_{j=i+1}^{T} ∂h_j/∂h_{j-1}‖₂, a float64 array of
@@ -515,9 +473,8 @@ def jacobian_log10_norms(m, x) -> np.ndarray:
 
     It computes what reference_log10_norms below computes, in the model's dtype and without an SVD per
     lag; see that function for what this buys."""
-    factors, T, n, _, _ = _prepare(m, x)
     p = next(m.parameters())
-    return _suffix_log10(factors, T, n, p.dtype, p.device)[0]
+    return _suffix_log10(_chain(m, x), p.dtype, p.device)[0]
 
 
 @torch.no_grad()
@@ -568,13 +525,13 @@ def gradient_log10_norms(m, x, y) -> np.ndarray:
 
 
 def _analyze_core(m, x, y):
-    factors, T, n, h_T, d = _prepare(m, x)
+    chain = _chain(m, x)
     p = next(m.parameters())
-    g = _output_grad(m, h_T, y)  # ∂L/∂h_T, (H,)
-    vec = torch.cat([g, torch.zeros_like(g)]) if n == 2 * g.numel() else g
-    logn, glog = _suffix_log10(factors, T, n, p.dtype, p.device, vec=vec)
-    g_T = _log10_norm(g)
-    return logn, np.append(glog, g_T), d
+    g = _output_grad(m, chain.h_T, y)  # ∂L/∂h_T, (H,)
+    # for the LSTM's state (h, c): ∂L/∂c_T = 0, the loss reads h_T only
+    vec = torch.cat([g, torch.zeros_like(g)]) if chain.n == 2 * g.numel() else g
+    logn, glog = _suffix_log10(chain, p.dtype, p.device, vec=vec)
+    return logn, np.append(glog, _log10_norm(g)), chain.fprime
 
 
 # ---------------------------------------------------------------------------------------------------------

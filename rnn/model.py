@@ -6,6 +6,8 @@
 Shapes as in Table 1: U (input × hidden), W (hidden × hidden), V (hidden × output), b_h (hidden),
 b_y (output). Code keeps one row per time step, so Uᵀx_t is written `x_t @ U` and Wᵀh_{t-1} is `h @ W`.
 
+Each cell's step and its state Jacobian sit side by side in rnn.cells; the models here run those steps.
+
 Relation to torch.nn.RNN (tested in tests/test_model.py): weight_ih = Uᵀ, weight_hh = Wᵀ and
 bias_ih + bias_hh = b_h. The LSTM and GRU follow torch.nn.LSTM / torch.nn.GRU exactly (Hochreiter &
 Schmidhuber 1997; Cho et al. 2014), with the same readout V, b_y on top.
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from . import checks
+from . import cells, checks
 from . import init as _init
 from .activations import Activation, get_activation
 
@@ -112,15 +114,14 @@ class VanillaRNN(nn.Module):
         if torch.is_grad_enabled():
             a_list, h_list = [], [h_prev]
             for t in range(T):
-                # a_t = Uᵀx_t + Wᵀh_{t-1} + b_h                                  (seed eq. 1)
-                a_t = torch.addmm(xu_t[t], h_list[-1], W)
+                # h_t = f(Uᵀx_t + Wᵀh_{t-1} + b_h)                               (report eq. 1)
+                a_t, h_t = cells.rnn_step(xu_t[t], h_list[-1], W, f)
                 a_list.append(a_t)
-                # h_t = f(a_t)
-                h_list.append(f(a_t))
+                h_list.append(h_t)
             a = torch.stack(a_list)  # (T, B, H)
             h = torch.stack(h_list)  # (T+1, B, H)
         else:
-            # the same two operations per step, written straight into preallocated (T, B, H) buffers
+            # cells.rnn_step's two operations, written straight into preallocated (T, B, H) buffers
             a = x.new_empty(T, B, H)
             h = x.new_empty(T + 1, B, H)
             h[0] = h_prev
@@ -244,43 +245,38 @@ class GatedRNN(nn.Module):
         """Step-by-step forward with torch's gate equations, keeping what the Jacobians need.
         Returns h (T+1, B, H), for the LSTM c (T+1, B, H) and gates i, f, g, o (T, B, H) each, for
         the GRU gates r, z, n (T, B, H) and hn = W_hn h_{t-1} + b_hn (T, B, H)."""
-        p = self.core
-        xs, _ = as_sequence(x, self.input_size, p.weight_hh_l0.dtype, p.weight_hh_l0.device)
+        xs, _ = as_sequence(x, self.input_size, self.core.weight_hh_l0.dtype, self.core.weight_hh_l0.device)
         T, B, _ = xs.shape
-        H = self.hidden_size
-        gx = xs @ p.weight_ih_l0.T + p.bias_ih_l0  # (T, B, gates·H)
-        h = [xs.new_zeros(B, H)]
-        out: dict[str, list[Tensor]] = {}
+        gx = self.input_side(xs).unbind(0)  # (T, B, gates·H)
+        W_hh, b_hh = self.core.weight_hh_l0, self.core.bias_hh_l0
+        h = [xs.new_zeros(B, self.hidden_size)]
         if self.kind == "lstm":
-            c = [xs.new_zeros(B, H)]
-            for t in range(T):
-                gates = gx[t] + h[-1] @ p.weight_hh_l0.T + p.bias_hh_l0
-                gi, gf, gg, go = gates.split(H, dim=-1)
-                # i, f, o = σ(·), g = tanh(·);  c_t = f ⊙ c_{t-1} + i ⊙ g;  h_t = o ⊙ tanh(c_t)
-                i, f, g, o = torch.sigmoid(gi), torch.sigmoid(gf), torch.tanh(gg), torch.sigmoid(go)
-                c.append(f * c[-1] + i * g)
-                h.append(o * torch.tanh(c[-1]))
-                for k, v in (("i", i), ("f", f), ("g", g), ("o", o)):
-                    out.setdefault(k, []).append(v)
-            res = {k: torch.stack(v) for k, v in out.items()}
-            res["c"] = torch.stack(c)
+            names, c = "ifgo", [torch.zeros_like(h[0])]
         else:
-            Wr, Wz, Wn = p.weight_hh_l0.split(H, dim=0)
-            br, bz, bn = p.bias_hh_l0.split(H, dim=0)
-            for t in range(T):
-                xr, xz, xn = gx[t].split(H, dim=-1)
-                # r = σ(W_ir x + b_ir + W_hr h + b_hr), z likewise, n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
-                r = torch.sigmoid(xr + h[-1] @ Wr.T + br)
-                z = torch.sigmoid(xz + h[-1] @ Wz.T + bz)
-                hn = h[-1] @ Wn.T + bn
-                n = torch.tanh(xn + r * hn)
+            names = ("r", "z", "n", "hn")
+        saved: list[tuple] = []
+        for t in range(T):
+            if self.kind == "lstm":
+                # c_t = f ⊙ c_{t-1} + i ⊙ g;  h_t = o ⊙ tanh(c_t)
+                h_t, c_t, gates = cells.lstm_step(gx[t], h[-1], c[-1], W_hh)
+                c.append(c_t)
+            else:
                 # h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
-                h.append((1 - z) * n + z * h[-1])
-                for k, v in (("r", r), ("z", z), ("n", n), ("hn", hn)):
-                    out.setdefault(k, []).append(v)
-            res = {k: torch.stack(v) for k, v in out.items()}
+                h_t, gates = cells.gru_step(gx[t], h[-1], W_hh, b_hh)
+            h.append(h_t)
+            saved.append(gates)
+        res = {k: torch.stack(v) for k, v in zip(names, zip(*saved))}
         res["h"] = torch.stack(h)
+        if self.kind == "lstm":
+            res["c"] = torch.stack(c)
         return res
+
+    def input_side(self, x: Tensor) -> Tensor:
+        """The input side of every step in one product (T, B, gates·H): W_ih x_t + b_ih, plus b_hh for the
+        LSTM (the GRU's b_hn acts inside r ⊙ (·), so its cell adds b_hh itself)."""
+        c = self.core
+        gx = x @ c.weight_ih_l0.T + c.bias_ih_l0
+        return gx + c.bias_hh_l0 if self.kind == "lstm" else gx
 
 
 def make_model(kind: str, input_size: int, hidden_size: int, output_size: int, **kw) -> nn.Module:

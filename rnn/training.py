@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from . import checks
+from . import cells, checks
 from . import init as _init
 from .activations import get_activation
 from .device import dtype_note, pick_device
@@ -176,35 +176,24 @@ class Trainer:
     # forward with the states kept for ∂L/∂s_t
 
     def _step(self, x_t: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
-        """One step s_{t-1} → s_t. x_t arrives already multiplied by the input weights (see `_inputs`)."""
+        """One step s_{t-1} → s_t (rnn.cells). x_t arrives as the input side of the step (see `_inputs`)."""
         m = self.model
-        h = state[0]
         if isinstance(m, VanillaRNN):
-            # h_t = f(Uᵀx_t + Wᵀh_{t-1} + b_h)                                          (seed eq. 1)
-            return (m.act.f(torch.addmm(x_t, h, m.W)),)
+            # h_t = f(Uᵀx_t + Wᵀh_{t-1} + b_h)                                        (report eq. 1)
+            return (cells.rnn_step(x_t, state[0], m.W, m.act.f)[1],)
         if m.kind == "lstm":
-            # torch.nn.LSTM: [i f g o] = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
-            gi, gf, gg, go = torch.addmm(x_t, h, m.core.weight_hh_l0.T).chunk(4, dim=1)
-            # c_t = σ(f) ⊙ c_{t-1} + σ(i) ⊙ tanh(g);  h_t = σ(o) ⊙ tanh(c_t)
-            c = torch.sigmoid(gf) * state[1] + torch.sigmoid(gi) * torch.tanh(gg)
-            return torch.sigmoid(go) * torch.tanh(c), c
-        # torch.nn.GRU: r, z = σ(W_i· x + b_i· + W_h· h + b_h·);  n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
-        xr, xz, xn = x_t.chunk(3, dim=1)
-        hr, hz, hn = torch.addmm(m.core.bias_hh_l0, h, m.core.weight_hh_l0.T).chunk(3, dim=1)
-        r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
-        n = torch.tanh(xn + r * hn)
+            # c_t = f ⊙ c_{t-1} + i ⊙ g;  h_t = o ⊙ tanh(c_t)
+            return cells.lstm_step(x_t, state[0], state[1], m.core.weight_hh_l0)[:2]
         # h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
-        return (n + z * (h - n),)
+        return (cells.gru_step(x_t, state[0], m.core.weight_hh_l0, m.core.bias_hh_l0)[0],)
 
     def _inputs(self, x: Tensor) -> Tensor:
         """The input side of every step in one product: Uᵀx_t + b_h (vanilla, as VanillaRNN.unroll), or
-        W_ih x_t + b_ih (+ b_hh for the LSTM; the GRU needs b_hn inside r ⊙ (·))."""
+        GatedRNN.input_side (W_ih x_t + b_ih, + b_hh for the LSTM)."""
         m = self.model
         if isinstance(m, VanillaRNN):
             return x @ m.U + m.b_h  # (T, B, H)
-        c = m.core
-        gx = x @ c.weight_ih_l0.T + c.bias_ih_l0  # (T, B, gates·H)
-        return gx + c.bias_hh_l0 if m.kind == "lstm" else gx
+        return m.input_side(x)  # (T, B, gates·H)
 
     def _forward(self, x: Tensor) -> tuple[Tensor, list[tuple[Tensor, ...] | None]]:
         """The output at step T (B, out) and the states s_0 … s_T as autograd nodes whose .grad will be
