@@ -312,15 +312,44 @@ def bench_p4(repeat: int, dtype: torch.dtype) -> Row:
 
 
 def recorded_tables(path: pathlib.Path) -> list[str]:
-    """The first line and the markdown tables of a results file written by another command (P5/P6 by
-    benchmarks/browser.py, the load test's figures by hand from tests/browser/test_load.py), or a line
-    saying it is missing."""
+    """The markdown tables of a results file written by another command (P5/P6 by benchmarks/browser.py, the
+    many-visitors figures by benchmarks/load.py and, by hand, from tests/browser/test_load.py), each with the
+    section heading (as ###) and the "Measured …"/"Results …" line above it, or a line saying it is missing."""
     if not path.exists():
         return [f"`{path.relative_to(ROOT)}` is not there yet: run the command named above to write it."]
-    lines = path.read_text().splitlines()
-    when = next((ln for ln in lines if ln.startswith(("Measured", "## Results"))), "")
-    keep = [ln for ln in lines if ln.startswith("|")]
-    return ([when.lstrip("# "), ""] if when else []) + keep
+    out: list[str] = []
+    heading = when = ""
+    in_table = False
+    for ln in path.read_text().splitlines():
+        if ln.startswith("|"):
+            if not in_table:
+                out += [""] if out else []
+                out += [f"### {heading}", ""] if heading else []
+                out += [when, ""] if when else []
+                heading = when = ""
+            out.append(ln)
+            in_table = True
+            continue
+        in_table = False
+        if ln.startswith("Measured") or ln.lstrip("# ").startswith("Results"):
+            when = ln.lstrip("# ")
+        elif ln.startswith("## "):
+            heading = ln[3:].strip()
+    return out
+
+
+LOAD_HEADING = "## Many visitors at once"
+
+
+def load_section() -> list[str]:
+    """RESULTS.md's many-visitors section, copied from benchmarks/RESULTS_LOAD.md (benchmarks/load.py
+    refreshes it in place after a run, through this same function)."""
+    return [LOAD_HEADING, "",
+            "A class opening one link, a lesson's memory: `python -m benchmarks.load` (websocket sessions, no "
+            "browser; `--memory` adds the lesson). Live training: `LOAD_SESSIONS=30 python -m pytest -q -s "
+            "tests/browser/test_load.py` (CI runs it with 6). Copied from `benchmarks/RESULTS_LOAD.md`, which "
+            "says how each figure is taken:", "",
+            *recorded_tables(ROOT / "benchmarks" / "RESULTS_LOAD.md")]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -447,10 +476,7 @@ def markdown(rows: list[Row], info: dict[str, str], args, started: str, wall: fl
             "Measured by `python -m benchmarks.browser` (a fresh Streamlit server, Debian's Chromium driven by "
             "playwright), copied here from `benchmarks/RESULTS_BROWSER.md`:", ""]
     out += recorded_tables(ROOT / "benchmarks" / "RESULTS_BROWSER.md")
-    out += ["", "## Many visitors at once (live training)", "",
-            "Measured by `LOAD_SESSIONS=30 python -m pytest -q -s tests/browser/test_load.py` (CI runs it with 6); "
-            "copied from `benchmarks/RESULTS_LOAD.md`, which says how each figure is taken:", ""]
-    out += recorded_tables(ROOT / "benchmarks" / "RESULTS_LOAD.md")
+    out += ["", *load_section()]
     out.append("")
     return "\n".join(out)
 
