@@ -1,12 +1,15 @@
-"""Activations (seed §2.2.2): f beside f′ and the bound γ = sup|f′| for each activation, and how large f′
+"""Activations (the report's §2.2.2): f beside f′ and the bound γ = sup|f′| for each activation, and how large f′
 really is along the current model's trajectory."""
 import streamlit as st
 
-from ui import charts, engine, sidebar
-from ui import engine_extra as E
+from ui import sidebar
+from ui.blocks import chart_block
+from ui.cached import activations as cached
+from ui.charts import activations as charts
+from ui.charts.style import fmt_num
 
 s = sidebar.current()
-curves = engine.activation_curves()
+curves = cached.activation_curves()
 cur = curves[s.activation]
 codomain = cur["codomain"].replace("∞", r"\infty").replace("−", "-")
 
@@ -23,7 +26,7 @@ with st.expander("Every activation's formulas", icon=":material/function:"):
                  rf",\qquad \gamma = {c['gamma']:g}")
 
 df = charts.activation_frame(curves, current=s.activation)
-E.chart_block(charts.activation_chart(df), df,
+chart_block(charts.activation_chart(df), df,
               "Each panel: x is the pre-activation a, y is f(a) (grey) and f′(a) (orange); the dashed purple "
               "rule is γ = sup|f′|, the most one step can multiply the gradient by (with σ_max = 1). Look at "
               "sigmoid: f′ never reaches more than 1/4. The y axis is clipped at ±1.5, so unbounded f "
@@ -31,16 +34,16 @@ E.chart_block(charts.activation_chart(df), df,
               "activations.csv", label="Download f and f′ (CSV)", width=None)
 
 st.subheader("f′ along this network's trajectory", anchor=False)
-fp = engine.fprime_along_trajectory(s)
+fp = cached.fprime_along_trajectory(s)
 gamma, mean_abs = fp["gamma"], fp["mean_abs"]
 c1, c2, c3 = st.columns(3)
-c1.metric("mean |f′(a_t)|", charts.fmt_num(mean_abs), border=True,
+c1.metric("mean |f′(a_t)|", fmt_num(mean_abs), border=True,
           help="Averaged over every step t and hidden unit of the trajectory in the sidebar's settings.")
-c2.metric("γ = sup|f′|", charts.fmt_num(gamma), border=True, help="The bound the theory uses.")
-c3.metric("mean |f′| / γ", charts.fmt_num(mean_abs / gamma), border=True,
+c2.metric("γ = sup|f′|", fmt_num(gamma), border=True, help="The bound the theory uses.")
+c3.metric("mean |f′| / γ", fmt_num(mean_abs / gamma), border=True,
           help="How much of the bound the network really uses: well below 1 means saturated units.")
 hist = charts.fprime_frame(fp["values"], gamma)
-E.chart_block(charts.fprime_chart(hist, gamma, mean_abs), hist,
+chart_block(charts.fprime_chart(hist, gamma, mean_abs), hist,
               f"The {fp['values'].size:,} values f′(a_t), one per step t = 1 … {s.T} and unit "
               f"(n = {s.hidden}), binned. x: the value of f′; y: the share of all values in each bin. The solid "
               "rule is γ, the dashed one the mean. Mass far left of γ means saturated units (large |a|), "

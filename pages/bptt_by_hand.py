@@ -1,13 +1,16 @@
-"""BPTT by hand: the seed's equations beside this model's numbers, a gradient check against autograd, each
-step's term of the gradient, and truncated BPTT against full BPTT (seed eqs. 1–18, pseudocode lines 19–21)."""
+"""BPTT by hand: the report's equations beside this model's numbers, a gradient check against autograd, each
+step's term of the gradient, and truncated BPTT against full BPTT (report eqs. 1–18, pseudocode lines 19–21)."""
 from functools import partial
 
 import streamlit as st
 
-from ui import charts_bptt as C
-from ui import budget, engine, sidebar
-from ui import engine_extra as E
-from ui.settings import MAX_T, Field
+from ui import sidebar
+from ui.blocks import chart_block, page_control
+from ui.cached import bptt_by_hand as E
+from ui.cached.model import analysis
+from ui.charts import bptt_by_hand as C
+from ui.charts.style import fmt_num
+from ui.limits import stop_if_over
 
 s = sidebar.current()
 st.title("BPTT by hand", anchor=False)
@@ -15,8 +18,8 @@ st.caption("Backpropagation through time written out with the chain rule of the 
            "(rnn.bptt), not autograd, for the model in the sidebar. The loss reads the last output only: "
            "L = ½‖ŷ_T − y‖², with the target y = f(z) for a random z drawn from the seed: a value the output "
            "can reach.")
-budget.stop_if_over(s, "bptt")  # hand BPTT keeps T·n² numbers: refused with a message above ui.budget's limit
-rep, an = E.bptt_report(s), engine.analysis(s)
+stop_if_over(s, "bptt")  # hand BPTT keeps T·n² numbers: refused with a message above ui.limits' budget
+rep, an = E.bptt_report(s), analysis(s)
 if not rep["finite"]:
     st.warning("Hand BPTT in float64 overflowed for these settings: some numbers below went past 10^308 (marked overflow), and the "
                "charts leave them out. The product of Jacobians, computed in log space, stays finite: "
@@ -55,22 +58,19 @@ if rep["finite"] and rep["norms"]["b_y"] == 0:
             icon=":material/info:")
     st.stop()
 n_max = max(s.T - 1, 1)
-N = sidebar.page_setting("trunc", Field(int, "Truncation N", "Steps kept back from T.", 0, MAX_T), min(10, n_max))
-if N > n_max:
-    st.caption(f"N = {N} is more than T − 1 = {s.T - 1} steps back; showing N = {n_max} (full BPTT).")
-    st.session_state["p_trunc"] = N = n_max
-st.slider("Truncation N: keep the steps T − N … T", 0, n_max, key="p_trunc",
-          help="N = T − 1 is full BPTT; N = 0 keeps only the last step (pseudocode lines 19–21).")
-sidebar.sync_page_setting("trunc")
+N = page_control("trunc", st.slider, "Truncation N: keep the steps T − N … T", args=(0, n_max),
+                 default=min(10, n_max), hi=n_max,
+                 too_high=f"N = {{value}} is more than T − 1 = {s.T - 1} steps back; showing N = {{hi}} (full BPTT).",
+                 help="N = T − 1 is full BPTT; N = 0 keeps only the last step (pseudocode lines 19–21).")
 if rep["finite"]:
     tr = E.truncated(s, N)
     c1, c2, c3 = st.columns(3)
     c1.metric("steps kept", f"{min(N, s.T - 1) + 1} of {s.T}")
-    c2.metric("cos(∂L/∂W truncated, full)", C.num(tr["cos"], ".4f"))
-    c3.metric("‖truncated‖ / ‖full‖", C.num(tr["ratio"], ".4g"))
+    c2.metric("cos(∂L/∂W truncated, full)", fmt_num(tr["cos"], 4, fixed=True))
+    c3.metric("‖truncated‖ / ‖full‖", fmt_num(tr["ratio"]))
 
 steps = C.per_step_frame(rep)
-E.chart_block(C.per_step_chart(steps, s.T, N), steps,
+chart_block(C.per_step_chart(steps, s.T, N), steps,
               "Horizontal: the step t at which W, U and b_h act. Vertical: the norm of step t's term in the "
               "report's sum Σ_i, on a log scale (Frobenius norm; the W-term of step 1 is 0 because h_0 = 0, and "
               "zeros and non-finite values are left out). Falling to the left means far steps add almost "
@@ -78,7 +78,7 @@ E.chart_block(C.per_step_chart(steps, s.T, N), steps,
               "bptt_per_step.csv")
 sweep = C.sweep_frame(rep) if rep["sweep"] is not None else None
 if sweep is not None and len(sweep):
-    E.chart_block(C.sweep_charts(sweep, N), sweep,
+    chart_block(C.sweep_charts(sweep, N), sweep,
                   "Horizontal: truncation N (symmetric-log axis). Upper chart: cosine similarity between the truncated "
                   "∂L/∂W (g_N) and full BPTT's (g); 1 means the same direction. Lower chart: log10 of their norm "
                   "ratio; 0 means the same size. When gradients vanish both settle after a few steps, so "

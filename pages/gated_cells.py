@@ -4,42 +4,38 @@ import math
 
 import streamlit as st
 
-from ui import charts_phase as C
-from ui import engine_extra as E
-from ui import budget, sidebar
-from ui.settings import INIT_NAMES, Field, scale_label
+from ui import sidebar
+from ui.blocks import chart_block, page_control
+from ui.cached.gated_cells import cells as analyse_cells
+from ui.charts import gated_cells as C
+from ui.charts.style import fmt_num
+from ui.limits import stop_if_over
+from ui.settings import GATE_BIAS_CHOICES, GATE_BIAS_HELP, INIT_NAMES, scale_label
 from ui.theme import REGIME_BADGE, REGIME_ICONS
-
-GATE_BIAS = ("0", "1", "2", "3", "4", "5", "6", "8")  # choices of the memory gates' starting bias b
-GATE_LABEL = "Memory-gate bias b"
-GATE_HELP = ("The starting bias of the gates that keep the old state: the LSTM's forget gate f and the GRU's "
-             "update gate z. Each starts near σ(b): 0.73 at b = 1 (the usual LSTM init), 0.998 at b = 6.")
 
 s = sidebar.current()
 st.title("Gated cells: vanilla RNN, LSTM and GRU", anchor=False)
-budget.stop_if_over(s, "jacobian", ("rnn", "lstm", "gru"))  # all three cells' cost, before anything is built
-sidebar.page_setting("gate_bias", Field(str, GATE_LABEL, GATE_HELP, choices=GATE_BIAS), "1")
-st.select_slider(GATE_LABEL + " (LSTM forget gate f, GRU update gate z)", GATE_BIAS, key="p_gate_bias",
-                 help=GATE_HELP)
-sidebar.sync_page_setting("gate_bias")
-b = float(st.session_state["p_gate_bias"])
+stop_if_over(s, "jacobian", ("rnn", "lstm", "gru"))  # all three cells' cost, before anything is built
+b = float(page_control("gate_bias", st.select_slider, "Memory-gate bias b (LSTM forget gate f, GRU update gate z)",
+                       args=(GATE_BIAS_CHOICES,), help=GATE_BIAS_HELP))
 keep = 1.0 / (1.0 + math.exp(-b))  # σ(b)
 st.caption(f"The same {s.T} random inputs and seed {s.seed} drive three recurrent cells with n = {s.hidden} "
            f"hidden units. The vanilla RNN uses the sidebar's activation ({s.activation}) and W "
            f"({INIT_NAMES[s.init]}, {scale_label(s)}); the LSTM and GRU use torch's own initialisation from the "
            f"same seed, with their memory gates' bias at b = {b:g} (f and z near σ(b) = {keep:.3g}).")
 with st.spinner("Computing the three Jacobian products…"):
-    cells = E.cells(s, b)
+    cells = analyse_cells(s, b)
 
 cols = st.columns(3)
 for col, (kind, a) in zip(cols, cells.items()):
     with col.container(border=True):
         st.markdown(f"#### {C.CELL_NAMES[kind]}")
-        st.metric("slope per step (decades)", f"{a['slope']:+.4f}" if a["slope"] > -float("inf") else "product = 0")
+        st.metric("slope per step (decades)", fmt_num(a["slope"], 4, fixed=True, sign=True)
+                  if a["slope"] > -float("inf") else "product = 0")
         st.badge(a["regime"], icon=REGIME_ICONS[a["regime"]], color=REGIME_BADGE[a["regime"]])
 
 frame = C.cells_frame(cells)
-E.chart_block(C.cells_chart(frame), frame,
+chart_block(C.cells_chart(frame), frame,
               "Horizontal: the lag k, how many steps back from the last step T. Vertical: log10 of the spectral "
               "norm of the product of state Jacobians ∂s_T/∂s_{T−k}, with s = h for the vanilla RNN and the GRU "
               "and s = (h, c) for the LSTM. A straight falling line is a gradient that vanishes exponentially; "

@@ -5,13 +5,16 @@ import math
 import streamlit as st
 
 from rnn.jacobians import EDGE_TOL
-from ui import charts, engine, sidebar, theme
-from ui import engine_extra as E
+from ui import sidebar, theme
+from ui.blocks import chart_block
+from ui.cached.model import analysis
+from ui.charts import jacobian_products as charts
+from ui.charts.style import ZERO_NOTE, fmt_num, fmt_pow10
 from ui.settings import scale_label
 
 s = sidebar.current()
 with st.spinner(f"Multiplying {s.T} Jacobians of size {s.hidden} × {s.hidden}…"):
-    a = engine.analysis(s)
+    a = analysis(s)
 regime, slope = a["regime"], a["slope"]
 
 st.title("Jacobian products", anchor=False)
@@ -20,22 +23,22 @@ st.latex(r"\frac{\partial h_T}{\partial h_i}=\prod_{j=i+1}^{T}\frac{\partial h_j
          r"\Big\|\frac{\partial h_T}{\partial h_{T-k}}\Big\|\le(\gamma\,\sigma_{\max})^{k}")
 
 # the regime, its slope and one sentence with a real number in it
-T_used = a.get("T_used", s.T)  # fewer than T when the forward pass itself overflows (ui.engine._analysis)
+T_used = a.get("T_used", s.T)  # fewer than T when the forward pass itself overflows (ui.cached.model._analysis)
 k = min(50, T_used)
 at_k = float(a["log10_norm"][k - 1])
-per_step = charts.fmt_pow10(slope, digits=3) if math.isfinite(slope) else "0"
+per_step = fmt_pow10(slope, digits=3) if math.isfinite(slope) else "0"
 left, right = st.columns([1, 3], vertical_alignment="center")
 with left:
     c = theme.REGIME_BADGE[regime]
     st.markdown(f"### :{c}-background[:{c}[{theme.REGIME_ICONS[regime]} {regime}]]")
-    st.markdown(f"slope **{charts.fmt_num(slope, 3)}** decades per step  \n(×{per_step} per step)"
+    st.markdown(f"slope **{fmt_num(slope, 3)}** decades per step  \n(×{per_step} per step)"
                 if math.isfinite(slope) else "the product is **exactly 0** from some lag on  \n"
                 "(W = 0, or every unit dark)")
 with right:
     st.markdown(f"#### A signal from {k} step{'s' if k != 1 else ''} back arrives scaled by "
-                f"${charts.fmt_pow10(at_k, latex=True)}$")
+                f"${fmt_pow10(at_k, latex=True)}$")
     st.caption(f"{s.activation}, {scale_label(s)}, {s.init} W, n = {s.hidden}, T = {s.T}: "
-               f"‖∂h_T/∂h_{{T−{k}}}‖ = {charts.fmt_pow10(at_k)}. Regime from the slope of the line below: "
+               f"‖∂h_T/∂h_{{T−{k}}}‖ = {fmt_pow10(at_k)}. Regime from the slope of the line below: "
                f"vanishing below −{EDGE_TOL:g}, exploding above +{EDGE_TOL:g} decades per step, "
                "edge of chaos in between.")
 
@@ -57,19 +60,19 @@ elif a.get("grad_lost"):
             "left out; the Jacobian products are exact.", icon=":material/info:")
 
 c1, c2, c3, c4, c5 = st.columns(5)
-c1.metric("ρ(W)", charts.fmt_num(a["rho"]), help="Spectral radius of W: the growth rate of ‖W^k‖.", border=True)
-c2.metric("σ_max(W)", charts.fmt_num(a["sigma_max"]), help="Largest singular value of W.", border=True)
-c3.metric("γ = sup|f′|", charts.fmt_num(a["gamma"]), help=f"The bound on {s.activation}′.", border=True)
-c4.metric("γ·σ_max", charts.fmt_num(a["gamma"] * a["sigma_max"]),
+c1.metric("ρ(W)", fmt_num(a["rho"]), help="Spectral radius of W: the growth rate of ‖W^k‖.", border=True)
+c2.metric("σ_max(W)", fmt_num(a["sigma_max"]), help="Largest singular value of W.", border=True)
+c3.metric("γ = sup|f′|", fmt_num(a["gamma"]), help=f"The bound on {s.activation}′.", border=True)
+c4.metric("γ·σ_max", fmt_num(a["gamma"] * a["sigma_max"]),
           help="Below 1 the product must vanish (Pascanu et al. 2013).", border=True)
-c5.metric("mean |f′|", charts.fmt_num(a["mean_abs_fprime"]),
+c5.metric("mean |f′|", fmt_num(a["mean_abs_fprime"]),
           help="|f′(a_t)| averaged over every step and unit of this trajectory.", border=True)
 
 df = charts.jacobian_frame(a)
-n_zero = int((df["note"] == charts.ZERO_NOTE).sum())
+n_zero = int((df["note"] == ZERO_NOTE).sum())
 floor = (f" {n_zero} value(s) are exactly 0 (log = −∞): they are drawn at the floor of the chart, "
          "labelled 0." if n_zero else "")
-E.chart_block(
+chart_block(
     charts.jacobian_chart(df), df,
     "x: the lag k, how many steps back from the last step T. y: the norm on a log scale (10^k), plotted as "
     "log10 so any size fits. Grey: ‖∂h_T/∂h_{T−k}‖, the product of k Jacobians. Dashed: the bound "

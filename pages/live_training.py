@@ -4,9 +4,9 @@ from functools import partial
 import streamlit as st
 
 from rnn.tasks import get_task
-from ui import charts_live as C
 from ui import live, sidebar
-from ui.settings import Field
+from ui.charts import live_training as C
+from ui.limits import LIVE_TICK_S
 
 s = sidebar.current()
 st.title("Live training", anchor=False)
@@ -14,34 +14,8 @@ st.caption("BPTT while it happens: each tick trains a few steps and redraws. The
            "reaches each time step t, training step after training step. The sidebar sets the RNN's activation, "
            "scale, init, hidden size and seed; the controls below set the task and the optimiser.")
 
-# page controls, each kept in the URL like the sidebar's
-OPTS = {
-    "task": ("Task", ("adding", "remember_first"), "adding"),
-    "model": ("Model", ("rnn", "lstm", "gru"), "rnn"),
-    "opt": ("Optimiser", ("sgd", "adam"), "adam"),
-    "lr": ("Learning rate α", ("0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1"), "0.01"),
-    "clip": ("Clipping", ("none", "norm", "value"), "none"),
-    "clip_c": ("Clip threshold c", ("0.1", "0.5", "1", "2", "5", "10"), "1"),
-    "N": ("Truncation N", ("full", "1", "2", "5", "10", "20", "50", "100"), "full"),
-    "batch": ("Batch size", ("8", "16", "32", "64", "128"), "32"),
-    "steps": ("Steps in a run", ("200", "500", "1000", "2000", "5000"), "1000"),
-}
-NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU", "sgd": "SGD", "adam": "Adam",
-         "adding": "adding problem", "remember_first": "remember first"}
-v = {k: sidebar.page_setting(k, Field(str, lbl, lbl, choices=ch), d) for k, (lbl, ch, d) in OPTS.items()}
-controls = st.expander("Task, model and optimiser", icon=":material/tune:",
-                       expanded=live.state().run is None)
-cols = controls.columns(3)
-for i, (k, (lbl, ch, _)) in enumerate(OPTS.items()):
-    with cols[i % 3]:
-        if len(ch) <= 3:
-            st.segmented_control(lbl, ch, key="p_" + k, required=True, format_func=lambda o: NAMES.get(o, o))
-        else:
-            st.select_slider(lbl, ch, key="p_" + k)
-    sidebar.sync_page_setting(k)
-v = {k: st.session_state["p_" + k] for k in OPTS}
-cfg, notes = live.config(s, v["task"], v["model"], v["opt"], float(v["lr"]), v["clip"], float(v["clip_c"]),
-                         None if v["N"] == "full" else int(v["N"]), int(v["batch"]))
+v = live.draw_controls(expanded=live.state().run is None)
+cfg, notes, max_steps = live.config_from_controls(s, v)
 task = get_task(cfg.task)
 for n in notes:
     st.info(n, icon=":material/info:")
@@ -50,20 +24,20 @@ state = live.state()
 run = state.run
 b = st.columns(4)
 b[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretch", key="live_start",
-            on_click=live.start, args=(cfg, int(v["steps"])), disabled=bool(run and run.status == "running"))
+            on_click=live.start, args=(cfg, max_steps), disabled=bool(run and run.status == "running"))
 b[1].button("Pause", icon=":material/pause:", width="stretch", key="live_pause", on_click=live.pause,
             disabled=not (run and run.status == "running"))
 b[2].button("Stop", icon=":material/stop:", width="stretch", key="live_stop", on_click=live.stop,
             disabled=not (run and run.status in ("running", "paused")))
 b[3].button("Reset", icon=":material/restart_alt:", width="stretch", key="live_reset", on_click=live.reset)
-if run and run.status in ("running", "paused") and run.trainer.config != cfg.validated():
+if live.controls_changed(cfg):
     st.caption("The controls changed: press Start to begin a new run with them (the current one is kept to compare).")
 
 
 ticking = run is not None and run.status == "running"
 
 
-@st.fragment(run_every=live.TICK_S if ticking else None)
+@st.fragment(run_every=LIVE_TICK_S if ticking else None)
 def panel() -> None:
     run = live.state().run
     if run is None:

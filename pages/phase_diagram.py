@@ -4,14 +4,16 @@ from functools import partial
 
 import streamlit as st
 
-from ui import charts_phase as C
-from ui import engine_extra as E
 from ui import sidebar
+from ui.blocks import chart_block
+from ui.cached import phase_diagram as E
+from ui.charts import phase_diagram as C
+from ui.limits import PHASE_LENGTHS, PHASE_MAX_HIDDEN, PHASE_MAX_T, PHASE_SCALES
 from ui.settings import ACTIVATION_NAMES, INIT_NAMES, SCALE_NAMES, SCALE_SYMBOL
 
 s = sidebar.current()
 base = E.phase_base(s)
-T2 = min(s.T, E.PHASE_MAX_T)
+T2 = min(s.T, PHASE_MAX_T)
 sym, axis = SCALE_SYMBOL[s.scale_kind], f"weight scale, {SCALE_NAMES[s.scale_kind]} (log axis)"
 
 
@@ -24,9 +26,9 @@ def load(key: str, y: str) -> None:
 
 st.title("Phase diagram: where gradients vanish or explode", anchor=False)
 st.caption(f"Every cell is one vanilla RNN: W {INIT_NAMES[s.init]} at that scale, seed {s.seed}, input scale "
-           f"{s.input_scale:g}, n = {base.hidden} hidden units. Budget: n ≤ {E.PHASE_MAX_HIDDEN} and "
-           f"T ≤ {E.PHASE_MAX_T} in the diagram, {len(E.PHASE_SCALES)} scales × {len(E.PHASE_LENGTHS)} lengths "
-           f"and {len(E.PHASE_SCALES)} scales × {len(ACTIVATION_NAMES)} activations, so it renders in seconds; "
+           f"{s.input_scale:g}, n = {base.hidden} hidden units. Budget: n ≤ {PHASE_MAX_HIDDEN} and "
+           f"T ≤ {PHASE_MAX_T} in the diagram, {len(PHASE_SCALES)} scales × {len(PHASE_LENGTHS)} lengths "
+           f"and {len(PHASE_SCALES)} scales × {len(ACTIVATION_NAMES)} activations, so it renders in seconds; "
            "results are cached. Click a cell to load its settings into the sidebar.")
 measure = st.segmented_control("Colour shows", list(C.MEASURES), format_func=C.MEASURES.get, default="slope",
                                key="phase_measure") or "slope"
@@ -38,11 +40,11 @@ lines_note = (f"Grey: {sym} = 1. Purple: σ_max(W) = 1/γ; left of it every prod
               "(Pascanu et al. 2013), so the blue region reaches at least that far.")
 
 st.subheader(f"Weight scale × sequence length, f = {s.activation}", anchor=False)
-grid1 = E.phase_grid(base, (s.activation,), E.PHASE_LENGTHS)
+grid1 = E.phase_grid(base, (s.activation,), PHASE_LENGTHS)
 df1 = C.phase_frame(grid1, measure)
 lo, hi = float(df1["scale_lo"].min()), float(df1["scale_hi"].max())
 lines1 = C.critical_lines(crit, sym, [s.activation], lo, hi)
-E.chart_block(C.phase_chart(df1, "T", lines1, {"scale": s.scale, "T": s.T}, measure, axis, sym), grid1,
+chart_block(C.phase_chart(df1, "T", lines1, {"scale": s.scale, "T": s.T}, measure, axis, sym), grid1,
               f"Horizontal: the weight scale. Vertical: the sequence length T. {what}: blue vanishes, orange "
               f"explodes, near-white is the edge (green outline). {lines_note} Look for where blue turns orange, "
               "and whether it moves with T. Dashed grey outline: the current settings.",
@@ -50,12 +52,12 @@ E.chart_block(C.phase_chart(df1, "T", lines1, {"scale": s.scale, "T": s.T}, meas
               selection_mode="cell")
 
 st.subheader(f"Weight scale × activation, T = {T2}", anchor=False)
-if s.T > E.PHASE_MAX_T:
+if s.T > PHASE_MAX_T:
     st.caption(f"The sidebar's T = {s.T} is above this diagram's budget; shown at T = {T2}.")
 grid2 = E.phase_grid(base, tuple(ACTIVATION_NAMES), (T2,))
 df2 = C.phase_frame(grid2, measure)
 lines2 = C.critical_lines(crit, sym, ACTIVATION_NAMES, lo, hi)
-E.chart_block(C.phase_chart(df2, "activation", lines2, {"scale": s.scale, "activation": s.activation}, measure,
+chart_block(C.phase_chart(df2, "activation", lines2, {"scale": s.scale, "activation": s.activation}, measure,
                             axis, sym), grid2,
               f"Horizontal: the weight scale. Vertical: the activation f. {what}. {lines_note} Each activation "
               "has its own purple tick, since γ = sup|f′| differs: 1/4 for the sigmoid, 1 for the others. Look "

@@ -11,7 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from apptest_helpers import chart_tables, open_app
 import rnn
-from ui import charts, engine
+from ui.cached import model
+from ui.charts import style
+from ui import registry
 from ui.presets import PRESETS
 from ui.settings import DEFAULTS, Settings, to_query
 
@@ -50,7 +52,7 @@ def _metrics(at: AppTest) -> dict[str, str]:
 
 
 def _engine(s: Settings) -> rnn.Analysis:
-    return rnn.analyze(*engine.build(s))
+    return rnn.analyze(*model.build(s))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -90,7 +92,7 @@ def test_preset_button_sets_every_control(name):
         assert at.session_state["w_" + f.name] == getattr(p.settings, f.name), f.name
     assert at.query_params["T"] == str(p.settings.T)
     assert at.query_params["activation"] == p.settings.activation
-    assert _page(at) == (pathlib.Path(p.page).name if p.page else "home.py")
+    assert _page(at) == (pathlib.Path(registry.page(p.page).path).name if p.page else "home.py")
 
 
 def test_presets_show_their_regime():
@@ -99,7 +101,7 @@ def test_presets_show_their_regime():
         assert set(p.values) == {f.name for f in fields(Settings)}  # full Settings
         assert _engine(p.settings).regime == p.expect, p.label
     s = PRESETS["lstm"].settings
-    lstm = rnn.analyze(*engine.build(s, "lstm"))
+    lstm = rnn.analyze(*model.build(s, "lstm"))
     assert lstm.slope > 2 * _engine(s).slope  # the LSTM loses far fewer decades per step
     sig = PRESETS["sigmoid"].settings
     assert sig.activation == "sigmoid" and sig.scale_kind == "sigma_max" and sig.scale < 4
@@ -119,7 +121,7 @@ def test_url_to_widgets():
     _ok(at)
     s = Settings(T=37, activation="relu", scale=1.5, scale_kind="rho", hidden=16, input_scale=0.2,
                  init="orthogonal", seed=3)
-    assert _metrics(at)["ρ(W)"] == charts.fmt_num(_engine(s).rho)
+    assert _metrics(at)["ρ(W)"] == style.fmt_num(_engine(s).rho)
 
 
 def test_widgets_to_url():
@@ -161,17 +163,17 @@ def test_metrics_are_the_engines_numbers(kw):
     at = _on("pages/jacobian_products.py", q)
     _ok(at)
     m = _metrics(at)
-    assert m["ρ(W)"] == charts.fmt_num(a.rho)
-    assert m["σ_max(W)"] == charts.fmt_num(a.sigma_max)
-    assert m["γ = sup|f′|"] == charts.fmt_num(a.gamma)
-    assert m["γ·σ_max"] == charts.fmt_num(a.gamma * a.sigma_max)
-    assert m["mean |f′|"] == charts.fmt_num(a.mean_abs_fprime)
+    assert m["ρ(W)"] == style.fmt_num(a.rho)
+    assert m["σ_max(W)"] == style.fmt_num(a.sigma_max)
+    assert m["γ = sup|f′|"] == style.fmt_num(a.gamma)
+    assert m["γ·σ_max"] == style.fmt_num(a.gamma * a.sigma_max)
+    assert m["mean |f′|"] == style.fmt_num(a.mean_abs_fprime)
     page_text = " ".join(md.value for md in at.markdown)
     assert a.regime in page_text
     k = min(50, s.T)
-    assert charts.fmt_pow10(float(a.log10_norm[k - 1]), latex=True) in page_text  # the sentence's number
+    assert style.fmt_pow10(float(a.log10_norm[k - 1]), latex=True) in page_text  # the sentence's number
     at.switch_page("pages/activations.py").run()
     _ok(at)
     m = _metrics(at)
-    assert m["mean |f′(a_t)|"] == charts.fmt_num(a.mean_abs_fprime)
-    assert m["γ = sup|f′|"] == charts.fmt_num(a.gamma)
+    assert m["mean |f′(a_t)|"] == style.fmt_num(a.mean_abs_fprime)
+    assert m["γ = sup|f′|"] == style.fmt_num(a.gamma)

@@ -15,8 +15,8 @@ from streamlit.testing.v1 import AppTest
 from apptest_helpers import chart_tables, open_app
 import rnn
 from rnn.bptt import autograd_grads
-from ui import engine
-from ui.charts_bptt import tex_num
+from ui.cached import model
+from ui.charts.style import tex_num
 from ui.settings import Settings
 
 BPTT, GATED, PHASE = "pages/bptt_by_hand.py", "pages/gated_cells.py", "pages/phase_diagram.py"
@@ -77,7 +77,7 @@ def test_each_page_loads_with_charts_captions_and_downloads():
 def test_bptt_numbers_on_screen_are_the_engines():
     s = Settings()
     at = open_page(BPTT)
-    m, x, y = engine.build(s)
+    m, x, y = model.build(s)
     res = rnn.bptt(m, x, y)
     text = latex_text(at)
     assert f"L &= {tex_num(res.loss)}" in text
@@ -101,7 +101,7 @@ def test_gradient_check_table_is_at_rounding_level_in_float64(activation):
     assert list(table["parameter"]) == ["U", "W", "V", "b_h", "b_y"]
     errors = table[[c for c in table.columns if c not in ("parameter", "shape")]].to_numpy(dtype=float)
     assert (errors < 1e-9).all(), table
-    m, x, y = engine.build(Settings(activation=activation, T=40, hidden=16))
+    m, x, y = model.build(Settings(activation=activation, T=40, hidden=16))
     ref = autograd_grads(m, x, y)
     hand = rnn.bptt(m, x, y).grads
     want = max(float((hand[k] - ref[k]).abs().max()) for k in ref)
@@ -185,7 +185,7 @@ def test_gated_memory_gate_bias_moves_the_gated_cells_only():
     at = open_page(GATED, T=60, hidden=16, gate_bias=6)
     assert at.select_slider(key="p_gate_bias").value == "6"
     shown = [float(mt.value) for mt in at.metric]
-    want = [rnn.analyze(*engine.build(s, kind, 6.0)).slope for kind in ("rnn", "lstm", "gru")]
+    want = [rnn.analyze(*model.build(s, kind, 6.0)).slope for kind in ("rnn", "lstm", "gru")]
     assert shown == pytest.approx(want, abs=5e-5)  # printed with 4 decimals
     at.select_slider(key="p_gate_bias").set_value("1").run()
     assert not at.exception and at.query_params["gate_bias"] == "1"

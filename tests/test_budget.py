@@ -1,9 +1,9 @@
-"""Budgets (ui/budget.py): a request whose cost is over its stated budget is refused with a message before
+"""Budgets (ui/limits.py): a request whose cost is over its stated budget is refused with a message before
 anything is built; what is allowed stays within the stated memory; the caches are capped.
 
 - the cost model and the refusal messages (pure functions);
 - through the app: over-budget settings on the Jacobian-products, Gated-cells and BPTT pages show the
-  message, draw no chart, and never reach ui.engine.build (a build that raises would show an exception);
+  message, draw no chart, and never reach ui.model.build (a build that raises would show an exception);
 - memory: the largest request the Jacobian budget allows adds less than REQUEST_BYTES to a fresh process,
   and the engine's memory does not grow with T (measured in a subprocess);
 - the cache cap is in .streamlit/config.toml and is what Streamlit reads."""
@@ -20,8 +20,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from apptest_helpers import open_app
-from ui import budget, engine
-from ui import engine_extra as E
+from ui import limits
+from ui.cached import activations as cached_acts
+from ui.cached import bptt_by_hand as E
+from ui.cached import model
+from ui.cached import phase_diagram as PH
 from ui.settings import MAX_HIDDEN, MAX_T, Settings, to_query
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -30,20 +33,20 @@ CELLS = ("rnn", "lstm", "gru")
 
 def test_cost_model():
     s = Settings(T=1000, hidden=64)
-    assert budget.jacobian_cost(s) == 1000 * 64 ** 3
-    assert budget.jacobian_cost(s, CELLS) == 1000 * (64 ** 3 + 128 ** 3 + 64 ** 3)  # LSTM state (h, c)
-    assert budget.bptt_cost(s) == 1000 * 64 ** 2
+    assert limits.jacobian_cost(s) == 1000 * 64 ** 3
+    assert limits.jacobian_cost(s, CELLS) == 1000 * (64 ** 3 + 128 ** 3 + 64 ** 3)  # LSTM state (h, c)
+    assert limits.bptt_cost(s) == 1000 * 64 ** 2
 
 
 def test_budgets_are_named_and_consistent():
-    assert budget.JACOBIAN_WORK == 1000 * 256 ** 3
-    assert budget.BPTT_NUMBERS == 5_000_000  # T·n² numbers: T = 1000 with n = 64 fits, about 40 MB
+    assert limits.JACOBIAN_WORK == 1000 * 256 ** 3
+    assert limits.BPTT_NUMBERS == 5_000_000  # T·n² numbers: T = 1000 with n = 64 fits, about 40 MB
     # the phase diagram's fixed grid fits the Jacobian budget by construction
-    grid = len(E.PHASE_SCALES) * (sum(E.PHASE_LENGTHS) + 5 * E.PHASE_MAX_T) * E.PHASE_MAX_HIDDEN ** 3
-    assert grid == budget.PHASE_CELLS_WORK <= budget.JACOBIAN_WORK
+    grid = len(limits.PHASE_SCALES) * (sum(limits.PHASE_LENGTHS) + 5 * limits.PHASE_MAX_T) * limits.PHASE_MAX_HIDDEN ** 3
+    assert grid == limits.PHASE_CELLS_WORK <= limits.JACOBIAN_WORK
     # every vanilla RNN with n ≤ 128 fits at every T the sidebar allows; the defaults fit everywhere
-    assert budget.refusal(Settings(T=MAX_T, hidden=128)) is None
-    assert budget.refusal(Settings(), "jacobian", CELLS) is None and budget.refusal(Settings(), "bptt") is None
+    assert limits.refusal(Settings(T=MAX_T, hidden=128)) is None
+    assert limits.refusal(Settings(), "jacobian", CELLS) is None and limits.refusal(Settings(), "bptt") is None
 
 
 @pytest.mark.parametrize("s, what, kinds", [
@@ -52,14 +55,14 @@ def test_budgets_are_named_and_consistent():
     (Settings(T=2000, hidden=64), "bptt", ("rnn",)),
 ])
 def test_refusal_says_what_fits(s, what, kinds):
-    msg = budget.refusal(s, what, kinds)
+    msg = limits.refusal(s, what, kinds)
     assert msg and "budget" in msg and "T ≤ " in msg and len(msg) < 400
     fits = int(msg.split("T ≤ ")[1].split(":")[0].split()[0].rstrip(","))
-    cost = (lambda t: budget.jacobian_cost(replace(s, T=t), kinds)) if what == "jacobian" else \
-        (lambda t: budget.bptt_cost(replace(s, T=t)))
-    limit = budget.JACOBIAN_WORK if what == "jacobian" else budget.BPTT_NUMBERS
+    cost = (lambda t: limits.jacobian_cost(replace(s, T=t), kinds)) if what == "jacobian" else \
+        (lambda t: limits.bptt_cost(replace(s, T=t)))
+    limit = limits.JACOBIAN_WORK if what == "jacobian" else limits.BPTT_NUMBERS
     assert cost(fits) <= limit < cost(fits + 1)  # the T it names is the largest that fits
-    assert budget.refusal(replace(s, T=fits), what, kinds) is None
+    assert limits.refusal(replace(s, T=fits), what, kinds) is None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -67,10 +70,10 @@ def test_refusal_says_what_fits(s, what, kinds):
 
 @pytest.fixture
 def no_build(monkeypatch):
-    """ui.engine.build raises: a page that reaches it shows an exception box (which the tests forbid)."""
+    """ui.cached.model.build raises: a page that reaches it shows an exception box (which the tests forbid)."""
     def refuse(*a, **k):
         raise AssertionError("built a model for an over-budget request")
-    monkeypatch.setattr(engine, "build", refuse)
+    monkeypatch.setattr(model, "build", refuse)
     monkeypatch.setattr(E, "build", refuse)
 
 
@@ -94,7 +97,7 @@ def test_over_budget_pages_say_so_and_build_nothing(no_build, page, s):
 
 def test_a_lower_budget_refuses_what_it_allowed(no_build, monkeypatch):
     """The check reads the named constant: lower it and the default page is refused, nothing built."""
-    monkeypatch.setattr(budget, "JACOBIAN_WORK", 10 ** 6)
+    monkeypatch.setattr(limits, "JACOBIAN_WORK", 10 ** 6)
     at = _open("pages/jacobian_products.py", Settings(T=100, hidden=64))
     assert not at.exception and not at.get("vega_lite_chart")
     assert "budget" in " ".join(w.value for w in at.warning)
@@ -111,13 +114,13 @@ def test_within_budget_pages_draw():
 PROBE = """
 import logging, resource, sys
 logging.disable(logging.WARNING)
-from ui import engine
+from ui.cached import model
 from ui.settings import Settings
 def rss():
     return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1]) * 1024
-engine.build(Settings(T=2, hidden=8))  # imports and torch warm
+model.build(Settings(T=2, hidden=8))  # imports and torch warm
 base = rss()
-engine._analysis.__wrapped__(Settings(T=int(sys.argv[1]), hidden=int(sys.argv[2])), sys.argv[3])
+model._analysis.__wrapped__(Settings(T=int(sys.argv[1]), hidden=int(sys.argv[2])), sys.argv[3])
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base)
 """
 
@@ -136,14 +139,14 @@ def test_requests_stay_within_their_memory():
     short, long_ = _peak_growth(300, 128), _peak_growth(900, 128)
     assert long_ < short + 48 * 2**20, (short, long_)
     widest = _peak_growth(120, 256)
-    assert max(short, long_, widest) < budget.REQUEST_BYTES, (short, long_, widest)
+    assert max(short, long_, widest) < limits.REQUEST_BYTES, (short, long_, widest)
 
 
 def test_the_cache_cap_is_configured():
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    assert cfg["server"]["maxCacheDataSize"].lower() == budget.CACHE_SIZE_TEXT
-    assert budget.CACHE_BYTES == 200 * 2**20
+    assert cfg["server"]["maxCacheDataSize"].lower() == limits.CACHE_SIZE_TEXT
+    assert limits.CACHE_BYTES == 200 * 2**20
     # and no single cache can hold more than a few budgets' worth: every wrapper has max_entries
-    for fn in (engine._analysis, engine.fprime_along_trajectory, engine.activation_curves, E.bptt_report,
-               E.truncated, E.phase_row, E.critical_scales):
+    for fn in (model._analysis, cached_acts.fprime_along_trajectory, cached_acts.activation_curves, E.bptt_report,
+               E.truncated, PH.phase_row, PH.critical_scales):
         assert fn._info.max_entries is not None and fn._info.persist is None

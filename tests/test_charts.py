@@ -9,18 +9,22 @@ import numpy as np
 import pytest
 
 import rnn
-from ui import charts, engine
+from ui.cached import activations as cached_acts
+from ui.cached import model
+from ui.charts import activations as acts
+from ui.charts import jacobian_products as jp
+from ui.charts import style
 from ui.settings import Settings
 
 
 def _analysis(**kw) -> dict:
-    """What ui.engine.analysis returns, without its cache."""
-    m, x, y = engine.build(Settings(**kw))
+    """What ui.model.analysis returns, without its cache."""
+    m, x, y = model.build(Settings(**kw))
     return asdict(rnn.analyze(m, x, y))
 
 
 def _all_finite(chart) -> bool:
-    nums = charts.chart_numbers(chart)
+    nums = style.chart_numbers(chart)
     return len(nums) > 0 and all(math.isfinite(v) for v in nums)
 
 
@@ -31,26 +35,26 @@ def _all_finite(chart) -> bool:
     (528.3, "10^528"), (-903.1, "10^-904"), (-12.2, "10^-13"), (4.0, "10^4"), (3.0, "10^3"),
 ])
 def test_fmt_pow10_writes_powers_of_ten(x, want):
-    text = charts.fmt_pow10(x)
+    text = style.fmt_pow10(x)
     assert text.endswith(want)
     assert "inf" not in text and "e+" not in text and "e-" not in text
 
 
 def test_fmt_pow10_plain_range_and_specials():
-    assert charts.fmt_pow10(0.0) == "1"
-    assert charts.fmt_pow10(math.log10(0.5)) == "0.5"
-    assert charts.fmt_pow10(2.99999) == "1000"  # no '1e+03'
-    assert charts.fmt_pow10(-math.inf) == "0"
-    assert "inf" not in charts.fmt_pow10(math.inf)
-    assert charts.fmt_pow10(float("nan")) == "n/a"
-    assert charts.fmt_pow10(math.log10(9.999e20)) == "10^21"  # mantissa 9.999 rounds up to the next decade
-    assert charts.fmt_pow10(-12.2, latex=True) == r"{6.3 \times 10^{-13}}"
+    assert style.fmt_pow10(0.0) == "1"
+    assert style.fmt_pow10(math.log10(0.5)) == "0.5"
+    assert style.fmt_pow10(2.99999) == "1000"  # no '1e+03'
+    assert style.fmt_pow10(-math.inf) == "0"
+    assert "inf" not in style.fmt_pow10(math.inf)
+    assert style.fmt_pow10(float("nan")) == style.MISSING == style.fmt_num(float("nan"))
+    assert style.fmt_pow10(math.log10(9.999e20)) == "10^21"  # mantissa 9.999 rounds up to the next decade
+    assert style.fmt_pow10(-12.2, latex=True) == r"{6.3 \times 10^{-13}}"
 
 
 def test_fmt_num():
-    assert charts.fmt_num(None) == "—"
-    assert charts.fmt_num(1.0789) == "1.079"
-    assert charts.fmt_num(-math.inf) == "−∞"
+    assert style.fmt_num(None) == "—"
+    assert style.fmt_num(1.0789) == "1.079"
+    assert style.fmt_num(-math.inf) == "−∞"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -65,32 +69,32 @@ def _synthetic(T=6, **over):
 
 
 def test_jacobian_frame_shape_and_series():
-    df = charts.jacobian_frame(_synthetic())
+    df = jp.jacobian_frame(_synthetic())
     assert list(df.columns) == ["lag", "series", "log10", "value", "note"]
-    assert set(df["series"]) == {charts.NORM, charts.BOUND, charts.RHO, charts.GRAD}
+    assert set(df["series"]) == {jp.NORM, jp.BOUND, jp.RHO, jp.GRAD}
     assert len(df) == 4 * 7  # lags 0 … 6 for four series
-    norm = df[df.series == charts.NORM]
+    norm = df[df.series == jp.NORM]
     assert norm["log10"].iloc[0] == 0.0  # ‖∂h_T/∂h_T‖ = ‖I‖ = 1
-    assert df[(df.series == charts.GRAD) & (df.lag == 0)]["log10"].item() == -1.0
+    assert df[(df.series == jp.GRAD) & (df.lag == 0)]["log10"].item() == -1.0
 
 
 def test_jacobian_frame_floors_non_finite_values():
     norm = np.array([-1.0, -2.0, -np.inf, -np.inf, np.nan, -5.0])
-    df = charts.jacobian_frame(_synthetic(log10_norm=norm, log10_bound=np.full(6, np.inf)))
+    df = jp.jacobian_frame(_synthetic(log10_norm=norm, log10_bound=np.full(6, np.inf)))
     assert np.isfinite(df["log10"]).all()
-    zeros = df[df.note == charts.ZERO_NOTE]
+    zeros = df[df.note == style.ZERO_NOTE]
     assert len(zeros) == 2 and (zeros["value"] == "0").all()
     assert (zeros["log10"] < df[df.note == ""]["log10"].min()).all()  # below every finite value
-    assert len(df[df.note == charts.BIG_NOTE]) == 6
-    assert not ((df.series == charts.NORM) & (df.lag == 5)).any()  # the NaN row is dropped
+    assert len(df[df.note == style.BIG_NOTE]) == 6
+    assert not ((df.series == jp.NORM) & (df.lag == 5)).any()  # the NaN row is dropped
     assert not df["value"].str.contains("inf").any()
-    assert _all_finite(charts.jacobian_chart(df))
+    assert _all_finite(jp.jacobian_chart(df))
 
 
 def test_jacobian_frame_without_overlays_for_gated_cells():
-    df = charts.jacobian_frame(_synthetic(log10_bound=None, log10_rho=None))
-    assert set(df["series"]) == {charts.NORM, charts.GRAD}
-    assert _all_finite(charts.jacobian_chart(df))
+    df = jp.jacobian_frame(_synthetic(log10_bound=None, log10_rho=None))
+    assert set(df["series"]) == {jp.NORM, jp.GRAD}
+    assert _all_finite(jp.jacobian_chart(df))
 
 
 @pytest.mark.parametrize("kw", [
@@ -102,27 +106,27 @@ def test_jacobian_frame_without_overlays_for_gated_cells():
 ])
 def test_jacobian_chart_data_is_finite_on_real_models(kw):
     a = _analysis(**kw)
-    df = charts.jacobian_frame(a)
+    df = jp.jacobian_frame(a)
     assert np.isfinite(df["log10"]).all()
-    assert _all_finite(charts.jacobian_chart(df))
-    lo, hi = charts._decades(df)
+    assert _all_finite(jp.jacobian_chart(df))
+    lo, hi = style.decades(df)
     assert lo <= df["log10"].min() and hi >= df["log10"].max() and hi - lo >= 2
 
 
 def test_huge_values_are_written_as_powers():
     a = _analysis(activation="linear", scale=100.0, scale_kind="rho", init="orthogonal", T=300, hidden=8)
-    df = charts.jacobian_frame(a)
-    last = df[(df.series == charts.NORM) & (df.lag == 300)]
+    df = jp.jacobian_frame(a)
+    last = df[(df.series == jp.NORM) & (df.lag == 300)]
     assert last["log10"].item() == pytest.approx(600.0, abs=1e-6)  # 100^300
     assert last["value"].item().endswith("10^600") or last["value"].item().endswith("10^599")
 
 
 def test_scale_zero_is_flagged_as_exact_zero():
-    df = charts.jacobian_frame(_analysis(scale=0.0, T=20, hidden=8))
-    norm = df[(df.series == charts.NORM) & (df.lag > 0)]
-    assert (norm["note"] == charts.ZERO_NOTE).all()
+    df = jp.jacobian_frame(_analysis(scale=0.0, T=20, hidden=8))
+    norm = df[(df.series == jp.NORM) & (df.lag > 0)]
+    assert (norm["note"] == style.ZERO_NOTE).all()
     floor = norm["log10"].min()
-    assert charts.jacobian_chart(df).to_dict()["encoding"]["y"]["axis"]["labelExpr"].startswith(
+    assert jp.jacobian_chart(df).to_dict()["encoding"]["y"]["axis"]["labelExpr"].startswith(
         f"datum.value == {floor:g} ? '0'")  # the floor's tick reads 0, not 10^k
 
 
@@ -130,11 +134,11 @@ def test_scale_zero_is_flagged_as_exact_zero():
 # activations and f′ histogram
 
 def _curves():
-    return engine.activation_curves.__wrapped__()
+    return cached_acts.activation_curves.__wrapped__()
 
 
 def test_activation_frame_has_every_activation_with_gamma():
-    df = charts.activation_frame(_curves(), current="sigmoid")
+    df = acts.activation_frame(_curves(), current="sigmoid")
     assert set(df["activation"]) == set(rnn.ACTIVATIONS)
     assert set(df["curve"]) == {"f(a)", "f′(a)"}
     for name, act in rnn.ACTIVATIONS.items():
@@ -144,26 +148,26 @@ def test_activation_frame_has_every_activation_with_gamma():
         assert sub[sub.curve == "f′(a)"]["value"].abs().max() == pytest.approx(act.gamma, rel=1e-3)
         assert act.codomain in sub["panel"].iloc[0]
     assert df[df.activation == "sigmoid"]["panel"].iloc[0].startswith("sigmoid (in use)|")
-    assert _all_finite(charts.activation_chart(df))
+    assert _all_finite(acts.activation_chart(df))
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(scale=0.0), dict(T=1), dict(activation="relu"),
                                 dict(activation="sigmoid", input_scale=10.0), dict(activation="linear")])
 def test_fprime_histogram(kw):
     s = Settings(hidden=8, T=kw.pop("T", 30), **kw)
-    fp = engine.fprime_along_trajectory.__wrapped__(s)
+    fp = cached_acts.fprime_along_trajectory.__wrapped__(s)
     assert fp["values"].size == s.T * s.hidden
-    a = rnn.analyze(*engine.build(s))
+    a = rnn.analyze(*model.build(s))
     assert fp["mean_abs"] == a.mean_abs_fprime
-    df = charts.fprime_frame(fp["values"], fp["gamma"])
+    df = acts.fprime_frame(fp["values"], fp["gamma"])
     assert df["count"].sum() == fp["values"].size
     assert df["share"].sum() == pytest.approx(1.0)
     assert df["to"].max() >= fp["gamma"]
-    assert _all_finite(charts.fprime_chart(df, fp["gamma"], fp["mean_abs"]))
+    assert _all_finite(acts.fprime_chart(df, fp["gamma"], fp["mean_abs"]))
 
 
 def test_fprime_chart_marks_gamma_and_mean():
-    df = charts.fprime_frame(np.array([0.2, 0.2, 0.25]), 0.25)
-    spec = charts.fprime_chart(df, 0.25, 0.2167).to_dict()
+    df = acts.fprime_frame(np.array([0.2, 0.2, 0.25]), 0.25)
+    spec = acts.fprime_chart(df, 0.25, 0.2167).to_dict()
     rows = [r for rows in spec["datasets"].values() for r in rows if "what" in r]
     assert {r["x"] for r in rows} == {0.25, 0.2167}

@@ -13,10 +13,13 @@ import pytest
 import torch
 
 import rnn
-from ui import budget
-from ui import charts_bptt as CB
-from ui import charts_phase as CP
-from ui import engine_extra as E
+from ui import limits
+from ui.cached import bptt_by_hand as E
+from ui.cached import phase_diagram as PH
+from ui.charts import bptt_by_hand as CB
+from ui.charts import gated_cells as GC
+from ui.charts import phase_diagram as CP
+from ui.charts import style
 from ui.settings import Settings
 
 
@@ -48,13 +51,13 @@ HUGE = Settings(T=600, hidden=8, activation="linear", scale=3.0, scale_kind="rho
 # BPTT by hand
 
 def test_tex_num_reads_like_a_number():
-    assert CB.tex_num(1.26549) == "1.265"
-    assert CB.tex_num(0) == "0"
-    assert CB.tex_num(2.5e-7) == r"2.5 \times 10^{-7}"
-    assert CB.tex_num(-3.2e12) == r"-3.2 \times 10^{12}"
-    assert CB.tex_num(math.inf) == r"\text{overflow}\ (> 10^{308})"
-    assert CB.tex_num(-math.inf) == r"\text{overflow}\ (< -10^{308})"
-    assert CB.tex_num(math.nan) == r"\text{undefined (float64 overflow)}"
+    assert style.tex_num(1.26549) == "1.265"
+    assert style.tex_num(0) == "0"
+    assert style.tex_num(2.5e-7) == r"2.5 \times 10^{-7}"
+    assert style.tex_num(-3.2e12) == r"-3.2 \times 10^{12}"
+    assert style.tex_num(math.inf) == r"\text{overflow}\ (> 10^{308})"
+    assert style.tex_num(-math.inf) == r"\text{overflow}\ (< -10^{308})"
+    assert style.tex_num(math.nan) == r"\text{undefined (float64 overflow)}"
 
 
 def test_gradient_check_agrees_with_autograd_in_float64():
@@ -111,8 +114,8 @@ def test_bptt_charts_are_finite_and_skip_overflow():
 
 
 def test_budget_is_stated_in_numbers():
-    assert budget.bptt_cost(Settings(T=1000, hidden=64)) <= budget.BPTT_NUMBERS
-    assert budget.bptt_cost(Settings(T=2000, hidden=256)) > budget.BPTT_NUMBERS
+    assert limits.bptt_cost(Settings(T=1000, hidden=64)) <= limits.BPTT_NUMBERS
+    assert limits.bptt_cost(Settings(T=2000, hidden=256)) > limits.BPTT_NUMBERS
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -122,10 +125,10 @@ def test_cells_chart_drops_non_finite_values():
     cells = {"rnn": {"lag": np.arange(1, 5), "log10_norm": np.array([-1.0, -np.inf, np.nan, -3.0])},
              "lstm": {"lag": np.arange(1, 5), "log10_norm": np.array([-0.5, -1.0, -1.5, np.inf])},
              "gru": {"lag": np.arange(1, 5), "log10_norm": np.array([0.0, -1.0, -2.0, -3.0])}}
-    df = CP.cells_frame(cells)
+    df = GC.cells_frame(cells)
     assert len(df) == 9 and np.isfinite(df["log10_norm"]).all()
     assert set(df["cell"]) == {"vanilla RNN", "LSTM", "GRU"}
-    assert_finite(CP.cells_chart(df))
+    assert_finite(GC.cells_chart(df))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -165,20 +168,20 @@ def test_picked_reads_a_click_back_as_settings():
 
 
 def test_critical_lines_where_theory_puts_them():
-    base = E.phase_base(Settings(scale_kind="sigma_max", hidden=16))
-    crit = E.critical_scales(base)
+    base = PH.phase_base(Settings(scale_kind="sigma_max", hidden=16))
+    crit = PH.critical_scales(base)
     assert crit["bound"]["sigmoid"] == pytest.approx(4.0)  # σ_max = 1/γ = 4
     assert crit["bound"]["tanh"] == pytest.approx(1.0)
     lines = CP.critical_lines(crit, "σ_max", ["sigmoid", "tanh"], 0.15, 9.0)
     assert set(lines["line"]) == {"σ_max = 1", "σ_max = 1/γ"}
-    gauss = E.critical_scales(E.phase_base(Settings(hidden=16)))  # gain g: σ_max(W) = g·σ_max(W₁)
+    gauss = PH.critical_scales(PH.phase_base(Settings(hidden=16)))  # gain g: σ_max(W) = g·σ_max(W₁)
     m, _, _ = E.build(replace(Settings(hidden=16), scale=1.0))
     assert gauss["bound"]["tanh"] == pytest.approx(1.0 / rnn.sigma_max(m.W))
 
 
 def test_phase_row_is_the_engines_slope():
-    base = E.phase_base(Settings(hidden=8))
-    row = E.phase_row(base, "tanh", 20, (0.5, 2.0))
+    base = PH.phase_base(Settings(hidden=8))
+    row = PH.phase_row(base, "tanh", 20, (0.5, 2.0))
     for cell in row:
         m, x, _ = E.build(replace(base, activation="tanh", T=20, scale=cell["scale"]))
         logn = rnn.jacobian_log10_norms(m, x)

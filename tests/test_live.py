@@ -7,14 +7,13 @@ import pytest
 
 from apptest_helpers import open_app
 from rnn.training import Trainer
-from ui import live
+from ui import limits, live
 from ui.settings import Settings
-
 
 
 def test_config_caps_and_label():
     cfg, notes = live.config(Settings(T=1500, hidden=256), "adding", "rnn", "adam", 0.01, "none", 1.0, None, 32)
-    assert cfg.T == live.MAX_T and cfg.hidden_size == live.MAX_HIDDEN
+    assert cfg.T == limits.LIVE_MAX_T and cfg.hidden_size == limits.LIVE_MAX_HIDDEN
     assert len(notes) == 2 and "capped" in notes[0]
     cfg2, _ = live.config(Settings(T=1), "adding", "lstm", "sgd", 0.1, "norm", 1.0, 500, 8)
     assert cfg2.T == 2 and cfg2.truncation is None  # N ≥ T is full BPTT

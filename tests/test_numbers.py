@@ -19,7 +19,11 @@ from streamlit.testing.v1 import AppTest
 from apptest_helpers import chart_tables, open_app
 import rnn
 from rnn.jacobians import REGIMES
-from ui import charts, engine
+from ui.cached import activations as cached_acts
+from ui.cached import model
+from ui.charts import activations as acts
+from ui.charts import jacobian_products as jp
+from ui.charts import style
 from ui.settings import ACTIVATION_NAMES, Settings, to_query
 
 SCALES = (0.0, 1e-3, 0.5, 1.0, 2.0, 10.0, 100.0)
@@ -32,7 +36,7 @@ SHOWN_AS_INF = re.compile(r"(?:(?<!log )=|≈|×|\*\*)\s*[-−+]?(?:inf\b|nan\b|
 
 
 def _analysis(s: Settings) -> dict:
-    return engine._analysis.__wrapped__(s)  # uncached: the grid would only churn the cache
+    return model._analysis.__wrapped__(s)  # uncached: the grid would only churn the cache
 
 
 def _frame_numbers(df) -> np.ndarray:
@@ -58,27 +62,27 @@ def test_grid_engine_and_chart_builders(activation, T):
         if scale == 0.0:  # W = 0: every product of Jacobians is exactly 0, drawn at the floor, labelled 0
             assert np.isneginf(norm).all() and a["slope"] == -math.inf
         # the chart's data: every number finite; every printed value a number or a power of ten
-        df = charts.jacobian_frame(a)
+        df = jp.jacobian_frame(a)
         assert np.isfinite(_frame_numbers(df)).all(), where
         assert not any(NOT_A_NUMBER.search(v) for v in df["value"]), where
         if T <= 1000:
             with alt.data_transformers.disable_max_rows():
-                nums = charts.chart_numbers(charts.jacobian_chart(df))
+                nums = style.chart_numbers(jp.jacobian_chart(df))
             assert nums and all(math.isfinite(v) for v in nums), where
         # the metrics' text
         for k in ("rho", "sigma_max", "gamma", "mean_abs_fprime"):
-            assert not NOT_A_NUMBER.search(charts.fmt_num(a[k])), (where, k)
+            assert not NOT_A_NUMBER.search(style.fmt_num(a[k])), (where, k)
 
 
 @pytest.mark.parametrize("activation", ACTIVATION_NAMES)
 def test_trajectory_histogram_is_finite(activation):
     for scale in (0.0, 1e-3, 1.0, 100.0):
         for T in (1, 1000):
-            fp = engine.fprime_along_trajectory(Settings(T=T, activation=activation, scale=scale, hidden=N))
+            fp = cached_acts.fprime_along_trajectory(Settings(T=T, activation=activation, scale=scale, hidden=N))
             assert np.isfinite(fp["values"]).all() and math.isfinite(fp["mean_abs"])
-            df = charts.fprime_frame(fp["values"], fp["gamma"])
+            df = acts.fprime_frame(fp["values"], fp["gamma"])
             assert np.isfinite(_frame_numbers(df)).all()
-            nums = charts.chart_numbers(charts.fprime_chart(df, fp["gamma"], fp["mean_abs"]))
+            nums = style.chart_numbers(acts.fprime_chart(df, fp["gamma"], fp["mean_abs"]))
             assert all(math.isfinite(v) for v in nums)
 
 
@@ -87,8 +91,8 @@ def test_beyond_float_range_is_written_as_a_power_of_ten():
     a = _analysis(Settings(T=10_000, activation="linear", scale=100.0, hidden=N))
     assert a["T_used"] == 10_000  # f′ ≡ 1: the products are exact over all T though the state overflows
     assert a["overflow_step"] is not None and a["grad_lost"]
-    df = charts.jacobian_frame(a)
-    last = df[(df.series == charts.NORM) & (df.lag == 10_000)]
+    df = jp.jacobian_frame(a)
+    last = df[(df.series == jp.NORM) & (df.lag == 10_000)]
     lg = float(last["log10"].item())
     assert lg > 10_000
     text = last["value"].item()
@@ -101,7 +105,7 @@ def test_beyond_float_range_is_written_as_a_power_of_ten():
                            hidden=N))
     v = float(b["log10_norm"][-1])
     assert v == pytest.approx(10_000 * -3, rel=1e-6)
-    assert charts.fmt_pow10(v).endswith("10^-30000")
+    assert style.fmt_pow10(v).endswith("10^-30000")
 
 
 @pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
@@ -114,7 +118,7 @@ def test_an_overflowing_forward_pass_is_analysed_where_it_is_exact(activation):
     t0 = a["overflow_step"]
     assert t0 is not None and a["T_used"] == t0 - 1 < s.T
     assert np.isfinite(a["log10_norm"]).all() and a["regime"] == "exploding"
-    m, x, y = engine.build(s)
+    m, x, y = model.build(s)
     ref = rnn.analyze(m, x[:t0 - 1], y)
     np.testing.assert_allclose(a["log10_norm"], ref.log10_norm)
     assert np.isnan(a["log10_grad"]).all() and math.isnan(a["log10_grad_T"])  # ŷ_T is beyond float64
@@ -122,9 +126,9 @@ def test_an_overflowing_forward_pass_is_analysed_where_it_is_exact(activation):
 
 @pytest.mark.parametrize("x", [0.0, -3.2, 2.9, 3.0, 307.9, 308.3, 528.3, -903.1, 1e5, -1e5, 21626.8, -1e300])
 def test_fmt_pow10_never_prints_inf(x):
-    text = charts.fmt_pow10(x)
+    text = style.fmt_pow10(x)
     assert not NOT_A_NUMBER.search(text) and "e+" not in text
-    assert not NOT_A_NUMBER.search(charts.fmt_pow10(x, latex=True))
+    assert not NOT_A_NUMBER.search(style.fmt_pow10(x, latex=True))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ against Streamlit's dark background; the regime colours mean a regime and nothin
 import pytest
 
 from ui import theme
-from ui.charts_bptt import TERM_COLORS
-from ui.charts_phase import LINE_COLORS
+from ui.charts.bptt_by_hand import TERM_COLORS
+from ui.charts.phase_diagram import LINE_COLORS
 
 BACKGROUNDS = {"light": "#ffffff", "dark (Streamlit 1.67)": "#171614", "dark (Streamlit ≤ 1.46)": "#0e1117"}
 

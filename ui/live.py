@@ -11,15 +11,13 @@ import streamlit as st
 
 from rnn.training import TrainConfig, Trainer
 
-from .settings import Settings
+from .limits import LIVE_ARCHIVE_POINTS, LIVE_BUDGET_S, LIVE_MAX_ARCHIVE, LIVE_MAX_HIDDEN, LIVE_MAX_T
+from .settings import PAGE_CONTROLS, Settings, page_keys
 
-MAX_T = 200  # live training uses at most this sequence length (a step at T = 200 takes ~30 ms)
-MAX_HIDDEN = 128
-TICK_S = 0.5  # the fragment reruns every TICK_S seconds while a run is going
-BUDGET_S = 0.25  # and trains for about this long per tick, so Stop acts within one short chunk
-MAX_ARCHIVE = 5  # finished runs kept for comparison
-ARCHIVE_POINTS = 400  # each archived curve is downsampled to at most this many points
+CONTROLS = page_keys("live_training")  # the page's own controls (ui.settings.PAGE_CONTROLS), in order
 MODEL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+CHOICE_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU", "sgd": "SGD", "adam": "Adam",
+                "adding": "adding problem", "remember_first": "remember first"}  # how the controls print them
 
 
 @dataclass
@@ -56,20 +54,51 @@ def config(s: Settings, task: str, model: str, optimizer: str, lr: float, clip: 
     """The trainer's config from the sidebar and the page's controls, with the live caps applied; the
     notes say what was capped."""
     notes = []
-    T = max(2, min(s.T, MAX_T))
-    if s.T > MAX_T:
-        notes.append(f"Live training uses T ≤ {MAX_T} (the sidebar's T = {s.T} is capped).")
+    T = max(2, min(s.T, LIVE_MAX_T))
+    if s.T > LIVE_MAX_T:
+        notes.append(f"Live training uses T ≤ {LIVE_MAX_T} (the sidebar's T = {s.T} is capped).")
     elif s.T < 2:
         notes.append("Live training needs T ≥ 2: using T = 2.")
-    hidden = min(s.hidden, MAX_HIDDEN)
-    if s.hidden > MAX_HIDDEN:
-        notes.append(f"Live training uses at most {MAX_HIDDEN} hidden units (sidebar: {s.hidden}).")
+    hidden = min(s.hidden, LIVE_MAX_HIDDEN)
+    if s.hidden > LIVE_MAX_HIDDEN:
+        notes.append(f"Live training uses at most {LIVE_MAX_HIDDEN} hidden units (sidebar: {s.hidden}).")
     trunc = None if truncation is None or truncation >= T else int(truncation)
     cfg = TrainConfig(task=task, T=T, batch_size=batch_size, model=model, hidden_size=hidden,
                       activation=s.activation, init=s.init, scale=s.scale, scale_kind=s.scale_kind,
                       optimizer=optimizer, lr=lr, clip=clip, clip_threshold=clip_threshold, truncation=trunc,
                       seed=s.seed, device=s.device, dtype="float64" if s.float64 else "float32")
     return cfg, notes
+
+
+def draw_controls(expanded: bool) -> dict[str, str]:
+    """The page's own controls (task, model, optimiser, …) in an expander, three to a row, each kept in the
+    URL; returns their values as the URL's text."""
+    from .blocks import page_control
+
+    cols = st.expander("Task, model and optimiser", icon=":material/tune:", expanded=expanded).columns(3)
+    values = {}
+    for i, key in enumerate(CONTROLS):
+        choices = PAGE_CONTROLS[key].field.choices
+        with cols[i % 3]:
+            if len(choices) <= 3:
+                values[key] = page_control(key, st.segmented_control, args=(choices,), required=True,
+                                           format_func=lambda o: CHOICE_NAMES.get(o, o))
+            else:
+                values[key] = page_control(key, st.select_slider, args=(choices,))
+    return values
+
+
+def config_from_controls(s: Settings, v: dict[str, str]) -> tuple[TrainConfig, list[str], int]:
+    """`config` from the page controls' values (the URL's text: "0.01", "full", "32"), and the run's length."""
+    cfg, notes = config(s, v["task"], v["model"], v["opt"], float(v["lr"]), v["clip"], float(v["clip_c"]),
+                        None if v["N"] == "full" else int(v["N"]), int(v["batch"]))
+    return cfg, notes, int(v["steps"])
+
+
+def controls_changed(cfg: TrainConfig) -> bool:
+    """Whether a run is going (or paused) with another config than the controls now hold."""
+    run = state().run
+    return run is not None and run.status in ("running", "paused") and run.trainer.config != cfg.validated()
 
 
 def label(cfg: TrainConfig) -> str:
@@ -118,15 +147,15 @@ def _archive(st_: LiveState, run: LiveRun) -> None:
     h = run.trainer.history()
     if h["step"].size == 0 or any(a["run_id"] == id(run) for a in st_.archive):
         return
-    idx = np.unique(np.linspace(0, h["step"].size - 1, min(ARCHIVE_POINTS, h["step"].size)).astype(int))
+    idx = np.unique(np.linspace(0, h["step"].size - 1, min(LIVE_ARCHIVE_POINTS, h["step"].size)).astype(int))
     st_.archive.append({"run_id": id(run), "label": run.label, "step": h["step"][idx],
                         "loss": h["loss"][idx], "accuracy": h["accuracy"][idx]})
-    del st_.archive[:-MAX_ARCHIVE]
+    del st_.archive[:-LIVE_MAX_ARCHIVE]
 
 
 # --- one tick -------------------------------------------------------------------------------------------
 
-def tick(run: LiveRun, budget_s: float = BUDGET_S) -> None:
+def tick(run: LiveRun, budget_s: float = LIVE_BUDGET_S) -> None:
     """Train for about budget_s seconds in chunks sized from the measured rate; mark the run finished at
     max_steps and diverged when the loss stops being finite."""
     if run.status != "running":

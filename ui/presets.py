@@ -22,7 +22,7 @@ class Preset:
     settings: Settings  # every sidebar control
     why: str  # one line for the class (markdown, with $…$ math)
     expect: str  # the vanilla RNN's regime at these settings: vanishing / edge / exploding
-    page: str | None = None  # page to open after applying (path as registered in app.py)
+    page: str | None = None  # page to open after applying (its name in ui.registry)
 
     @property
     def values(self) -> dict:
@@ -67,5 +67,5 @@ PRESETS: dict[str, Preset] = {
                  **_BASE),
         r"Here the vanilla tanh RNN vanishes fast; the LSTM's cell path "
         r"$c_t = f \odot c_{t-1} + i \odot g$ carries the gradient much further back.",
-        "vanishing", page="pages/gated_cells.py"),
+        "vanishing", page="gated_cells"),
 }

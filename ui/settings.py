@@ -1,4 +1,5 @@
-"""One Settings object for the whole app: it feeds the sidebar, the URL (st.query_params) and the cache keys.
+"""One Settings object for the whole app, and the whole URL schema: the sidebar's keys (the fields of
+Settings, which also feed the cache keys) and every page's own keys (PAGE_CONTROLS).
 
 Every value, whether it comes from a widget or from a URL a visitor edited, passes through the same
 `parse` of its field: type, bounds, allowed names. A bad URL value becomes the default plus a short warning,
@@ -13,16 +14,13 @@ from typing import Any, Mapping
 
 from rnn.activations import NAMES as ACTIVATION_NAMES
 
+from .limits import MAX_HIDDEN, MAX_INPUT_SCALE, MAX_SCALE, MAX_SEED, MAX_T, MAX_TEXT
+
 INITS = ("gaussian", "orthogonal", "identity")
 SCALE_KINDS = ("gain", "rho", "sigma_max")
 DEVICES = ("auto", "cpu", "cuda")
 INPUT_SIZE = 4  # the random driving input x_t has this many channels
 OUTPUT_SIZE = 2  # ŷ_t has this many entries
-MAX_T = 2000
-MAX_HIDDEN = 256
-MAX_SCALE = 100.0
-MAX_INPUT_SCALE = 10.0
-MAX_SEED = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -76,7 +74,6 @@ DEFAULTS = Settings()
 SCALE_SYMBOL = {"gain": "g", "rho": "ρ", "sigma_max": "σ_max"}
 SCALE_NAMES = {"gain": "gain g", "rho": "spectral radius ρ", "sigma_max": "σ_max"}
 INIT_NAMES = {"gaussian": "Gaussian", "orthogonal": "orthogonal", "identity": "identity (IRNN)"}
-MAX_TEXT = 40  # a longer value is refused, not cut (cutting "0.00…05" would silently read 0)
 # plain ASCII decimal notation only: no "nan", "inf", "1_000", hex, or digits from other scripts
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _TRUE = {"1", "true", "yes", "on"}
@@ -154,7 +151,7 @@ def from_mapping(values: Mapping[str, Any], base: Settings = DEFAULTS) -> tuple[
     warnings: list[str] = []
     for key in list(values.keys()):
         if key not in FIELDS:
-            continue  # other keys belong to pages (ui.sidebar.page_setting) or to nobody
+            continue  # other keys belong to pages (PAGE_CONTROLS, read by ui.blocks) or to nobody
         raw = values[key]
         if isinstance(raw, (list, tuple)):  # a repeated key: the last one counts
             raw = raw[-1] if raw else ""
@@ -163,6 +160,49 @@ def from_mapping(values: Mapping[str, Any], base: Settings = DEFAULTS) -> tuple[
         except SettingError as e:
             warnings.append(f"{e} — using {getattr(base, key)}.")
     return replace(base, **out), warnings
+
+
+@dataclass(frozen=True)
+class PageControl:
+    """One page's own control kept in the URL: how its value is read and checked, and its default."""
+
+    page: str  # the page that draws it (its file name in pages/, without .py)
+    field: Field
+    default: Any
+
+
+def _choice(page: str, label: str, choices: tuple[str, ...], default: str, help: str = "") -> PageControl:
+    return PageControl(page, Field(str, label, help or label, choices=choices), default)
+
+
+GATE_BIAS_CHOICES = ("0", "1", "2", "3", "4", "5", "6", "8")
+GATE_BIAS_HELP = ("The starting bias of the gates that keep the old state: the LSTM's forget gate f and the "
+                  "GRU's update gate z. Each starts near σ(b): 0.73 at b = 1 (the usual LSTM init), 0.998 at "
+                  "b = 6.")
+
+# every page's own URL keys; a key here is never a sidebar field
+PAGE_CONTROLS: dict[str, PageControl] = {
+    # BPTT by hand: how many steps back truncated BPTT keeps (the page caps it at T − 1)
+    "trunc": PageControl("bptt_by_hand", Field(int, "Truncation N", "Steps kept back from T.", 0, MAX_T), 10),
+    # Gated cells: the memory gates' starting bias
+    "gate_bias": _choice("gated_cells", "Memory-gate bias b", GATE_BIAS_CHOICES, "1", GATE_BIAS_HELP),
+    # Live training: the task, the model and the optimiser
+    "task": _choice("live_training", "Task", ("adding", "remember_first"), "adding"),
+    "model": _choice("live_training", "Model", ("rnn", "lstm", "gru"), "rnn"),
+    "opt": _choice("live_training", "Optimiser", ("sgd", "adam"), "adam"),
+    "lr": _choice("live_training", "Learning rate α",
+                  ("0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1"), "0.01"),
+    "clip": _choice("live_training", "Clipping", ("none", "norm", "value"), "none"),
+    "clip_c": _choice("live_training", "Clip threshold c", ("0.1", "0.5", "1", "2", "5", "10"), "1"),
+    "N": _choice("live_training", "Truncation N", ("full", "1", "2", "5", "10", "20", "50", "100"), "full"),
+    "batch": _choice("live_training", "Batch size", ("8", "16", "32", "64", "128"), "32"),
+    "steps": _choice("live_training", "Steps in a run", ("200", "500", "1000", "2000", "5000"), "1000"),
+}
+
+
+def page_keys(page: str) -> tuple[str, ...]:
+    """The URL keys of one page's own controls, in the order it draws them."""
+    return tuple(k for k, c in PAGE_CONTROLS.items() if c.page == page)
 
 
 def to_text(v: Any) -> str:

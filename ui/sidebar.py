@@ -13,6 +13,7 @@ import streamlit as st
 from rnn import device as rdev
 
 from . import settings as S
+from .limits import MAX_SEED, MAX_T
 
 PREFIX = "w_"  # session_state key of each sidebar widget
 SCALE_STEPS = (0.0, 0.001, 0.01, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.92, 0.94, 0.96,
@@ -81,35 +82,13 @@ def _sync_url(s: S.Settings) -> None:
             st.query_params[k] = v
 
 
-def page_setting(key: str, field: S.Field, default):
-    """A page's own control value kept in the URL as well: read from the URL on first use (checked by the
-    same parse as the sidebar; a bad value gives a warning and the default), kept in session_state under
-    'p_' + key. The page draws its widget with key 'p_' + key and calls `sync_page_setting` after it."""
-    skey = "p_" + key
-    if skey not in st.session_state:
-        value = default
-        if key in st.query_params:
-            try:
-                value = S.parse_field(field, st.query_params.get_all(key)[-1])
-            except S.SettingError as e:
-                st.warning(f"{e} — using {default!r}.", icon=":material/link_off:")
-        st.session_state[skey] = value
-    return st.session_state[skey]
-
-
-def sync_page_setting(key: str) -> None:
-    text = S.to_text(st.session_state.get("p_" + key))
-    if st.query_params.get(key) != text:
-        st.query_params[key] = text
-
-
 def draw() -> S.Settings:
     """Draw the shared controls in the sidebar and return the Settings they hold."""
     load_query_once()
     F, P = S.FIELDS, PREFIX
     sb = st.sidebar
     sb.header("Settings", anchor=False)
-    sb.slider(F["T"].label, 1, S.MAX_T, key=P + "T", help=F["T"].help)
+    sb.slider(F["T"].label, 1, MAX_T, key=P + "T", help=F["T"].help)
     sb.selectbox(F["activation"].label, S.ACTIVATION_NAMES, key=P + "activation", help=F["activation"].help)
     sb.select_slider(F["scale"].label, _steps(SCALE_STEPS, st.session_state[P + "scale"]), key=P + "scale",
                      help=F["scale"].help)
@@ -124,7 +103,7 @@ def draw() -> S.Settings:
                          key=P + "hidden", help=F["hidden"].help)
         st.select_slider(F["input_scale"].label, _steps(INPUT_STEPS, st.session_state[P + "input_scale"]),
                          key=P + "input_scale", help=F["input_scale"].help)
-        st.number_input(F["seed"].label, 0, S.MAX_SEED, step=1, key=P + "seed", help=F["seed"].help)
+        st.number_input(F["seed"].label, 0, MAX_SEED, step=1, key=P + "seed", help=F["seed"].help)
         st.toggle(F["float64"].label, key=P + "float64", help=F["float64"].help)
         st.selectbox(F["device"].label, S.DEVICES, key=P + "device", help=F["device"].help)
     s = current()

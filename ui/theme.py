@@ -11,10 +11,11 @@ REGIME_ICONS = {"vanishing": ":material/trending_down:", "edge": ":material/tren
 REGIME_BADGE = {"vanishing": "blue", "edge": "green", "exploding": "orange"}  # st.badge colours
 INK = "#787878"  # neutral grey for the main quantity and reference lines: about 4.3:1 on white and on dark
 LOSS_COLOR = "#d97706"  # the loss and what it sends back (‖∂L/∂h‖): amber on every page
+BOUND_COLOR = "#9333ea"  # the bound (γ·σ_max)^k and γ itself: purple on every page
 HALO = "#ffffff"  # drawn under a line that crosses a heatmap, so it shows on blue, white and orange cells
 SERIES_COLORS = {  # the lines of the Jacobian-product chart
     "‖∂h_T/∂h_{T−k}‖": INK,
-    "bound (γ·σ_max)^k": "#9333ea",
+    "bound (γ·σ_max)^k": BOUND_COLOR,
     "ρ^k": "#0891b2",
     "‖∂L/∂h_{T−k}‖": LOSS_COLOR,
 }

@@ -1,6 +1,5 @@
-"""Chart builders for the Compare pages: the vanilla RNN, LSTM and GRU overlaid (log10‖∂s_T/∂s_{T−k}‖
-against the lag k), and the phase diagram (slope per step, or log10‖∂h_T/∂h_0‖, over weight scale × sequence
-length and weight scale × activation) with the critical lines.
+"""Charts of the page "Phase diagram": the slope per step (or log10‖∂h_T/∂h_0‖) over weight scale × sequence
+length and weight scale × activation, with the critical lines.
 
 Pure functions: frames and dicts in, alt.Chart out; every value handed to Altair is finite. Regime colours
 come from ui.theme: a diverging scale centred at 0, blue for vanishing, orange for exploding, green outline
@@ -9,7 +8,6 @@ Poole et al. (2016) and Chen, Pennington & Schoenholz (2018) for the order-to-ch
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import altair as alt
@@ -18,45 +16,14 @@ import pandas as pd
 
 from rnn.jacobians import EDGE_TOL, classify
 
-from .charts import axis_pow10, style
-from .theme import CELL_COLORS, HALO, INK, REGIME_COLORS
+from ..theme import BOUND_COLOR, HALO, INK, REGIME_COLORS
+from .style import fmt_num, style
 
-CELL_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
 NEUTRAL = "#f7f7f7"  # the colour of slope 0 on the diverging scale
 SLOPE_CLIP = 0.5  # decades per step where the slope's colours saturate (the tooltip keeps the true value)
-LINE_COLORS = (INK, "#9333ea")  # scale = 1, and the bound σ_max = 1/γ (purple as the bound elsewhere)
+LINE_COLORS = (INK, BOUND_COLOR)  # scale = 1, and the bound σ_max = 1/γ (purple as the bound elsewhere)
 MEASURES = {"slope": "slope per step (decades)", "norm": "log10 ‖∂h_T/∂h_0‖"}
 
-
-# ---------------------------------------------------------------------------------------------------------
-# gated cells
-
-def cells_frame(cells: Mapping[str, Mapping]) -> pd.DataFrame:
-    """Long frame: cell, lag k, log10‖∂s_T/∂s_{T−k}‖, finite values only."""
-    parts = []
-    for kind, a in cells.items():
-        lag, v = np.asarray(a["lag"]), np.asarray(a["log10_norm"], dtype=np.float64)
-        ok = np.isfinite(v)
-        parts.append(pd.DataFrame({"cell": CELL_NAMES.get(kind, kind), "lag": lag[ok], "log10_norm": v[ok]}))
-    return pd.concat(parts, ignore_index=True)
-
-
-def cells_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
-    """The three log-norm curves on one chart, coloured by cell."""
-    names = [CELL_NAMES[k] for k in CELL_COLORS]
-    chart = alt.Chart(df).mark_line(strokeWidth=3).encode(
-        x=alt.X("lag:Q", title="lag k = T − i (steps back from the last step T)"),
-        y=alt.Y("log10_norm:Q", axis=axis_pow10("‖∂s_T/∂s_{T−k}‖₂ (log scale)")),
-        color=alt.Color("cell:N", title=None, sort=names, legend=alt.Legend(orient="top"),
-                        scale=alt.Scale(domain=names, range=list(CELL_COLORS.values()))),
-        tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("lag:Q", title="lag k"),
-                 alt.Tooltip("log10_norm:Q", title="log10 ‖∂s_T/∂s_{T−k}‖", format=".3f")],
-    ).properties(height=380)
-    return style(chart, legend=None)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# phase diagram
 
 def _edges(values) -> tuple[np.ndarray, np.ndarray]:
     """Cell edges on a log axis: geometric midpoints between neighbours, mirrored at the ends."""
@@ -65,10 +32,6 @@ def _edges(values) -> tuple[np.ndarray, np.ndarray]:
     lo = np.concatenate([[v[0] ** 2 / mid[0]], mid]) if v.size > 1 else v / 1.2
     hi = np.concatenate([mid, [v[-1] ** 2 / mid[-1]]]) if v.size > 1 else v * 1.2
     return lo, hi
-
-
-def _text(x: float, fmt: str = ".4f") -> str:
-    return format(x, fmt) if math.isfinite(x) else ("−∞" if x < 0 else ("∞" if x > 0 else "NaN"))
 
 
 def phase_frame(grid: pd.DataFrame, measure: str = "slope") -> pd.DataFrame:
@@ -89,8 +52,8 @@ def phase_frame(grid: pd.DataFrame, measure: str = "slope") -> pd.DataFrame:
     # the colour range: symmetric about 0; for the slope at least ±5·EDGE_TOL and at most ±SLOPE_CLIP
     c = min(max(c, 5 * EDGE_TOL), SLOPE_CLIP) if measure == "slope" else max(c, 1.0)
     df["value"] = np.clip(np.nan_to_num(raw, nan=0.0, posinf=c, neginf=-c), -c, c)
-    df["slope_text"] = [_text(v) for v in df["slope"]]
-    df["norm_text"] = [_text(v, ".2f") for v in df["log10_norm_T"]]
+    df["slope_text"] = [fmt_num(v, 4, fixed=True) for v in df["slope"]]
+    df["norm_text"] = [fmt_num(v, 2, fixed=True) for v in df["log10_norm_T"]]
     return df.drop(columns=["slope", "log10_norm_T"]).reset_index(drop=True)
 
 

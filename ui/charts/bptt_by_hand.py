@@ -1,43 +1,23 @@
-"""Chart builders and text for the page "BPTT by hand": the seed's equations beside this model's numbers,
+"""Charts and text of the page "BPTT by hand": the report's equations beside this model's numbers,
 the gradient check, the per-step terms of ∂L/∂W, ∂L/∂U, ∂L/∂b_h, and truncated BPTT against full BPTT.
 
-Pure functions: plain dicts and arrays in (from ui.engine_extra.bptt_report), pandas frames, LaTeX strings
+Pure functions: plain dicts and arrays in (from ui.cached.bptt_by_hand.bptt_report), pandas frames, LaTeX strings
 and alt.Chart out. Nothing non-finite reaches Altair: log scales are log10 values, filtered to finite ones.
 References: Werbos (1990) for BPTT; Williams & Peng (1990) for truncation; Pascanu, Mikolov & Bengio (2013).
 """
 from __future__ import annotations
 
-import math
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from .charts import axis_pow10, style
-from .theme import INK
+from ..theme import INK, REGIME_COLORS
+from .style import axis_pow10, style, tex_num
 
 TERM_COLORS = {"∂L/∂W": "#7c3aed", "∂L/∂U": "#0891b2", "∂L/∂b_h": "#d97706"}
 TERM_KEYS = {"W": "∂L/∂W", "U": "∂L/∂U", "b_h": "∂L/∂b_h"}
 KEPT_COLOR = "#9ca3af"  # a light band on white, a dim one on the dark theme (opacity 0.3)
-
-
-def tex_num(x: float, digits: int = 4) -> str:
-    """A number for LaTeX: plain for 10⁻³ ≤ |x| < 10⁵, else m × 10^e. A float64 overflow is said as such
-    (beyond ±10^308), and the NaN it leads to (∞ − ∞, 0·∞) as undefined: never "inf" or "NaN"."""
-    x = float(x)
-    if math.isnan(x):
-        return r"\text{undefined (float64 overflow)}"
-    if math.isinf(x):
-        return r"\text{overflow}\ (" + ("> " if x > 0 else "< -") + r"10^{308})"
-    if x == 0 or 1e-3 <= abs(x) < 1e5:
-        return f"{x:.{digits}g}"
-    m, e = f"{x:.{digits - 1}e}".split("e")
-    return rf"{float(m):.{digits}g} \times 10^{{{int(e)}}}"
-
-
-def num(x: float, fmt: str = ".4g") -> str:
-    """A metric's value, or an em dash where it does not exist (0/0, overflow)."""
-    return format(float(x), fmt) if math.isfinite(float(x)) else "—"
 
 
 def _vec(v) -> str:
@@ -50,7 +30,7 @@ def aligned(items) -> str:
 
 
 def equation_rows(rep: dict, an: dict, activation: str) -> list[tuple[str, str]]:
-    """(the seed's equation, this model's numbers) as LaTeX pairs, in the order of the derivation."""
+    """(the report's equation, this model's numbers) as LaTeX pairs, in the order of the derivation."""
     n, sgd = rep["norms"], rep["sgd"]
     name = activation.replace("_", r"\_")
     rows = [
@@ -152,7 +132,7 @@ def sweep_charts(df: pd.DataFrame, N: int) -> list[alt.TopLevelMixin]:
         y = alt.Y("value:Q", title=title, scale=alt.Scale(domain=domain) if domain else alt.Scale(zero=False))
         line = alt.Chart(d).mark_line(strokeWidth=3, color=INK).encode(
             x=x, y=y, tooltip=[alt.Tooltip("N:Q", title="N"), alt.Tooltip("value:Q", title=name, format=".4f")])
-        rule = alt.Chart(mark).mark_rule(color="#c2410c", strokeWidth=3, strokeDash=[6, 4]).encode(
+        rule = alt.Chart(mark).mark_rule(color=REGIME_COLORS["exploding"], strokeWidth=3, strokeDash=[6, 4]).encode(
             x="N:Q", tooltip=[alt.Tooltip("N:Q", title="current N")])
         return style(alt.layer(line, rule).properties(height=220), legend=None)
 

@@ -1,5 +1,6 @@
-"""Cached calls into the engine. They take plain Settings and return numpy arrays or plain dicts, never a
-model that trains, so st.cache_data can share them safely between visitors."""
+"""The model every page analyses, built from the Settings, and its cached analysis (rnn.analyze) with the
+overflow handling all pages share. The cached functions take plain Settings and return numpy arrays or plain
+dicts, never a model that trains, so st.cache_data can share them safely between visitors."""
 from __future__ import annotations
 
 import math
@@ -12,8 +13,8 @@ import torch
 import rnn
 from rnn import device as rdev
 
-from . import budget
-from .settings import INPUT_SIZE, OUTPUT_SIZE, Settings
+from ..limits import CACHE_ENTRIES, stop_if_over
+from ..settings import INPUT_SIZE, OUTPUT_SIZE, Settings
 
 
 def device_dtype(s: Settings) -> tuple[torch.device, torch.dtype]:
@@ -44,8 +45,8 @@ def build(s: Settings, kind: str = "rnn", gate_bias: float = 1.0):
 
 def analysis(s: Settings, kind: str = "rnn", gate_bias: float = 1.0) -> dict:
     """rnn.analyze for these settings as plain numpy arrays and floats (cached), after the budget check: a
-    request over ui.budget.JACOBIAN_WORK stops the page with a message before anything is built."""
-    budget.stop_if_over(s, "jacobian", (kind,))
+    request over ui.limits.JACOBIAN_WORK stops the page with a message before anything is built."""
+    stop_if_over(s, "jacobian", (kind,))
     return _analysis(s, kind, gate_bias if kind != "rnn" else 1.0)
 
 
@@ -63,7 +64,7 @@ def overflow_step(m, x, tr=None) -> int | None:
     return int(idx[0, 0]) + 1 if idx.numel() else None
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=CACHE_ENTRIES["analysis"], show_spinner=False)
 def _analysis(s: Settings, kind: str = "rnn", gate_bias: float = 1.0) -> dict:
     """The cached part of `analysis`. Besides rnn.Analysis's fields it says whether the forward pass itself
     overflowed: "overflow_step" (first step whose state is not finite, or None) and "T_used" (the steps
@@ -85,28 +86,3 @@ def _analysis(s: Settings, kind: str = "rnn", gate_bias: float = 1.0) -> dict:
         out["log10_grad_T"] = math.nan
     out["overflow_step"], out["T_used"], out["grad_lost"] = t0, int(x_used.shape[0]), grad_lost
     return out
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def activation_curves(lo: float = -4.0, hi: float = 4.0, n: int = 321) -> dict:
-    """f and f′ of every activation on a grid of pre-activations a, with γ and the codomain (Activations page)."""
-    a = torch.linspace(lo, hi, n, dtype=torch.float64)
-    return {name: {"a": a.numpy(), "f": act.f(a).numpy(), "df": act.df(a).numpy(), "gamma": act.gamma,
-                   "codomain": act.codomain, "formula": act.formula, "dformula": act.dformula}
-            for name, act in rnn.ACTIVATIONS.items()}
-
-
-@st.cache_data(max_entries=16, show_spinner=False)  # up to T·n = 512 000 values (4 MB) an entry
-def fprime_along_trajectory(s: Settings) -> dict:
-    """f′(a_t) for every step t and unit of this model's trajectory (T·n values, float64) and mean |f′|,
-    computed as rnn.analyze computes it; only the steps before the state overflows (see `_analysis`)."""
-    m, x, _ = build(s)
-    with torch.no_grad():
-        tr = m.unroll(x)
-        t0 = overflow_step(m, x, tr)
-        # the first t0 − 1 steps of the trace are the forward pass over x[:t0 − 1]: no second pass
-        a = tr.a if t0 is None else tr.a[:max(t0 - 1, 1)]
-        d = m.act.df(a)  # f′(a_t), (T, 1, H)
-        mean_abs = float(d.abs().mean())
-    return {"values": d.to(torch.float64).cpu().numpy().ravel(), "mean_abs": mean_abs, "gamma": m.act.gamma,
-            "overflow_step": t0}

@@ -1,4 +1,4 @@
-"""Chart builders for the live-training page: pure functions from the trainer's numpy history to
+"""Charts of the page "Live training": pure functions from the trainer's numpy history to
 (DataFrame, alt.Chart). No streamlit here. Non-finite values (a diverging step) and exact zeros (states
 before a truncation cut) are dropped before Altair sees them."""
 from __future__ import annotations
@@ -7,15 +7,13 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import theme
-from .charts import style
-
-HEAT_ROWS = 60  # the heatmap shows at most this many training steps …
-HEAT_COLS = 100  # … and this many time steps (evenly subsampled)
+from .. import theme
+from ..limits import LIVE_HEAT_COLS, LIVE_HEAT_ROWS
+from .style import style
 
 
 def _style(ch: alt.Chart, height: int = 260) -> alt.Chart:
-    """The app's chart style (ui.charts.style), legend below: these charts sit side by side."""
+    """The app's chart style (ui.charts.style.style), legend below: these charts sit side by side."""
     return style(ch, height, legend="bottom", label_limit=600)
 
 
@@ -56,8 +54,8 @@ def heat_frame(h: dict) -> pd.DataFrame:
     steps, G = h["lag_step"], h["grad_h_norm"]
     if G.size == 0:
         return pd.DataFrame({"step": [], "t": [], "log10_grad": []})
-    rows = np.arange(max(0, len(steps) - HEAT_ROWS), len(steps))
-    cols = np.unique(np.linspace(0, G.shape[1] - 1, min(HEAT_COLS, G.shape[1])).astype(int))
+    rows = np.arange(max(0, len(steps) - LIVE_HEAT_ROWS), len(steps))
+    cols = np.unique(np.linspace(0, G.shape[1] - 1, min(LIVE_HEAT_COLS, G.shape[1])).astype(int))
     sub = G[np.ix_(rows, cols)]
     with np.errstate(divide="ignore", invalid="ignore"):
         lg = np.log10(sub)

@@ -1,7 +1,8 @@
-"""What one request may cost, in one place: named budgets, the cost of a request under each, and the check
-pages call before they build anything.
+"""Every limit of the app in one place: what one setting may be, what one request may cost, what live
+training and the phase diagram may use, and how much the caches may hold. Each name is defined here once;
+the rest of the app reads it from here.
 
-The sidebar's caps (T ≤ 2000, n ≤ 256, ui.settings) bound every single setting; these budgets bound their
+The sidebar's caps (T ≤ MAX_T, n ≤ MAX_HIDDEN) bound every single setting; the budgets bound their
 products, which is what the work and the memory grow with:
 
 - Jacobian chain (rnn.jacobian_log10_norms / rnn.analyze): one n × n matrix product per step, plus an
@@ -14,17 +15,29 @@ products, which is what the work and the memory grow with:
   baseline; an LSTM at T = 250, n = 256 (also twice the budget) 51 s and 236 MB.
 - Hand BPTT keeps each step's term of ∂L/∂W: T·n² numbers (8 bytes each in float64), and autograd's
   reference keeps a graph of the same order. Measured at the budget (T = 1220, n = 64): 5 s, 140 MB.
-- The phase diagram runs one model per cell on a fixed grid with n ≤ 64 and T ≤ 500 (ui.engine_extra):
+- The phase diagram runs one model per cell on a fixed grid with n ≤ PHASE_MAX_HIDDEN and T ≤ PHASE_MAX_T:
   its whole grid costs at most PHASE_CELLS_WORK, under the budget by construction.
 
 A request over its budget is refused with a short message before the model or any array is built
 (`stop_if_over`), so no single visitor can hold a core for minutes or exhaust memory. Cached results are
 bounded too: server.maxCacheDataSize in .streamlit/config.toml caps every st.cache_data entry together at
-CACHE_BYTES (serialized), and each cache has its max_entries."""
+CACHE_BYTES (serialized), and each cache has its max_entries (CACHE_ENTRIES)."""
 from __future__ import annotations
 
-from .settings import Settings
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:  # ui.settings imports its caps from here
+    from .settings import Settings
+
+# --- one setting: the sidebar's caps (ui.settings checks every value against them) -----------------------
+MAX_T = 2000  # sequence length
+MAX_HIDDEN = 256  # hidden units n
+MAX_SCALE = 100.0  # weight scale (gain, ρ or σ_max)
+MAX_INPUT_SCALE = 10.0  # standard deviation of the inputs
+MAX_SEED = 2**31 - 1
+MAX_TEXT = 40  # characters of one URL value; a longer one is refused, not cut ("0.00…05" would read 0)
+
+# --- one request: time and memory budgets ------------------------------------------------------------
 # time: Σ T·n³ over the models one request analyses (n = state size): a vanilla RNN with n = 256 up to
 # T = 1000, with n ≤ 128 at every T the sidebar allows; the three cells of "Gated cells" (n³ + (2n)³ + n³
 # per step) with n = 64 at every T, n = 128 up to T = 800
@@ -33,18 +46,43 @@ JACOBIAN_SECONDS = 20  # the stated worst case at JACOBIAN_WORK, one request, on
 # memory: hand BPTT's per-step terms, T·n² numbers (5·10⁶ × 8 bytes = 40 MB; T = 1000 with n = 64)
 BPTT_NUMBERS = 5_000_000
 BPTT_BYTES = 8 * BPTT_NUMBERS
-# the most one request may add to the server's memory (measured in tests/test_budget.py)
+# the most one request may add to the server's memory (measured in tests/ui/test_limits.py)
 REQUEST_BYTES = 512 * 2**20
-# the phase diagram's fixed grid: its largest cells (n = 64, T = 500) over 12 scales × (6 lengths + 5
-# activations); ui.engine_extra holds the grid itself
+STATE_FACTOR = {"rnn": 1, "gru": 1, "lstm": 2}  # state size / hidden size
+
+# --- the phase diagram: one model per cell, on a fixed grid -------------------------------------------
+PHASE_MAX_HIDDEN = 64
+PHASE_MAX_T = 500
+PHASE_SCALES = (0.18, 0.25, 0.35, 0.5, 0.71, 1.0, 1.4, 2.0, 2.8, 4.0, 5.6, 8.0)  # about ×√2 apart
+PHASE_LENGTHS = (10, 20, 50, 100, 200, 500)
+# its largest cells (n = 64, T = 500) over 12 scales × (6 lengths + 5 activations at T = 500)
 PHASE_CELLS_WORK = 64 ** 3 * 12 * (10 + 20 + 50 + 100 + 200 + 500 + 5 * 500)
+
+# --- live training, per visitor ----------------------------------------------------------------------
+LIVE_MAX_T = 200  # live training uses at most this sequence length (a step at T = 200 takes ~30 ms)
+LIVE_MAX_HIDDEN = 128
+LIVE_TICK_S = 0.5  # the fragment reruns every LIVE_TICK_S seconds while a run is going
+LIVE_BUDGET_S = 0.25  # and trains for about this long per tick, so Stop acts within one short chunk
+LIVE_MAX_ARCHIVE = 5  # finished runs kept for comparison
+LIVE_ARCHIVE_POINTS = 400  # each archived curve is downsampled to at most this many points
+LIVE_HEAT_ROWS = 60  # the gradient heatmap shows at most this many training steps …
+LIVE_HEAT_COLS = 100  # … and this many time steps (evenly subsampled)
+
+# --- the caches, all visitors together -----------------------------------------------------------------
 # everything st.cache_data may hold at once, all functions and visitors together (serialized bytes);
 # .streamlit/config.toml's server.maxCacheDataSize says the same. A Community Cloud app gets roughly
 # 690 MB to 2.7 GB.
 CACHE_BYTES = 200 * 2**20
 CACHE_SIZE_TEXT = "200mb"  # the config's spelling of CACHE_BYTES (binary units)
-
-STATE_FACTOR = {"rnn": 1, "gru": 1, "lstm": 2}  # state size / hidden size
+CACHE_ENTRIES = {  # max_entries of each st.cache_data function (ui/cached/)
+    "analysis": 64,  # one per (settings, cell, gate bias): a class's worth of seeds
+    "activation_curves": 4,
+    "fprime": 16,  # up to T·n = 512 000 values (4 MB) an entry
+    "bptt_report": 32,
+    "truncated": 64,
+    "phase_row": 512,
+    "critical_scales": 16,
+}
 
 
 def jacobian_cost(s: Settings, kinds: tuple[str, ...] = ("rnn",)) -> int:

@@ -1,0 +1,74 @@
+"""Page building blocks: a chart with its caption and CSV download, and a page's own control kept in the URL.
+
+Every page draws its charts through `chart_block` and its own controls through `page_control`, so a chart
+always says what its axes are and offers its data, and a control's value always survives a shared link."""
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Callable
+
+import pandas as pd
+import streamlit as st
+
+from . import settings as S
+
+STATE = "p_"  # session_state key prefix of a page control's widget
+
+
+def chart_block(chart, frame: pd.DataFrame, caption: str, file_name: str, key: str | None = None,
+                on_select=None, label: str = "Download the data (CSV)", width: str | None = "stretch", **kw):
+    """The chart (or a list of charts that share one caption), its caption (what the axes are, what to look
+    for) and a CSV download of its data, made on click. `width` None keeps a faceted chart at its own
+    width. Returns the selection state of the (last) chart."""
+    event = None
+    for i, c in enumerate(chart if isinstance(chart, (list, tuple)) else [chart]):
+        k = key if key is None or i == 0 else f"{key}_{i}"
+        if on_select is None:
+            event = st.altair_chart(c, width=width, key=k, **kw)
+        else:
+            event = st.altair_chart(c, width=width, key=k, on_select=on_select, **kw)
+    st.caption(caption)
+    st.download_button(label, partial(frame.to_csv, index=False), file_name=file_name, mime="text/csv",
+                       icon=":material/download:", on_click="ignore", key=f"dl_{file_name}")
+    return event
+
+
+def page_setting(key: str, default: Any = None) -> Any:
+    """A page control's value: read from the URL on the session's first use (checked by the same parse as
+    the sidebar, ui.settings.PAGE_CONTROLS; a bad value gives a warning and the default), then kept in
+    session_state under STATE + key, where the control's widget keeps it."""
+    control = S.PAGE_CONTROLS[key]
+    default = control.default if default is None else default
+    skey = STATE + key
+    if skey not in st.session_state:
+        value = default
+        if key in st.query_params:
+            try:
+                value = S.parse_field(control.field, st.query_params.get_all(key)[-1])
+            except S.SettingError as e:
+                st.warning(f"{e} — using {default!r}.", icon=":material/link_off:")
+        st.session_state[skey] = value
+    return st.session_state[skey]
+
+
+def sync_page_setting(key: str) -> None:
+    """Write a page control's value back to the URL, so the address bar reproduces the view."""
+    text = S.to_text(st.session_state.get(STATE + key))
+    if st.query_params.get(key) != text:
+        st.query_params[key] = text
+
+
+def page_control(key: str, widget: Callable, label: str | None = None, *, default: Any = None,
+                 hi: int | None = None, too_high: str = "", **widget_kw) -> Any:
+    """A page's own control kept in the URL: its value from the URL or the session, the widget drawn with
+    it, the value written back to the URL; returns the value. `widget` is a Streamlit widget function taking
+    (label, …, key=…). With `hi`, a value above it (a link's, or one left from a longer T) is lowered to
+    `hi` and `too_high` (formatted with value and hi) says so above the widget."""
+    value = page_setting(key, default)
+    if hi is not None and value > hi:
+        if too_high:
+            st.caption(too_high.format(value=value, hi=hi))
+        st.session_state[STATE + key] = value = hi
+    widget(label or S.PAGE_CONTROLS[key].field.label, *widget_kw.pop("args", ()), key=STATE + key, **widget_kw)
+    sync_page_setting(key)
+    return st.session_state[STATE + key]

@@ -1,0 +1,38 @@
+"""Charts of the page "Gated cells": the vanilla RNN, the LSTM and the GRU overlaid, log10‖∂s_T/∂s_{T−k}‖
+against the lag k. Pure functions: the cells' analyses in, a frame and an alt.Chart out (finite values only)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ..theme import CELL_COLORS
+from .style import axis_pow10, style
+
+CELL_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def cells_frame(cells: Mapping[str, Mapping]) -> pd.DataFrame:
+    """Long frame: cell, lag k, log10‖∂s_T/∂s_{T−k}‖, finite values only."""
+    parts = []
+    for kind, a in cells.items():
+        lag, v = np.asarray(a["lag"]), np.asarray(a["log10_norm"], dtype=np.float64)
+        ok = np.isfinite(v)
+        parts.append(pd.DataFrame({"cell": CELL_NAMES.get(kind, kind), "lag": lag[ok], "log10_norm": v[ok]}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def cells_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
+    """The three log-norm curves on one chart, coloured by cell."""
+    names = [CELL_NAMES[k] for k in CELL_COLORS]
+    chart = alt.Chart(df).mark_line(strokeWidth=3).encode(
+        x=alt.X("lag:Q", title="lag k = T − i (steps back from the last step T)"),
+        y=alt.Y("log10_norm:Q", axis=axis_pow10("‖∂s_T/∂s_{T−k}‖₂ (log scale)")),
+        color=alt.Color("cell:N", title=None, sort=names, legend=alt.Legend(orient="top"),
+                        scale=alt.Scale(domain=names, range=list(CELL_COLORS.values()))),
+        tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("lag:Q", title="lag k"),
+                 alt.Tooltip("log10_norm:Q", title="log10 ‖∂s_T/∂s_{T−k}‖", format=".3f")],
+    ).properties(height=380)
+    return style(chart, legend=None)

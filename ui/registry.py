@@ -1,0 +1,80 @@
+"""The one list of pages: path, title, icon, section and a one-line summary. The router (app.py) builds
+its navigation from it and the Home page's guide prints it, so a new page is registered here once.
+
+Paths are kept relative to the repository root and handed to Streamlit as absolute paths, so the app runs
+the same from `app.py` and from the Community Cloud entrypoint in cloud/ (Streamlit resolves a relative
+page path against the folder of the script it was started with)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ICON = str(ROOT / "static" / "icon.png")  # the browser tab's icon
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """One page of the app."""
+
+    path: str  # relative to the repository root: pages/<name>.py
+    title: str
+    icon: str  # a material icon (emoji render as boxes without an emoji font)
+    section: str  # the navigation's group
+    summary: str  # one line for the Home page's guide
+
+    @property
+    def name(self) -> str:
+        """The page's file name without .py: its URL path and the key of its controls in ui.settings."""
+        return Path(self.path).stem
+
+    @property
+    def file(self) -> str:
+        """The absolute path Streamlit is given (st.Page, st.page_link, st.switch_page)."""
+        return str(ROOT / self.path)
+
+
+PAGES: tuple[PageInfo, ...] = (
+    PageInfo("pages/home.py", "Home", ":material/home:", "Learn",
+             "What the app shows, classroom presets, and this guide."),
+    PageInfo("pages/activations.py", "Activations", ":material/show_chart:", "Learn",
+             "f and f′ for tanh, sigmoid, relu, leaky relu and linear, the bound γ = sup|f′|, and how large f′ "
+             "really is along your network's trajectory."),
+    PageInfo("pages/jacobian_products.py", "Jacobian products", ":material/timeline:", "Learn",
+             "The heart: ‖∏ ∂h_j/∂h_{j−1}‖ against the lag, with the bounds, the BPTT gradient and the regime."),
+    PageInfo("pages/bptt_by_hand.py", "BPTT by hand", ":material/functions:", "Learn",
+             "Backpropagation through time written out with the chain rule, step by step, and truncated BPTT."),
+    PageInfo("pages/gated_cells.py", "Gated cells", ":material/memory:", "Compare",
+             "The vanilla RNN beside an LSTM and a GRU on the same input; raise the memory gates' bias and "
+             "watch the gated cells keep the gradient alive."),
+    PageInfo("pages/phase_diagram.py", "Phase diagram", ":material/grid_on:", "Compare",
+             "The regime over a grid of two settings: where vanishing turns into exploding; a cell loads its "
+             "values."),
+    PageInfo("pages/live_training.py", "Live training", ":material/play_circle:", "Compare",
+             "Train on a task with a long dependency and watch the loss and the gradient norms as it learns."),
+)
+HOME = PAGES[0]
+BY_NAME = {p.name: p for p in PAGES}
+
+
+def page(name: str) -> PageInfo:
+    """The registered page called `name` (its file name without .py), or KeyError."""
+    return BY_NAME[name]
+
+
+def navigation() -> dict[str, list]:
+    """st.navigation's argument: the pages as st.Page objects, grouped by section, Home the default."""
+    import streamlit as st
+
+    out: dict[str, list] = {}
+    for p in PAGES:
+        out.setdefault(p.section, []).append(st.Page(p.file, title=p.title, icon=p.icon, default=p is HOME))
+    return out
+
+
+def link(name: str, label: str | None = None, **kw) -> None:
+    """st.page_link to a registered page, with its title and icon unless told otherwise."""
+    import streamlit as st
+
+    p = page(name)
+    st.page_link(p.file, label=label or p.title, icon=kw.pop("icon", p.icon), **kw)
