@@ -1,7 +1,7 @@
 """Classroom presets: one click sets every sidebar control to values that really show the named regime.
 
 Each preset is a full Settings (every field), a target page (or None: stay) and a one-line explanation.
-The expected regime of the vanilla RNN at these settings is checked by tests/test_app_core.py with
+The expected regime of the vanilla RNN at these settings is checked by tests/app/test_home_activations_jacobians.py with
 rnn.analyze (slope per step in decades; EDGE_TOL = 0.01), so a change in the engine that moves a preset
 out of its regime fails a test instead of misleading a class. No streamlit here: the Home page applies a
 preset in a button callback with ui.sidebar.apply(**preset.values).

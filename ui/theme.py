@@ -1,7 +1,7 @@
 """Colours and words used everywhere, so the same regime has the same colour on every page.
 
 The app follows the visitor's light or dark theme, so every colour drawn on the page background must read on
-white and on Streamlit's near-black: mid-tone colours, at least 3:1 against both (tests/test_theme.py checks).
+white and on Streamlit's near-black: mid-tone colours, at least 3:1 against both (tests/ui/test_theme.py checks).
 Blue, green and orange mean vanishing, edge and exploding, and nothing else.
 """
 

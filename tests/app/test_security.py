@@ -19,7 +19,7 @@ import tomllib
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 SOURCES = sorted([ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py"),
                   *(ROOT / "rnn").glob("*.py")])
 BANNED_CALLS = {"eval", "exec", "compile", "__import__", "breakpoint", "input"}

@@ -30,7 +30,7 @@ PAGES = ("pages/home.py", "pages/activations.py", "pages/jacobian_products.py", 
 # the page-local controls kept in the URL (ui.sidebar.page_setting) and their defaults
 LIVE_KEYS = {"task": "adding", "model": "rnn", "opt": "adam", "lr": "0.01", "clip": "none", "clip_c": "1",
              "N": "full", "batch": "32", "steps": "1000"}
-PAGE_KEYS = {**LIVE_KEYS, "trunc": None}
+PAGE_KEYS = {**LIVE_KEYS, "trunc": None, "gate_bias": "1"}
 
 BAD_NUMBERS = ["nan", "NaN", "-nan", "inf", "-inf", "Infinity", "-Infinity", "1e309", "-1e309", "1e999999",
                "9" * 400, "-" + "9" * 60, "-1", "-0.5", "-1e-300", "1e-400", "0x10", "0b1", "1_000", "١٢",
@@ -353,10 +353,22 @@ def test_live_page_controls_reject_hostile_values_with_a_safe_warning(key, raw):
     assert_safe_message(msgs[0])
 
 
-def test_bptt_truncation_rejects_hostile_values_with_a_safe_warning():
-    at = app_with({"T": "12", "hidden": "8", "trunc": "<b>5</b>"})
+@pytest.mark.parametrize("raw", ["abc", "-3", "5.5", "1e9", "nan", "", "<script>", "<b>5</b>"])
+def test_bptt_truncation_rejects_hostile_values_with_a_safe_warning(raw):
+    at = app_with({"T": "30", "hidden": "8", "trunc": raw})
     at.switch_page("pages/bptt_by_hand.py").run()
     no_exception(at)
     msgs = [w.value for w in at.warning if "Truncation N" in w.value]
-    assert len(msgs) == 1 and "<b>" not in msgs[0]
+    assert len(msgs) == 1 and "<b>" not in msgs[0] and "<script>" not in msgs[0], msgs
     assert_safe_message(msgs[0])
+    assert at.slider(key="p_trunc").value == 10  # the default
+
+
+def test_the_url_schema_is_declared_once_and_keys_do_not_collide():
+    """Every page key this file attacks is declared in ui.settings.PAGE_CONTROLS with the default the page
+    shows (trunc's default is capped by T on the page), and no page key shadows a sidebar key."""
+    assert set(S.PAGE_CONTROLS) == set(PAGE_KEYS)
+    assert not set(S.PAGE_CONTROLS) & set(FIELDS)
+    for key, default in LIVE_KEYS.items():
+        assert S.PAGE_CONTROLS[key].default == default, key
+        assert S.PAGE_CONTROLS[key].page == "live_training"

@@ -13,7 +13,6 @@ import pytest
 import torch
 
 import rnn
-from ui import limits
 from ui.cached import bptt_by_hand as E
 from ui.cached import phase_diagram as PH
 from ui.charts import bptt_by_hand as CB
@@ -111,11 +110,6 @@ def test_bptt_charts_are_finite_and_skip_overflow():
     assert_finite(CB.per_step_chart(frame, HUGE.T, 10))
     rows = CB.equation_rows(huge, {"log10_norm": np.array([280.0]), "slope": 0.47}, "linear")
     assert rows and all(isinstance(eq, str) and isinstance(num, str) for eq, num in rows)
-
-
-def test_budget_is_stated_in_numbers():
-    assert limits.bptt_cost(Settings(T=1000, hidden=64)) <= limits.BPTT_NUMBERS
-    assert limits.bptt_cost(Settings(T=2000, hidden=256)) > limits.BPTT_NUMBERS
 
 
 # ---------------------------------------------------------------------------------------------------------
