@@ -95,9 +95,11 @@ def _activation_name(activation) -> str:
 def _nodes(q_max: float) -> tuple[np.ndarray, np.ndarray]:
     """z-nodes and weights of the trapezoid rule for E_z[g(√q z)], q ≤ q_max. f(√q z) is analytic in the
     strip |Im z| < π/(2√q) (tanh's nearest poles; sigmoid's lie twice as far), so spacing h has error
-    ≈ exp(−π²/(h√q)): h = 0.3/√q_max gives about 1e-14. Gauss–Hermite with a fixed number of nodes does
-    not: its nodes near 0 are ~π/√(2N) apart whatever q, and f′(√q z)² narrows to a width 1/√q."""
-    h = min(0.1, 0.3 / math.sqrt(q_max)) if q_max > 0 else 0.1
+    ≈ exp(−π²/(h√q)) times a constant that grows with the order of the poles (f′² = sech⁴ has poles of
+    order 4): h = 0.2/√q_max keeps both expectations within about 1e-15 (0.3/√q_max left 5e-12 on E[f′²]
+    at q = 26, against mpmath). Gauss–Hermite with a fixed number N of nodes does not: its nodes near 0 lie
+    ~π/√(2N) apart whatever q while f′(√q z)² narrows to a width 1/√q (200 nodes: 1.5e-10 at q = 2.7)."""
+    h = min(0.1, 0.2 / math.sqrt(q_max)) if q_max > 0 else 0.1
     N = min(MAX_NODES, 2 * math.ceil(Z_MAX / h) + 1)
     z = np.linspace(-Z_MAX, Z_MAX, N)
     w = np.exp(-0.5 * z * z)
@@ -223,10 +225,9 @@ def mean_field_for(m: VanillaRNN, input_scale) -> MeanField:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# the chain of state Jacobians, through QR in short blocks
+# the chain of state Jacobians
 
 CHUNK = 256  # factors formed at a time (vanilla RNN)
-MAX_BLOCK = 16  # the most factors multiplied together between two QRs
 
 
 def _factor_chunks(m, x):
@@ -255,55 +256,25 @@ def _factor_chunks(m, x):
     raise ValueError(f"expected an rnn.VanillaRNN or rnn.GatedRNN, got {type(m).__name__}")
 
 
-def _qr_chain(chunks, state, step, max_lost: float):
-    """Runs `state` through the factors in blocks B = J_{t+L} ⋯ J_{t+1} of L ≤ MAX_BLOCK steps, one QR a
-    block: step(state, B) → (digits lost, new state). A QR of X loses about log10(‖x_i‖/|R_ii|) digits of
-    R_ii (Householder QR is columnwise backward stable: an error of eps·‖x_i‖), the same loss the plain
-    one-step method has on one step; a block that lost more than max_lost digits is redone shorter, down
-    to one step, and the next block's length follows from the loss seen. A block gives the diagonals of
-    its steps' R together: QR(J₂J₁Q) = Q₂·R₂R₁ and diag(R₂R₁) = diag(R₂)·diag(R₁). Measured at n = 128,
-    T = 1000 (tanh, gain 1, one thread): about 3× faster than one QR a step."""
-    L = 1
-    for J in chunks:
-        i = 0
-        while i < len(J):
-            Lb = min(L, len(J) - i)
-            B = J[i]
-            for J_t in J[i + 1:i + Lb]:
-                B = J_t @ B
-            lost, new = step(state, B)
-            if Lb > 1 and not lost <= max_lost:
-                L = max(1, Lb // 2)
-                continue
-            state, i = new, i + Lb
-            L = MAX_BLOCK if lost == 0 else int(min(MAX_BLOCK, max(1.0, 0.5 * max_lost * Lb / lost)))
-    return state
-
-
-def _lost(X: torch.Tensor, R: torch.Tensor) -> float:
-    """max_i log10(‖x_i‖/|R_ii|): the digits a QR of X lost on its diagonal (0 for a zero column)."""
-    v = torch.log10(torch.linalg.vector_norm(X, dim=0)) - torch.log10(torch.diagonal(R).abs())
-    return float(torch.nan_to_num(v, nan=0.0, posinf=math.inf).max())
-
-
-def _benettin_step(state, B):
-    Q, total = state
-    X = B @ Q
-    # Q_t R_t = J_t Q_{t−1}  (here for a block: Q′R = B Q)
-    Q, R = torch.linalg.qr(X)
-    # Σ_t log10|R_t,ii|
-    return _lost(X, R), (Q, total + torch.log10(torch.diagonal(R).abs()))
-
-
 @torch.no_grad()
 def lyapunov_spectrum(m, x) -> np.ndarray:
     """All Lyapunov exponents of the chain J_T ⋯ J_1 along the trajectory of x, in log10 per step (the
     units of rnn.slope_per_step), descending, float64: n of them for the vanilla RNN and the GRU, 2n for
-    the LSTM's state (h, c). Benettin's method: Q_t R_t = J_t Q_{t−1}, λ_i = (1/T) Σ_t log10|R_t,ii|
-    (blocked, see _qr_chain). Finite at any T; −inf only for a direction the chain maps exactly to zero.
-    Their sum is the mean of log10|det J_t|."""
+    the LSTM's state (h, c). Benettin's method: Q_t R_t = J_t Q_{t−1}, λ_i = (1/T) Σ_t log10|R_t,ii|,
+    in float64. Their sum is the mean of log10|det J_t|. Finite at any T; −inf only where a factor is
+    exactly singular (a relu layer with a unit off, or f′ rounded to 0 in a saturated unit). One QR a step
+    costs about 2.6× rnn.jacobian_log10_norms at n = 128, T = 1000 (measured, one thread); multiplying a
+    few factors between QRs would save little there, since each tanh step already spreads the directions
+    by about as many digits as a QR can afford to lose."""
     T, n, chunks = _factor_chunks(m, x)
-    Q, total = _qr_chain(chunks(), (torch.eye(n, dtype=F64), torch.zeros(n, dtype=F64)), _benettin_step, 8.0)
+    Q = torch.eye(n, dtype=F64)
+    total = torch.zeros(n, dtype=F64)
+    for J in chunks():
+        for J_t in J:
+            # Q_t R_t = J_t Q_{t−1}
+            Q, R = torch.linalg.qr(J_t @ Q)
+            # Σ_t log10|R_t,ii|
+            total += torch.log10(torch.diagonal(R).abs())
     return np.sort((total / T).numpy())[::-1].copy()
 
 
@@ -317,31 +288,22 @@ SPAN = 4.0  # a block of coupled directions spanning at most this many decades i
 
 def _graded_qr(X: torch.Tensor, l: torch.Tensor):
     """X·diag(10^l) = Q·diag(10^l′)·T′·Πᵀ with Q orthogonal and T′ upper triangular, each row of T′ with
-    largest |entry| 1 (l′ = −inf for a zero row); (Q, l′, T′, the column order Π, digits lost). The columns
+    largest |entry| 1 (l′ = −inf for a zero row); returns (Q, l′, T′, the column order Π). The columns
     are first ordered by their norms, largest first (pre-pivoting), so that l′ comes out descending and
     T′'s off-diagonal entries small. Nothing is formed at the scale 10^l: only logs of |entries| are added."""
     order = torch.argsort(-(torch.log10(torch.linalg.vector_norm(X, dim=0)) + l), stable=True)
-    X = X[:, order]
-    Q, R = torch.linalg.qr(X)
+    Q, R = torch.linalg.qr(X[:, order])
     # R·diag(10^{l_π}) = diag(10^{l′})·T′,  l′_i = max_j log10|R_ij·10^{l_πj}|
     E = torch.log10(R.abs()) + l[order][None, :]
     ln = E.max(dim=1).values
     Tn = torch.nan_to_num(torch.sign(R) * torch.pow(10.0, E - ln[:, None]), nan=0.0)
-    return Q, ln, Tn, order, _lost(X, R)
+    return Q, ln, Tn, order
 
 
 def _normalise_rows(T: torch.Tensor, l: torch.Tensor):
     """diag(10^l)·T with each row of T rescaled to largest |entry| 1 (l += log10 of it)."""
     s = T.abs().max(dim=1).values
     return torch.nan_to_num(T / s[:, None], nan=0.0), l + torch.log10(s)
-
-
-def _product_step(state, B):
-    Q, l, T = state
-    # B·P = (B Q)·diag(10^l)·T = Q′·diag(10^l′)·T′·Πᵀ·T
-    Q, l, Tn, order, lost = _graded_qr(B @ Q, l)
-    T, l = _normalise_rows(Tn @ T[order], l)
-    return lost, (Q, l, T)
 
 
 def _blocks(T: np.ndarray) -> list[tuple[int, int]]:
@@ -362,7 +324,7 @@ def _graded_svd_log10(T: torch.Tensor, l: torch.Tensor) -> np.ndarray:
     directions spans at most SPAN decades, each block's singular values come from one float64 SVD of the
     block scaled by its largest 10^l (exact to rounding: relatively ~eps·10^SPAN at worst)."""
     for _ in range(PASSES):
-        _, l, T, _, _ = _graded_qr(T.T, l)
+        _, l, T, _ = _graded_qr(T.T, l)
         Tn, ln = T.numpy(), l.numpy()
         blocks = _blocks(Tn)
         with np.errstate(invalid="ignore"):  # (−inf rows count as settled)
@@ -386,14 +348,18 @@ def product_singular_values(m, x, k: int) -> np.ndarray:
     descending, float64, for k = 1 … T. The largest is rnn.jacobian_log10_norms' entry T − k.
 
     Overflow-safe at any k: the product is carried as P = Q·diag(10^l)·T, Q orthogonal, l in float64, T
-    with rows of largest |entry| 1; each block of steps re-factors B·Q·diag(10^l) by _graded_qr
-    (T ← T′·Πᵀ·T), so no number is formed at the product's scale, and a direction 10^{−500} below the top
+    with rows of largest |entry| 1; each step re-factors J_t·Q·diag(10^l) by _graded_qr (T ← T′·Πᵀ·T),
+    so no number is formed at the product's scale, and a direction 10^{−500} below the top
     keeps its own digits (a plain float64 product rounds away all below about 1e-16 of the top). The
     singular values of diag(10^l)·T then come from _graded_svd_log10. Plain reference for short k:
     torch.linalg.svdvals of the product."""
     T_len, n, chunks = _factor_chunks(m, x)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= T_len:
         raise ValueError(f"expected k to be an integer from 1 to T = {T_len}, got {k!r}")
-    start = (torch.eye(n, dtype=F64), torch.zeros(n, dtype=F64), torch.eye(n, dtype=F64))
-    _, l, T = _qr_chain(chunks(T_len - int(k)), start, _product_step, 4.0)
+    Q, l, T = torch.eye(n, dtype=F64), torch.zeros(n, dtype=F64), torch.eye(n, dtype=F64)
+    for J in chunks(T_len - int(k)):
+        for J_t in J:
+            # J_t·P = (J_t Q)·diag(10^l)·T = Q′·diag(10^l′)·T′·Πᵀ·T
+            Q, l, Tn, order = _graded_qr(J_t @ Q, l)
+            T, l = _normalise_rows(Tn @ T[order], l)
     return _graded_svd_log10(T, l)
