@@ -19,7 +19,7 @@ never grows or shrinks, so every exponent is finite at any T; their sum is the m
 
 Singular values of a product (dynamical isometry: Pennington, Schoenholz & Ganguli 2017): the exponents
 above are rates; the k singular values of ∂h_T/∂h_{T−k} themselves come from the same QR chain kept in a
-graded form, P = Q·diag(10^l)·T with l in float64 (the stratification of Loh et al. 1992 for long chains
+graded form, P = Q·diag(10^l)·T with l in float64 (the stratification of Loh & Gubernatis 1992 for long chains
 of matrix products), then a few sweeps of the QR algorithm on diag(10^l)·T. See product_singular_values.
 """
 from __future__ import annotations
@@ -110,9 +110,9 @@ def mean_field(activation, sigma_w2, sigma_b2) -> MeanField:
     """q*, χ₁ and the predicted slope ½·log10 χ₁ (decades per step) for W_ij ~ N(0, σ_w²/n) and input
     variance σ_b².
 
-    tanh and sigmoid: q* as the root of q − F(q) (false position, _root), F(q) = σ_w² E[f(√q z)²] + σ_b², which is increasing and
-    concave with F ≤ σ_w²·sup f² + σ_b² (so [0, σ_w² + σ_b²] brackets the root; plain iteration of F would
-    crawl near χ₁ = 1), the expectations by the trapezoid rule in z (see _nodes). With σ_b² = 0 and
+    tanh and sigmoid: q* as the root of q − F(q) (false position, _root), F(q) = σ_w² E[f(√q z)²] + σ_b²
+    increasing and concave with F ≤ σ_w²·sup f² + σ_b² (so [0, σ_w² + σ_b²] brackets the root; plain
+    iteration of F would crawl near χ₁ = 1), the expectations by the trapezoid rule in z (see _nodes). With σ_b² = 0 and
     σ_w² ≤ 1, tanh's fixed point is q* = 0 and χ₁ = σ_w².
     relu, leaky relu, linear: closed forms, χ₁ = σ_w²(1 + α²)/2 whatever q; q* = σ_b²/(1 − χ₁) for
     χ₁ < 1, inf for χ₁ > 1 (and for χ₁ = 1 with σ_b² > 0): the variance grows without bound, though χ₁,
@@ -237,7 +237,8 @@ def _factor_chunks(m, x):
     cells' come from rnn.state_jacobians (memory T·n²)."""
     xt = torch.as_tensor(x)
     if xt.dim() == 3 and xt.shape[1] != 1:
-        raise ValueError(f"expected one sequence, x of shape (T, input) or (T, 1, input), got {tuple(xt.shape)}")
+        raise ValueError(f"expected one sequence, x of shape (T, input) or (T, 1, input), "
+                         f"got {tuple(xt.shape)}")
     if isinstance(m, VanillaRNN):
         a = m.unroll(xt).a[:, 0]  # (T, H) pre-activations (unroll checks the shape)
         T, n = a.shape
