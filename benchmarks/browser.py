@@ -6,6 +6,9 @@ P5: first page load (navigation → the app's script finished) on a fresh server
     on the Jacobian products page at default settings (ArrowRight on the weight-scale slider, timed until the
     script has finished and the chart's SVG has changed), median of several moves.
 P6: server RSS (from /proc) with 10 browser sessions open on the Jacobian products page at default settings.
+P7: a page switch on a warm server: a click on a page in the sidebar's navigation, timed until the new page's
+    title is on screen and the script has finished; every page visited once to warm the caches, then the
+    median of several rounds per page.
 """
 from __future__ import annotations
 
@@ -19,6 +22,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, wait_idle  # noqa: E402
 
+from ui.registry import HOME, PAGES  # noqa: E402
+
+ROUNDS = 5  # P7: timed rounds of page switches after the warm-up round
+TITLE_IS = """(want) => { const h = document.querySelector('h1');
+                         return h && h.textContent.trim().startsWith(want); }"""
 IDLE = """() => { const a = document.querySelector('[data-testid="stApp"]');
                  return a && a.getAttribute('data-test-script-state') === 'notRunning'; }"""
 
@@ -62,6 +70,7 @@ def main() -> None:
                 moves.append(time.perf_counter() - t0)
             out["slider_median_s"] = statistics.median(moves)
             out["slider_min_s"] = min(moves)
+            out["switch"] = page_switches(pg)
             base = rss_mb(proc.pid)
             ctxs = []
             for _ in range(10):
@@ -85,12 +94,35 @@ def main() -> None:
         ("P6", "server RSS with 10 sessions on Jacobian products, defaults",
          f"{out['rss_10_mb']:.0f} MB (one session: {out['rss_base_mb']:.0f} MB)", "≤ 650 MB", out["rss_10_mb"] <= 650),
     ]
-    text = ["# Browser and server figures (P5, P6)", "",
+    sw = out["switch"]
+    worst = max(statistics.median(v) for v in sw.values())
+    rows.append(("P7", f"page switch on a warm server, sidebar click → title shown and script finished (median of "
+                       f"{ROUNDS} per page; slowest page)", f"{worst:.3f} s", "≤ 0.5 s", worst <= 0.5))
+    rows += [("P7", f"… {title}", f"{statistics.median(v):.3f} s (max {max(v):.3f} s)", "≤ 0.5 s",
+              statistics.median(v) <= 0.5) for title, v in sw.items()]
+    text = ["# Browser and server figures (P5, P6, P7)", "",
             f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} by `python -m benchmarks.browser`, Chromium "
             f"{CHROMIUM}, 2 CPU cores.", "", "| id | what | measured | target | met |", "| --- | --- | --- | --- | --- |"]
     text += [f"| {a} | {b_} | {c} | {d} | {'yes' if e else 'NO'} |" for a, b_, c, d, e in rows]
     (ROOT / "benchmarks" / "RESULTS_BROWSER.md").write_text("\n".join(text) + "\n")
     print("\n".join(text))
+
+
+def page_switches(pg) -> dict[str, list[float]]:
+    """P7: seconds per sidebar click, per page, over ROUNDS rounds after one warm-up round."""
+    times: dict[str, list[float]] = {p.title: [] for p in PAGES}
+    for r in range(ROUNDS + 1):
+        for p in PAGES[1:] + PAGES[:1]:  # end each round on Home, so the next one starts by switching away
+            want = "Gradients through time" if p is HOME else p.title
+            link = pg.locator('[data-testid="stSidebarNav"] a').filter(has_text=p.title).first
+            t0 = time.perf_counter()
+            link.click()
+            wait = 60_000 if r else 600_000  # the warm-up computes the phase diagram's grid
+            pg.wait_for_function(TITLE_IS, arg=want, timeout=wait)
+            pg.wait_for_function(IDLE, timeout=wait)
+            if r:  # round 0 warms the caches
+                times[p.title].append(time.perf_counter() - t0)
+    return times
 
 
 if __name__ == "__main__":
