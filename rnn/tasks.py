@@ -52,6 +52,8 @@ class Task:
     scorer: Callable[[Tensor, Tensor], Tensor] = field(repr=False)
     # y as a function of x, recomputed after the cast so that it is exact in the chosen dtype (or None)
     target: Callable[[Tensor], Tensor] | None = field(default=None, repr=False)
+    # True: y is (T, B), a target at every step, and the loss is the mean over steps (rnn.text)
+    per_step: bool = False
 
     def batch(self, T: int, B: int, generator: torch.Generator, dtype: torch.dtype = torch.float64,
               device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:

@@ -4,6 +4,7 @@
 Loss at the last step only, as in the seed's eq. 3:
     regression      L = (1/B) Σ_b ½‖ŷ_T⁽ᵇ⁾ − y⁽ᵇ⁾‖²,   ŷ_T = Vᵀh_T + b_y (linear readout)
     classification  L = (1/B) Σ_b −log softmax(Vᵀh_T⁽ᵇ⁾ + b_y)[y⁽ᵇ⁾]   (cross-entropy on the logits)
+    text (rnn.text) L = (1/(T·B)) Σ_b Σ_t −log softmax(Vᵀh_t⁽ᵇ⁾ + b_y)[y_t⁽ᵇ⁾]: a loss at every step, averaged
 
 Gradients come from autograd (for speed; the hand-written BPTT is rnn.bptt). Updates:
     SGD   θ ← θ − α ∂L/∂θ   (seed eqs. 19–23), written out below, no momentum, no weight decay
@@ -78,10 +79,11 @@ class TrainConfig:
     history_size: int = 2000  # scalar metrics kept for `history()` (the most recent steps)
     lag_every: int = 10  # keep the per-step ‖∂L/∂h_t‖ in `history()` every this many steps
     lag_history: int = 200  # and at most this many of them
+    text: str = ""  # the corpus of task "text" (rnn.text, prepared by rnn.text.prepare_text); else unused
 
     def validated(self) -> "TrainConfig":
         """The same config with names normalised; a ValueError saying expected vs got otherwise."""
-        task = get_task(self.task)
+        task = _get_task(self.task, self.text)
         model = checks.choice(self.model, "model", MODELS)
         if model == "rnn":
             get_activation(self.activation)
@@ -103,7 +105,17 @@ class TrainConfig:
             device=str(self.device).strip().lower(), dtype=str(_dtype(self.dtype)).replace("torch.", ""),
             history_size=checks.integer(self.history_size, "history_size", 1),
             lag_every=checks.integer(self.lag_every, "lag_every", 1),
-            lag_history=checks.integer(self.lag_history, "lag_history", 1))
+            lag_history=checks.integer(self.lag_history, "lag_history", 1),
+            text=self.text if task.name == "text" else "")
+
+
+def _get_task(name, text: str) -> Task:
+    """The registered task `name`, or for "text" the next-character task on `text` (rnn.text)."""
+    if str(name).strip().lower() == "text":
+        from .text import text_task
+
+        return text_task(text)
+    return get_task(name)
 
 
 def _data_seed(seed: int) -> int:
@@ -131,7 +143,7 @@ class Trainer:
             cfg = TrainConfig(**{**asdict(cfg), **overrides})
         cfg = cfg.validated()
         self.config = cfg
-        self.task: Task = get_task(cfg.task)
+        self.task: Task = _get_task(cfg.task, cfg.text)
         self.device = pick_device(cfg.device)
         want = _dtype(cfg.dtype)
         self.note = dtype_note(self.device, want == torch.float64)
@@ -206,7 +218,12 @@ class Trainer:
         H = self.model.hidden_size
         n_state = 2 if getattr(self.model, "kind", "rnn") == "lstm" else 1
         N = self.config.truncation
-        cut = max(T - N - 1, 0) if N is not None else 0  # the state that starts the kept graph
+        per_step = self.task.per_step
+        cut = max(T - N - 1, 0) if N is not None and not per_step else 0  # the state that starts the kept graph
+        # a loss at every step: the state carried out of step T−N−1, T−2N−2, … is a fresh leaf, so L_T keeps
+        # T−N … T as above and every L_t at least the steps since the last cut (Williams & Peng's BPTT(N+1))
+        restarts = set(range(T - N - 1, 0, -(N + 1))) if N is not None and per_step else set()
+        self._carried = []
         state = tuple(x.new_zeros(B, H) for _ in range(n_state))
         xs = self._inputs(x).unbind(0)  # one backward for all steps (indexing x[t] would add a (T, B, ·) zero tensor per step)
         if cut > 0:
@@ -222,6 +239,13 @@ class Trainer:
                 s.retain_grad()
             states.append(new)
             state = new
+            if t in restarts:
+                state = tuple(s.detach().requires_grad_(True) for s in new)
+                self._carried.append((new, state))
+        if per_step:
+            # ŷ_t = g(Vᵀh_t + b_y) at every step t = 1 … T: (T, B, out)
+            hs = torch.stack([st[0] for st in states[1:]])
+            return self.model.out_act.f(hs @ self.model.V + self.model.b_y), states
         # ŷ_T = g(Vᵀh_T + b_y) with g linear: the regression output or the logits              (seed eq. 2)
         out = self.model.out_act.f(state[0] @ self.model.V + self.model.b_y)
         return out, states
@@ -231,6 +255,9 @@ class Trainer:
         if self.task.kind == "regression":
             # L = ½‖ŷ_T − y‖²                                                              (seed eq. 3)
             return 0.5 * ((out - y) ** 2).sum(-1).mean()
+        if self.task.per_step:
+            # L = (1/T) Σ_t L_t, L_t the cross-entropy at step t, batch mean            (out (T, B, V), y (T, B))
+            return torch.nn.functional.cross_entropy(out.flatten(0, 1), y.flatten())
         return torch.nn.functional.cross_entropy(out, y)
 
     # ----------------------------------------------------------------------------------------------------
@@ -256,6 +283,10 @@ class Trainer:
             grads = [p.grad for p in self.params]
             g_pre = float(_norm(grads))
             rec["grad_norm"] = g_pre
+            for kept, leaf in self._carried:  # a truncation cut: ∂L/∂s_t = the part of L_t + the part after t
+                for s, s_leaf in zip(kept, leaf):
+                    s.grad = s_leaf.grad if s.grad is None else s.grad + s_leaf.grad
+            self._carried = []
             # ‖∂L_b/∂s_t‖ per sequence (L = mean_b L_b, so ∂L_b/∂s_t⁽ᵇ⁾ = B·∂L/∂s_t⁽ᵇ⁾), mean over the batch;
             # zero before the truncation cut, and for c_T (the loss reads h_T only)
             with torch.no_grad():
