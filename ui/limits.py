@@ -68,6 +68,16 @@ LIVE_ARCHIVE_POINTS = 400  # each archived curve is downsampled to at most this 
 LIVE_HEAT_ROWS = 60  # the gradient heatmap shows at most this many training steps …
 LIVE_HEAT_COLS = 100  # … and this many time steps (evenly subsampled)
 
+# --- the Text page: a character-level language model on the visitor's text, two models side by side --------
+TEXT_MAX_CHARS = 3000  # a longer text is cut (with a message); the text box stops there too
+TEXT_MIN_CHARS = 16  # a shorter one falls back to a built-in sample (with a message)
+TEXT_MAX_VOCAB = 64  # characters beyond the 63 most frequent read as one placeholder (input size = V)
+TEXT_MAX_T = 64  # the training window and the look-back shown (a step of both models at T = 64, n = 64 ~ 0.1 s)
+TEXT_BATCH = 32  # windows per training step
+TEXT_SAMPLE_CHARS = 160  # each generated sample
+TEXT_SAMPLE_TICKS = 4  # a new sample every this many ticks
+TEXT_WRAP = 32  # characters per row of the look-back strip
+
 # --- the caches, all visitors together -----------------------------------------------------------------
 # everything st.cache_data may hold at once, all functions and visitors together (serialized bytes);
 # .streamlit/config.toml's server.maxCacheDataSize says the same. A Community Cloud app gets roughly

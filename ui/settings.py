@@ -14,6 +14,8 @@ from typing import Any, Mapping
 
 from rnn.activations import NAMES as ACTIVATION_NAMES
 
+from .limits import TEXT_MAX_CHARS
+
 from .limits import MAX_HIDDEN, MAX_INPUT_SCALE, MAX_SCALE, MAX_SEED, MAX_T, MAX_TEXT
 
 INITS = ("gaussian", "orthogonal", "identity")
@@ -197,6 +199,17 @@ PAGE_CONTROLS: dict[str, PageControl] = {
     "N": _choice("live_training", "Truncation N", ("full", "1", "2", "5", "10", "20", "50", "100"), "full"),
     "batch": _choice("live_training", "Batch size", ("8", "16", "32", "64", "128"), "32"),
     "steps": _choice("live_training", "Steps in a run", ("200", "500", "1000", "2000", "5000"), "1000"),
+    # Text: the text, the gated cell beside the vanilla RNN, the run, the sampling temperature, the position
+    "text": _choice("text", "Text", ("echo", "brackets", "robot", "own"), "echo",
+                    "A built-in sample written for this app, or your own text."),
+    "cell": _choice("text", "Beside the vanilla RNN", ("lstm", "gru"), "lstm"),
+    "text_N": _choice("text", "Truncation N", ("full", "5", "10", "20"), "full",
+                      "Cut the gradient every N + 1 steps (full: back to the start of each window)."),
+    "text_steps": _choice("text", "Steps in a run", ("200", "500", "1000", "2000"), "1000"),
+    "temp": _choice("text", "Sampling temperature", ("0.5", "0.8", "1", "1.5"), "0.8",
+                    "Samples are drawn from softmax(logits / temperature): low is safe and repetitive, high is wild."),
+    "pos": PageControl("text", Field(int, "Position p in the text", "The character whose prediction is examined.",
+                                     1, TEXT_MAX_CHARS), 60),
 }
 
 
