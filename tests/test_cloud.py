@@ -68,6 +68,20 @@ def test_cloud_entrypoint_renders_every_page(page):
     assert at.title, f"{page} drew no title from the cloud entrypoint"
 
 
+def test_cloud_allocator_is_set_once_per_process():
+    """The entrypoint caps glibc's arenas and starts one trimming thread per process, however many runs."""
+    import threading
+
+    at = AppTest.from_file(str(ENTRY), default_timeout=120).run()
+    at.run()
+    from cloud import allocator
+
+    trimmers = [t for t in threading.enumerate() if t.name == "malloc-trim"]
+    assert len(trimmers) == (1 if allocator.TUNED else 0)
+    assert allocator.TUNED or not sys.platform.startswith("linux") or not hasattr(__import__("ctypes").CDLL(None),
+                                                                                   "malloc_trim")
+
+
 def test_cloud_requirements_are_the_roots_but_torch():
     root = [ln for ln in _lines(ROOT_REQ) if _name(ln) != "torch"]
     cloud = _lines(CLOUD_REQ)
