@@ -52,6 +52,9 @@ PAGES: tuple[PageInfo, ...] = (
              "values."),
     PageInfo("pages/live_training.py", "Live training", ":material/play_circle:", "Compare",
              "Train on a task with a long dependency and watch the loss and the gradient norms as it learns."),
+    PageInfo("pages/text.py", "Text", ":material/text_fields:", "Compare",
+             "A character-level RNN and an LSTM trained live on a text (yours or a sample): bits per character, "
+             "samples, and how far back each one's gradient reaches over the text."),
 )
 HOME = PAGES[0]
 BY_NAME = {p.name: p for p in PAGES}

@@ -1,0 +1,94 @@
+"""Text: a character-level language model trained live on a text, and how far back its gradient reaches."""
+import streamlit as st
+
+from rnn import text as X
+from ui import sidebar
+from ui import text_runs as R
+from ui.blocks import chart_block, page_control
+from ui.charts import text as C
+from ui.limits import LIVE_TICK_S, TEXT_MAX_CHARS, TEXT_WRAP
+
+s = sidebar.current()
+st.title("Text: how far back does it look?", anchor=False)
+st.caption("A vanilla RNN and a gated cell learn to predict the next character of a text, side by side on the same "
+           "windows. Then pick a character: the ones before it are shaded by how much they move its prediction, "
+           "‖∂L_p/∂x_q‖ by autograd. The sidebar sets hidden size, seed, activation and the RNN's weight scale.")
+
+with st.expander("Text, cell and run", icon=":material/tune:", expanded=not R.state().runs):
+    a, b, c, d = st.columns(4)
+    with a:
+        source = page_control("text", st.selectbox, args=(("echo", "brackets", "robot", "own"),),
+                              format_func=R.TITLES.get)
+    with b:
+        cell = page_control("cell", st.segmented_control, args=(("lstm", "gru"),), required=True,
+                            format_func=C.NAMES.get)
+    with c:
+        trunc = page_control("text_N", st.segmented_control, args=(("full", "5", "10", "20"),), required=True)
+    with d:
+        steps = page_control("text_steps", st.select_slider, args=(("200", "500", "1000", "2000"),))
+    if source == "own":
+        st.text_area("Your text", key=R.OWN, max_chars=TEXT_MAX_CHARS, height=120,
+                           placeholder="Paste a paragraph: a few hundred characters or more.")
+prep = R.prepared(source, st.session_state.get(R.OWN, ""))
+for m in prep.messages:
+    st.info(m, icon=":material/info:")
+text = prep.text
+corpus = X.corpus(text)
+cfgs, notes = R.configs(s, text, cell, trunc)
+for n in notes:
+    st.caption(n)
+
+runs = R.state().runs
+b = st.columns(3)
+b[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretch", key="text_start",
+            on_click=R.start, args=(cfgs, int(steps)), disabled=R.running())
+b[1].button("Pause", icon=":material/pause:", width="stretch", key="text_pause", on_click=R.pause,
+            disabled=not R.running())
+b[2].button("Reset", icon=":material/restart_alt:", width="stretch", key="text_reset", on_click=R.reset)
+if R.changed(cfgs):
+    st.caption("The text or the controls changed: press Start to train new models on them.")
+pos = page_control("pos", st.slider, hi=len(text) - 1, min_value=1, max_value=len(text) - 1,
+                   help="The character p whose prediction is examined; the strip shows the window before it.")
+temp = page_control("temp", st.segmented_control, args=(("0.5", "0.8", "1", "1.5"),), required=True)
+ticking = R.running()
+
+
+@st.fragment(run_every=LIVE_TICK_S if ticking else None)
+def panel() -> None:
+    st_ = R.state()
+    if not st_.runs:
+        st.info(f"Press **Start** to train on {R.TITLES[source]} ({len(text):,} characters, "
+                f"{corpus.vocab_size} distinct).", icon=":material/play_circle:")
+        st.text(text[:600])  # plain text: the visitor's characters are never read as markdown or HTML
+        return
+    R.tick()
+    hist = {k: r.trainer.history() for k, r in st_.runs.items()}
+    m = st.columns(2 + len(hist))
+    m[0].metric("Step", f"{min(r.steps for r in st_.runs.values()):,}", help=" | ".join(r.status for r in st_.runs.values()))
+    m[1].metric("Unigram baseline", f"{corpus.unigram_bits:.2f} bits", help=f"uniform guess: {corpus.uniform_bits:.2f} bits")
+    for i, (k, h) in enumerate(hist.items()):
+        bpc = X.bits(h["loss"][-1]) if h["loss"].size else float("nan")
+        m[2 + i].metric(f"{C.NAMES[k]}, bits/char", f"{bpc:.2f}", delta=f"{bpc - corpus.unigram_bits:+.2f} vs unigram",
+                        delta_color="inverse")
+    df = C.bits_frame(hist)
+    chart_block(C.bits_chart(df, corpus.unigram_bits, corpus.uniform_bits), df,
+                "Bits per character against the training step. Below the unigram line the model uses the order "
+                "of the characters, not only their frequencies.", "text_bits.csv", key="text_bits")
+    st.subheader("Samples", anchor=False)
+    for k, (step, sample) in R.samples(float(temp), s.seed).items():
+        st.caption(f"{C.NAMES[k]} at step {step} (temperature {temp}, seed {s.seed})")
+        st.code(sample, language=None, wrap_lines=True)
+    st.subheader(f"How far back does it look from character {pos}?", anchor=False)
+    frames = {k: C.influence_frame(text, pos, *X.influence(r.trainer, pos), TEXT_WRAP) for k, r in st_.runs.items()}
+    dom = C.shared_domain(list(frames.values()))
+    cols = st.columns(len(frames))
+    for col, (k, f) in zip(cols, frames.items()):
+        with col:
+            chart_block(C.influence_chart(f, dom, f"{C.NAMES[k]} at step {st_.runs[k].steps}"), f,
+                        "Each earlier character shaded by log10‖∂L_p/∂x_q‖; the outlined one is predicted.",
+                        f"text_look_back_{k}.csv", key=f"text_look_{k}")
+    if ticking and not R.running():
+        st.rerun()  # both runs ended: a full rerun stops the timer and updates the buttons
+
+
+panel()

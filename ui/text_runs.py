@@ -1,0 +1,126 @@
+"""The Text page's runs, per session: a vanilla RNN and a gated cell trained side by side on the same text,
+the same seed and the same number of steps, with ui.live's run and tick (one LiveRun each, the tick's time
+budget shared), under their own session_state key. Samples are drawn from each model every few ticks.
+
+The text itself is prepared by rnn.text.prepare_text (messages and a fallback, never an exception); these
+functions never print it."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import streamlit as st
+
+from rnn import text as X
+from rnn.training import TrainConfig
+
+from . import live
+from .limits import (LIVE_BUDGET_S, TEXT_BATCH, TEXT_MAX_CHARS, TEXT_MAX_T, TEXT_MAX_VOCAB, TEXT_MIN_CHARS,
+                     TEXT_SAMPLE_CHARS, TEXT_SAMPLE_TICKS)
+from .settings import Settings
+
+KEY = "text_live"
+OWN = "text_own"  # session_state key of the text box
+TITLES = {**X.SAMPLE_TITLES, "own": "your own text"}
+
+
+@dataclass
+class TextRuns:
+    runs: dict[str, live.LiveRun] = field(default_factory=dict)  # "rnn" and "lstm" or "gru"
+    samples: dict[str, tuple[int, str]] = field(default_factory=dict)  # model → (step, sample)
+    ticks: int = 0
+
+
+def state() -> TextRuns:
+    if KEY not in st.session_state:
+        st.session_state[KEY] = TextRuns()
+    return st.session_state[KEY]
+
+
+def prepared(source: str, own) -> X.PreparedText:
+    """The text to train on: a built-in sample, or the visitor's text through rnn.text.prepare_text."""
+    if source in X.SAMPLES:
+        return X.PreparedText(X.SAMPLES[source], (), False)
+    return X.prepare_text(own, TEXT_MAX_CHARS, TEXT_MIN_CHARS, TEXT_MAX_VOCAB)
+
+
+def configs(s: Settings, text: str, cell: str, truncation: str) -> tuple[dict[str, TrainConfig], list[str]]:
+    """One TrainConfig per model (the sidebar's activation, scale, init, hidden size and seed; Adam α = 0.01,
+    clipping by norm at 1), T capped by TEXT_MAX_T and the text's length; notes say what was capped."""
+    T = max(2, min(s.T, TEXT_MAX_T, len(text) - 1))
+    notes = [] if T == s.T else [f"Windows of T = {T} characters (the sidebar's T = {s.T}; this page uses at most "
+                                 f"{TEXT_MAX_T}, and fewer than the text's length)."]
+    N = None if truncation == "full" or int(truncation) >= T - 1 else int(truncation)
+    out = {}
+    for model in ("rnn", cell):
+        cfg, more = live.config(replace(s, T=T), "text", model, "adam", 0.01, "norm", 1.0, N, TEXT_BATCH)
+        out[model] = replace(cfg, text=text)
+        notes += [n for n in more if n not in notes]
+    return out, notes
+
+
+def changed(cfgs: dict[str, TrainConfig]) -> bool:
+    runs = state().runs
+    return bool(runs) and any(r.status in ("running", "paused") for r in runs.values()) and (
+        set(runs) != set(cfgs) or any(runs[k].trainer.config != c.validated() for k, c in cfgs.items()))
+
+
+# --- the buttons (on_click callbacks) -------------------------------------------------------------------
+
+def start(cfgs: dict[str, TrainConfig], max_steps: int) -> None:
+    """Resume paused runs with the same configs, else begin new ones (both models from step 0)."""
+    st_ = state()
+    if st_.runs and set(st_.runs) == set(cfgs) and all(
+            r.status == "paused" and r.trainer.config == cfgs[k].validated() for k, r in st_.runs.items()):
+        for r in st_.runs.values():
+            r.status = "running"
+        return
+    st_.runs = {k: live.LiveRun(live.Trainer(c), live.label(c).replace(" · text", ""), max_steps, status="running")
+                for k, c in cfgs.items()}
+    st_.samples.clear()
+    st_.ticks = 0
+
+
+def pause() -> None:
+    for r in state().runs.values():
+        if r.status == "running":
+            r.status = "paused"
+
+
+def reset() -> None:
+    st_ = state()
+    st_.runs.clear()
+    st_.samples.clear()
+
+
+def running() -> bool:
+    return any(r.status == "running" for r in state().runs.values())
+
+
+def tick(budget_s: float = LIVE_BUDGET_S) -> None:
+    """Train the running models in lockstep, one step each in turn (ui.live.tick with no time left runs
+    exactly one chunk of run.chunk = 1 step and keeps the run's status, rate and time), for about budget_s
+    seconds: the models are compared after the same number of steps."""
+    st_ = state()
+    runs = [r for r in st_.runs.values() if r.status == "running"]
+    if not runs:
+        return
+    st_.ticks += 1
+    t0 = time.perf_counter()
+    while runs and time.perf_counter() - t0 < budget_s:
+        for r in runs:
+            r.chunk = 1
+            live.tick(r, 0.0)
+        runs = [r for r in runs if r.status == "running"]
+
+
+def samples(temperature: float, seed: int) -> dict[str, tuple[int, str]]:
+    """Each model's latest sample, drawn again every TEXT_SAMPLE_TICKS ticks and whenever none exists for a
+    stopped run's current step."""
+    st_ = state()
+    for k, r in st_.runs.items():
+        have = st_.samples.get(k)
+        due = r.status == "running" and st_.ticks % TEXT_SAMPLE_TICKS == 1
+        if have is None or (due and have[0] != r.steps) or (r.status != "running" and have[0] != r.steps):
+            st_.samples[k] = (r.steps, X.generate(r.trainer, TEXT_SAMPLE_CHARS, temperature, seed))
+    return dict(st_.samples)
