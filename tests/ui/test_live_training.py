@@ -83,3 +83,21 @@ def test_page_controls_round_trip_the_url():
     assert a.session_state["p_N"] == "full"  # the hostile value fell back to the default …
     assert any("Truncation N" in w.value for w in a.warning)  # … with a short warning
     assert a.query_params["model"] == ["lstm"] or a.query_params["model"] == "lstm"
+
+
+def test_compare_chart_draws_a_run_with_one_step():
+    """While the first run goes, "Compare runs" (drawn at the page's full rerun) holds that run's first step
+    only: a line through one point draws nothing, and a log axis over the one value v has the empty domain
+    [v, v] (a lone tick "1.000000"). The chart draws each step as a point and opens the domain around v."""
+    from ui.charts import live_training as C
+
+    h = {"step": np.array([1]), "loss": np.array([0.25])}
+    df = C.compare_frame([], ("tanh RNN · adding", h))
+    assert list(df["run"]) == ["tanh RNN · adding (now)"] and list(df["loss"]) == [0.25]
+    spec = C.compare_chart(df).to_dict()
+    assert spec["mark"]["point"], "a run with one step must still be drawn"
+    lo, hi = spec["encoding"]["y"]["scale"]["domain"]
+    assert 0 < lo < 0.25 < hi
+    # with two steps the line draws itself and the axis keeps Vega's own domain
+    two = C.compare_frame([], ("r", {"step": np.array([1, 2]), "loss": np.array([0.25, 0.2])}))
+    assert "domain" not in C.compare_chart(two).to_dict()["encoding"]["y"]["scale"]
