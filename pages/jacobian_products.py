@@ -8,7 +8,9 @@ from rnn.jacobians import EDGE_TOL
 from ui import sidebar, theme
 from ui.blocks import chart_block
 from ui.cached.model import analysis
+from ui.cached.theory import mean_field
 from ui.charts import jacobian_products as charts
+from ui.charts.theory import prediction_text
 from ui.charts.style import ZERO_NOTE, fmt_num, fmt_pow10
 from ui.settings import scale_label
 
@@ -68,7 +70,14 @@ c4.metric("γ·σ_max", fmt_num(a["gamma"] * a["sigma_max"]),
 c5.metric("mean |f′|", fmt_num(a["mean_abs_fprime"]),
           help="|f′(a_t)| averaged over every step and unit of this trajectory.", border=True)
 
-df = charts.jacobian_frame(a)
+# mean-field theory beside the measurement: a sentence, and its line on the chart
+mf = mean_field(s)
+head, note = prediction_text(mf, slope)
+if head:
+    st.markdown(head)
+st.caption(note)
+
+df = charts.with_prediction(charts.jacobian_frame(a), mf["slope"] if head else None)
 n_zero = int((df["note"] == ZERO_NOTE).sum())
 floor = (f" {n_zero} value(s) are exactly 0 (log = −∞): they are drawn at the floor of the chart, "
          "labelled 0." if n_zero else "")

@@ -58,6 +58,16 @@ PHASE_LENGTHS = (10, 20, 50, 100, 200, 500)
 # its largest cells (n = 64, T = 500) over 12 scales × (6 lengths + 5 activations at T = 500)
 PHASE_CELLS_WORK = 64 ** 3 * 12 * (10 + 20 + 50 + 100 + 200 + 500 + 5 * 500)
 
+# --- the theory page: mean field beside measurement ------------------------------------------------------
+# its phase diagram gain × input scale: one vanilla RNN (Gaussian W) per cell, n ≤ PHASE_MAX_HIDDEN and
+# T ≤ PHASE_MAX_T as in the phase diagram, on a grid of 48 cells (the phase diagram's has 132); at the
+# defaults (n = 64, T = 100) a cell takes about 0.07 s on one core, so the grid about 3 s
+THEORY_GAINS = (0.5, 0.71, 1.0, 1.25, 1.6, 2.0, 2.5, 3.2)  # about ×1.26 apart; tanh's edge lies at 1.2 … 2.4
+THEORY_INPUT_SCALES = (0.1, 0.25, 0.5, 1.0, 1.5, 2.0)
+THEORY_CELLS_WORK = PHASE_MAX_HIDDEN ** 3 * PHASE_MAX_T * len(THEORY_GAINS) * len(THEORY_INPUT_SCALES)
+THEORY_MAX_LAG = 50  # the singular values of ∂h_T/∂h_{T−k} are shown for k = min(T, THEORY_MAX_LAG)
+THEORY_MIN_HIDDEN = 9  # below this many units mean-field theory (a wide-network limit) is not even a guide
+
 # --- live training, per visitor ----------------------------------------------------------------------
 LIVE_MAX_T = 200  # live training uses at most this sequence length (a step at T = 200 takes ~30 ms)
 LIVE_MAX_HIDDEN = 128
@@ -92,6 +102,11 @@ CACHE_ENTRIES = {  # max_entries of each st.cache_data function (ui/cached/)
     "truncated": 64,
     "phase_row": 512,
     "critical_scales": 16,
+    "mean_field": 64,  # a few numbers an entry
+    "theory_row": 256,  # one row of the gain × input-scale diagram: a few numbers a cell
+    "theory_curve": 16,
+    "lyapunov": 32,  # 4n numbers (vanilla RNN, LSTM, GRU) an entry
+    "product_svals": 32,  # 2n numbers an entry
 }
 
 

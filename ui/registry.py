@@ -50,6 +50,9 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("pages/phase_diagram.py", "Phase diagram", ":material/grid_on:", "Compare",
              "The regime over a grid of two settings: where vanishing turns into exploding; a cell loads its "
              "values."),
+    PageInfo("pages/theory.py", "Theory", ":material/science:", "Compare",
+             "Theory beside measurement: mean-field theory's edge of chaos over gain × input scale, the Lyapunov "
+             "spectrum of the three cells, and why orthogonal W keeps more directions alive."),
     PageInfo("pages/live_training.py", "Live training", ":material/play_circle:", "Compare",
              "Train on a task with a long dependency and watch the loss and the gradient norms as it learns."),
     PageInfo("pages/text.py", "Text", ":material/text_fields:", "Compare",

@@ -19,5 +19,7 @@ SERIES_COLORS = {  # the lines of the Jacobian-product chart
     "ρ^k": "#0891b2",
     "‖∂L/∂h_{T−k}‖": LOSS_COLOR,
 }
+THEORY_COLOR = "#c026d3"  # a prediction of mean-field theory, drawn beside what is measured: fuchsia everywhere
+INIT_COLORS = {"gaussian": INK, "orthogonal": "#0891b2"}  # W's initialisation, where two are compared
 CELL_COLORS = {"rnn": INK, "lstm": "#db2777", "gru": "#0d9488"}  # not the regime colours: a cell is not a regime
 FONT_SIZE = 16  # axis labels readable on a projector

@@ -13,6 +13,8 @@ from .. import theme
 from .style import ZERO_NOTE, axis_pow10, decades, finite_log, fmt_pow10, style
 
 NORM, BOUND, RHO, GRAD = theme.SERIES_COLORS  # the four series, in order
+PREDICTED = "mean-field prediction"  # the slope theory predicts, drawn from lag 0 (rnn.mean_field_for)
+SERIES = {**theme.SERIES_COLORS, PREDICTED: theme.THEORY_COLOR}
 
 
 def jacobian_frame(a: Mapping) -> pd.DataFrame:
@@ -34,13 +36,34 @@ def jacobian_frame(a: Mapping) -> pd.DataFrame:
     return finite_log(df)
 
 
+
+def with_prediction(df: pd.DataFrame, slope: float | None) -> pd.DataFrame:
+    """The frame with mean-field theory's line log10 = slope·k added as the series PREDICTED, from lag 0 to
+    where it leaves the range of the measured lines (‖∂h_T/∂h_{T−k}‖ and the gradient, their finite values),
+    so it never stretches the chart; the frame unchanged when there is no finite slope to draw."""
+    if slope is None or not np.isfinite(slope):
+        return df
+    measured = df[df["series"].isin([NORM, GRAD]) & (df["note"] == "")]
+    if measured.empty:
+        return df
+    lo, hi = float(min(measured["log10"].min(), 0.0)), float(max(measured["log10"].max(), 0.0))
+    k_max = float(df["lag"].max())
+    # the line log10 = P·k meets the edge of the range at k = lo/P (falling) or hi/P (rising)
+    k_end = k_max if slope == 0 else min(k_max, (lo if slope < 0 else hi) / slope)
+    k = np.unique(np.concatenate([np.arange(0, np.floor(k_end) + 1), [k_end]]))
+    line = pd.DataFrame({"lag": k, "series": PREDICTED, "log10": slope * k})
+    line["value"] = [fmt_pow10(v) for v in line["log10"]]
+    line["note"] = f"mean-field theory: {slope:+.4f} decades per step"
+    return pd.concat([df, line], ignore_index=True)
+
+
 def jacobian_chart(df: pd.DataFrame, title: str | None = None) -> alt.Chart:
     """log10‖∂h_T/∂h_{T−k}‖ against k with the bound (γ·σ_max)^k, ρ^k and the BPTT gradient norm."""
-    names = [n for n in theme.SERIES_COLORS if n in set(df["series"])]
+    names = [n for n in SERIES if n in set(df["series"])]
     zero = df["note"] == ZERO_NOTE
     floor = float(df.loc[zero, "log10"].min()) if zero.any() else None
     color = alt.Color("series:N", title=None, sort=names,
-                      scale=alt.Scale(domain=names, range=[theme.SERIES_COLORS[n] for n in names]))
+                      scale=alt.Scale(domain=names, range=[SERIES[n] for n in names]))
     dash = alt.StrokeDash("series:N", sort=names, title=None,  # same field as color: one merged legend
                           scale=alt.Scale(domain=names, range=[[1, 0] if n in (NORM, GRAD) else [8, 5]
                                                                for n in names]))

@@ -1,0 +1,73 @@
+"""Theory beside measurement: mean-field theory's edge of chaos over gain × input scale, the Lyapunov spectrum
+of the three cells, and the singular values of a product of Jacobians for Gaussian and orthogonal W."""
+import streamlit as st
+
+from ui import sidebar
+from ui.blocks import chart_block
+from ui.cached import theory as E
+from ui.charts import theory as C
+from ui.charts.style import fmt_num
+from ui.limits import PHASE_MAX_HIDDEN, PHASE_MAX_T, stop_if_over
+from ui.settings import INIT_NAMES, scale_label
+
+s = sidebar.current()
+st.title("Theory beside measurement", anchor=False)
+mf = E.mean_field(s)
+st.markdown("A wide network with Gaussian W (entries N(0, σ_w²/n)) has a theory: its pre-activations settle at a "
+            "variance q*, and each step back multiplies a small change ‖δh‖² by χ₁ = σ_w²·E[f′(√q* z)²]. So the "
+            "product of Jacobians falls or grows by ½·log10 χ₁ decades per step: χ₁ = 1 is the **edge of chaos** "
+            "(Poole et al. 2016; for RNNs Chen, Pennington & Schoenholz 2018). For the sidebar's model: "
+            f"σ_w² = {fmt_num(mf['sigma_w2'])}, σ_b² = {fmt_num(mf['sigma_b2'])}, χ₁ = {fmt_num(mf['chi1'])}, "
+            f"predicted slope **{fmt_num(mf['slope'], 3)}** per step." + (f" {mf['gap']}" if mf["gap"] else ""))
+
+st.subheader("Where theory puts the edge: gain × input scale", anchor=False)
+base = E.diagram_base(s)
+df = C.diagram_frame(E.diagram(base))
+curve = C.curve_frame(E.critical_curve(base, float(df["input_lo"].min()), float(df["input_hi"].max())), df)
+here = {"scale": s.scale, "input_scale": s.input_scale} if s.init == "gaussian" and s.scale_kind == "gain" else None
+chart_block(C.diagram_chart(df, curve, here), df,
+            f"Each cell is one vanilla RNN ({s.activation}, Gaussian W, n = {base.hidden}, T = {base.T}, seed "
+            f"{s.seed}; capped at n ≤ {PHASE_MAX_HIDDEN}, T ≤ {PHASE_MAX_T}). Horizontal: the gain g of W. "
+            "Vertical: the input scale. Colour: the measured slope per step, blue vanishing, orange exploding, "
+            "green outline the edge. Fuchsia dashes: the gain where theory puts χ₁ = 1 for each input scale, "
+            "from the model's own U and b_h. Look for the curve running along the white band: larger inputs push "
+            "tanh off its linear part, so it takes a larger gain to reach the edge. Hover for both slopes."
+            + ("" if len(curve) else " (The curve lies outside these gains for this activation.)"),
+            "theory_gain_input.csv")
+
+st.subheader("All directions at once: the Lyapunov spectrum", anchor=False)
+st.markdown("The slope is only the fastest direction. Push n directions through the chain, re-orthonormalise "
+            "them every step (QR), and average how much each one stretches: the **Lyapunov exponents** "
+            "λ₁ ≥ λ₂ ≥ … (Engelken, Wolf & Abbott 2020). λ₁ is the slope; exponents above 0 are directions "
+            "that explode. The vanilla RNN, the LSTM (state (h, c): 2n exponents) and the GRU on the same input.")
+stop_if_over(s, "jacobian", E.CELLS)
+lyap, slopes = E.lyapunov(s), E.measured_slopes(s)
+for col, (kind, v) in zip(st.columns(3), lyap.items()):
+    col.metric(f"{C.CELL_NAMES[kind]}: λ₁", fmt_num(v["top"], 4), border=True,
+               delta=f"{v['n_positive']} of {len(v['spectrum'])} above 0", delta_color="off",
+               help="The largest exponent, in decades per step; the delta counts the exploding directions.")
+    col.caption(f"Measured slope {fmt_num(slopes[kind], 4)} per step (Jacobian products). Σλ_i = "
+                f"{fmt_num(v['sum'], 6)} and the mean of log10|det J_t| = {fmt_num(v['mean_log10_det'], 6)}: "
+                "equal, since the volume a step scales is |det J_t| — a check on the QR chain.")
+sf = C.spectrum_frame(lyap)
+chart_block(C.spectrum_chart(sf), sf,
+            "Horizontal: the exponent's number i, largest first. Vertical: λ_i in decades per step; the dashed "
+            "line is 0. Look for how far below 0 the whole spectrum of the vanilla RNN sits, and how much closer "
+            "to 0 the gated cells keep their top exponents: directions the gates carry without loss.",
+            "lyapunov_spectrum.csv")
+
+st.subheader("Why orthogonal W helps: the singular values of the product", anchor=False)
+k = E.svals_lag(s)
+sv = E.product_svals(s)
+st.markdown(f"All singular values of ∂h_T/∂h_(T−{k}) for the sidebar's model with Gaussian W and with orthogonal W "
+            f"at the same {scale_label(s)}: a Gaussian product keeps a few strong directions while the rest "
+            "vanish, an orthogonal one keeps them closer together (dynamical isometry: Pennington, Schoenholz & "
+            f"Ganguli 2017). Spread: {fmt_num(sv['gaussian']['spread'], 3)} decades (Gaussian) against "
+            f"{fmt_num(sv['orthogonal']['spread'], 3)} (orthogonal).")
+vf = C.svals_frame(sv)
+chart_block(C.svals_chart(vf), vf,
+            f"Horizontal: the rank i of the singular value, largest first. Vertical: σ_i of the product of {k} "
+            "Jacobians, on a log scale (10^k); the dashed line is σ = 1, a direction kept intact. Look for the "
+            "height of each curve (how much of the gradient survives) and its fall from left to right (how "
+            "unequally the directions are treated).", "product_singular_values.csv")
+st.caption(f"W initialised {INIT_NAMES[s.init]} in the sidebar; this section compares both at the same scale.")

@@ -1,0 +1,188 @@
+"""Charts of the page "Theory": the measured slope over gain × input scale with mean-field theory's critical
+curve on top, the Lyapunov spectra of the three cells, and the singular values of a product of Jacobians for
+Gaussian and orthogonal W.
+
+Pure functions: arrays and dicts in, a frame and an alt.Chart out; every value handed to Altair is finite.
+References: Poole et al. 2016 and Chen, Pennington & Schoenholz 2018 (the critical curve); Engelken, Wolf &
+Abbott 2020 (Lyapunov spectra); Pennington, Schoenholz & Ganguli 2017 (singular values, dynamical isometry).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from .. import theme
+from .phase_diagram import NEUTRAL, _edges, phase_frame
+from .style import axis_pow10, fmt_num, style
+
+CURVE = "mean-field edge (χ₁ = 1)"
+CELL_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
+INIT_NAMES = {"gaussian": "Gaussian W", "orthogonal": "orthogonal W"}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# gain × input scale
+
+def diagram_frame(grid: pd.DataFrame) -> pd.DataFrame:
+    """The grid (columns scale = gain, input_scale, slope, log10_norm_T, predicted) with what the heatmap
+    needs: ui.charts.phase_diagram.phase_frame's cell edges on the gain axis, regime, colour value and texts,
+    plus cell edges on the input-scale axis and the predicted slope as text."""
+    df = phase_frame(grid, "slope")
+    ys = np.sort(df["input_scale"].unique())
+    lo, hi = _edges(ys)
+    df["input_lo"] = df["input_scale"].map(dict(zip(ys, lo)))
+    df["input_hi"] = df["input_scale"].map(dict(zip(ys, hi)))
+    df["predicted_text"] = [fmt_num(v, 4, fixed=True) for v in df.pop("predicted")]
+    return df
+
+
+def curve_frame(curve: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
+    """The critical curve (columns input_scale, gain) kept where it lies inside the heatmap, finite only."""
+    c = curve[np.isfinite(curve["gain"]) & np.isfinite(curve["input_scale"])]
+    keep = ((c["gain"] >= df["scale_lo"].min()) & (c["gain"] <= df["scale_hi"].max())
+            & (c["input_scale"] >= df["input_lo"].min()) & (c["input_scale"] <= df["input_hi"].max()))
+    return c[keep].assign(line=CURVE).reset_index(drop=True)
+
+
+def diagram_chart(df: pd.DataFrame, curve: pd.DataFrame, current: Mapping | None = None) -> alt.TopLevelMixin:
+    """Heatmap of the measured slope over gain (log axis) × input scale (log axis), blue vanishing, orange
+    exploding, green outline the edge; the mean-field critical curve on a white halo; `current` (gain,
+    input_scale) outlined."""
+    c = float(np.abs(df["value"]).max()) or 1.0
+    xs = alt.Scale(type="log", domain=[float(df["scale_lo"].min()), float(df["scale_hi"].max())], nice=False)
+    ys = alt.Scale(type="log", domain=[float(df["input_lo"].min()), float(df["input_hi"].max())], nice=False)
+    x = alt.X("scale_lo:Q", title="gain g of W (entries N(0, g²/n); log axis)", scale=xs,
+              axis=alt.Axis(values=sorted(df["scale"].unique().tolist()), format=".2~f"))
+    y = alt.Y("input_lo:Q", title="input scale (log axis)", scale=ys,
+              axis=alt.Axis(values=sorted(df["input_scale"].unique().tolist()), format=".2~f"))
+    tips = [alt.Tooltip("scale:Q", title="gain g"), alt.Tooltip("input_scale:Q", title="input scale"),
+            alt.Tooltip("slope_text:N", title="measured slope per step"),
+            alt.Tooltip("predicted_text:N", title="mean-field slope per step"), alt.Tooltip("regime:N")]
+    base = alt.Chart(df).encode(x=x, x2="scale_hi:Q", y=y, y2="input_hi:Q")
+    heat = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
+        color=alt.Color("value:Q", title="measured slope (decades per step)",
+                        scale=alt.Scale(domain=[-c, 0, c], range=[theme.REGIME_COLORS["vanishing"], NEUTRAL,
+                                                                  theme.REGIME_COLORS["exploding"]]),
+                        legend=alt.Legend(orient="right", gradientLength=200)),
+        tooltip=tips)
+    edge = base.transform_filter(alt.datum.regime == "edge").mark_rect(
+        fill=None, strokeWidth=3, stroke=theme.REGIME_COLORS["edge"]).encode(tooltip=tips)
+    layers = [heat, edge]
+    if current is not None:
+        cur = df[np.isclose(df["scale"], current["scale"]) & np.isclose(df["input_scale"], current["input_scale"])]
+        if len(cur):
+            layers.append(alt.Chart(cur).mark_rect(fill=None, stroke=theme.INK, strokeWidth=3,
+                                                   strokeDash=[5, 3]).encode(x=x, x2="scale_hi:Q", y=y,
+                                                                             y2="input_hi:Q", tooltip=tips))
+    if len(curve):
+        cx, cy = alt.X("gain:Q", scale=xs), alt.Y("input_scale:Q", scale=ys)
+        ctips = [alt.Tooltip("input_scale:Q", title="input scale", format=".3f"),
+                 alt.Tooltip("gain:Q", title="critical gain", format=".3f")]
+        layers.append(alt.Chart(curve).mark_line(strokeWidth=8, color=theme.HALO, opacity=0.85).encode(
+            x=cx, y=cy, order="input_scale:Q"))
+        layers.append(alt.Chart(curve).mark_line(strokeWidth=3, strokeDash=[8, 4]).encode(
+            x=cx, y=cy, order="input_scale:Q", tooltip=ctips,
+            color=alt.Color("line:N", title=None, scale=alt.Scale(domain=[CURVE], range=[theme.THEORY_COLOR]),
+                            legend=alt.Legend(orient="bottom", symbolStrokeWidth=4, symbolDash=[8, 4]))))
+    chart = alt.layer(*layers).properties(height=420).resolve_scale(color="independent")
+    return style(chart, legend=None)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Lyapunov spectra
+
+def spectrum_frame(lyap: Mapping) -> pd.DataFrame:
+    """One row per (cell, exponent): its index i (1 = largest) and λ_i in log10 per step. A −∞ exponent (a
+    factor exactly singular) is drawn at a floor one decade below the rest and flagged in `note`."""
+    parts = [pd.DataFrame({"cell": CELL_NAMES[k], "index": np.arange(1, len(v["spectrum"]) + 1),
+                           "exponent": np.asarray(v["spectrum"], dtype=np.float64)}) for k, v in lyap.items()]
+    df = pd.concat(parts, ignore_index=True)
+    df["text"] = [fmt_num(v, 4, fixed=True) for v in df["exponent"]]
+    v = df["exponent"].to_numpy()
+    df = df[~np.isnan(v)].copy()
+    v = df["exponent"].to_numpy()
+    fin = v[np.isfinite(v)]
+    floor = float(np.floor(fin.min()) - 1.0) if fin.size else -1.0
+    df["note"] = np.where(np.isneginf(v), "exactly singular (−∞), drawn at the floor", "")
+    df["exponent"] = np.where(np.isfinite(v), v, floor)
+    return df.reset_index(drop=True)
+
+
+def spectrum_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
+    """λ_i against i for each cell, the zero line grey: above it a direction that grows per step."""
+    names = [CELL_NAMES[k] for k in CELL_NAMES if CELL_NAMES[k] in set(df["cell"])]
+    colors = [theme.CELL_COLORS[k] for k in CELL_NAMES if CELL_NAMES[k] in set(df["cell"])]
+    color = alt.Color("cell:N", title=None, sort=names, scale=alt.Scale(domain=names, range=colors))
+    lines = alt.Chart(df).mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=30)).encode(
+        x=alt.X("index:Q", title="exponent number i (1 = the largest)"),
+        y=alt.Y("exponent:Q", title="Lyapunov exponent λ_i (decades per step)"),
+        color=color,
+        tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("index:Q", title="i"),
+                 alt.Tooltip("text:N", title="λ_i (decades per step)"), alt.Tooltip("note:N")])
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=theme.INK, strokeWidth=2,
+                                                           strokeDash=[4, 4]).encode(y="y:Q")
+    return style(alt.layer(zero, lines), height=380)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# singular values of ∂h_T/∂h_{T−k}
+
+def svals_frame(sv: Mapping) -> pd.DataFrame:
+    """One row per (initialisation, singular value) from ui.cached.theory.product_svals: the rank i (1 =
+    largest) and log10 σ_i; −∞ (an exactly singular product) drawn one decade below the rest and flagged in
+    `note`."""
+    parts = [pd.DataFrame({"W": INIT_NAMES[k], "rank": np.arange(1, len(v["log10_sv"]) + 1),
+                           "log10": np.asarray(v["log10_sv"], dtype=np.float64)}) for k, v in sv.items()]
+    df = pd.concat(parts, ignore_index=True)
+    v = df["log10"].to_numpy()
+    df = df[~np.isnan(v)].copy()
+    v = df["log10"].to_numpy()
+    fin = v[np.isfinite(v)]
+    floor = float(np.floor(fin.min()) - 1.0) if fin.size else -1.0
+    df["note"] = np.where(np.isneginf(v), "exactly 0 (log = −∞), drawn at the floor", "")
+    df["log10"] = np.where(np.isfinite(v), v, floor)
+    df["text"] = [fmt_num(x, 4, fixed=True) for x in df["log10"]]
+    return df.reset_index(drop=True)
+
+
+def svals_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
+    """log10 σ_i against the rank i, Gaussian beside orthogonal W; the grey line is σ = 1."""
+    names = [INIT_NAMES[k] for k in INIT_NAMES if INIT_NAMES[k] in set(df["W"])]
+    colors = [theme.INIT_COLORS[k] for k in INIT_NAMES if INIT_NAMES[k] in set(df["W"])]
+    lines = alt.Chart(df).mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=30)).encode(
+        x=alt.X("rank:Q", title="rank i of the singular value (1 = the largest)"),
+        y=alt.Y("log10:Q", axis=axis_pow10("singular value σ_i (log scale)")),
+        color=alt.Color("W:N", title=None, sort=names, scale=alt.Scale(domain=names, range=colors)),
+        tooltip=[alt.Tooltip("W:N"), alt.Tooltip("rank:Q", title="i"),
+                 alt.Tooltip("text:N", title="log10 σ_i"), alt.Tooltip("note:N")])
+    one = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=theme.INK, strokeWidth=2,
+                                                          strokeDash=[4, 4]).encode(y="y:Q")
+    return style(alt.layer(one, lines), height=380)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the sentence on "Jacobian products"
+
+def prediction_text(mf: Mapping, measured: float) -> tuple[str | None, str]:
+    """The headline "Mean-field theory predicts slope P per step; measured M" (None where the theory does
+    not apply or predicts no finite slope) and a caption that says where P comes from, or why there is none.
+    `mf` is ui.cached.theory.mean_field's dict."""
+    if mf["gap"] is not None:
+        return None, mf["gap"] + " No line is drawn for it on the chart."
+    if not np.isfinite(mf["slope"]):
+        return None, ("Mean-field theory gives χ₁ = 0 here (W = 0, or no unit ever has f′ ≠ 0): no finite slope "
+                      "to draw.")
+    head = (f"**Mean-field theory predicts slope {fmt_num(mf['slope'], 3)} per step; measured "
+            f"{fmt_num(measured, 3)}.**")
+    note = (f"From this model's own weights and inputs: σ_w² = ‖W‖²/n = {fmt_num(mf['sigma_w2'])}, input "
+            f"variance σ_b² = {fmt_num(mf['sigma_b2'])}, so the pre-activations settle at variance q* = "
+            f"{fmt_num(mf['q_star'])} and each step multiplies ‖δh‖² by χ₁ = σ_w²·E[f′(√q* z)²] = "
+            f"{fmt_num(mf['chi1'])}: slope ½·log10 χ₁ (Poole et al. 2016; Chen, Pennington & Schoenholz 2018). "
+            "The fuchsia dashed line on the chart. χ₁ < 1 vanishes, χ₁ > 1 explodes; the theory is exact for "
+            "a wide network with Gaussian W, so finite n and T leave a small gap.")
+    if not mf["converged"]:
+        note += " (The solve for q* did not fully converge here: take P as a guide.)"
+    return head, note
