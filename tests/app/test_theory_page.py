@@ -1,0 +1,124 @@
+"""The Theory page and mean-field theory's sentence on Jacobian products under streamlit.testing (AppTest):
+the page loads with its charts at the defaults, every number on screen is rnn's (recomputed here from the
+same model, the determinant by numpy), the predicted line on the Jacobian chart is rnn's slope, the theory
+says when it does not apply, and a hostile link falls back to the defaults."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import rnn
+from apptest_helpers import chart_tables, open_app
+from ui.cached import model
+from ui.charts import style
+from ui.charts.jacobian_products import PREDICTED
+from ui.limits import THEORY_GAINS, THEORY_INPUT_SCALES
+from ui.settings import DEFAULTS, Settings, to_query
+
+PAGE = "pages/theory.py"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    # the page multiplies small matrices one step at a time: on busy shared cores torch's intra-op threads
+    # only wait for each other (measured: many times slower with 2 threads under load)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _ok(at) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def _text(at) -> str:
+    return " ".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+
+
+def _frames(at) -> list:
+    return [t.to_pandas() for t in chart_tables(at)]
+
+
+def test_theory_page_at_defaults_shows_rnns_numbers():
+    at = open_app(None, PAGE, timeout=300)
+    _ok(at)
+    assert len(at.get("vega_lite_chart")) == 3
+    assert len(at.get("download_button")) == 3
+    assert all(c.value for c in at.caption)
+    text = _text(at)
+    s = DEFAULTS
+    m, x, y = model.build(s)
+    mf = rnn.mean_field_for(m, s.input_scale)
+    assert f"predicted slope **{style.fmt_num(mf.slope, 3)}** per step" in text
+    assert style.fmt_num(mf.chi1) in text
+    metrics = {mt.label: mt for mt in at.metric}
+    names = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
+    for kind, name in names.items():
+        mk, xk, yk = model.build(s, kind)
+        spec = rnn.lyapunov_spectrum(mk, xk)
+        assert metrics[f"{name}: λ₁"].value == style.fmt_num(spec[0], 4)
+        assert metrics[f"{name}: λ₁"].delta == f"{int((spec > 0).sum())} of {len(spec)} above 0"
+        # the check on the sum: numpy's determinant of the explicit state Jacobians
+        J = rnn.state_jacobians(mk, xk).detach().to(torch.float64).numpy()
+        logdet = float(np.mean(np.linalg.slogdet(J)[1])) / math.log(10)
+        assert f"the mean of log10|det J_t| = {style.fmt_num(logdet, 6)}" in text
+        assert f"Σλ_i = {style.fmt_num(spec.sum(), 6)}" in text
+        assert f"Measured slope {style.fmt_num(rnn.analyze(mk, xk, yk).slope, 4)} per step" in text
+    for init in ("gaussian", "orthogonal"):
+        mi, xi, _ = model.build(Settings(init=init))
+        sv = rnn.product_singular_values(mi, xi, min(s.T, 50))
+        assert style.fmt_num(sv.max() - sv.min(), 3) in text
+    # the diagram: every cell of the grid, and the critical curve through the defaults' input scale near 1.58
+    frames = _frames(at)
+    cells = next(f for f in frames if "slope_text" in f.columns)
+    assert len(cells) == len(THEORY_GAINS) * len(THEORY_INPUT_SCALES)
+    curve = next(f for f in frames if "gain" in f.columns)
+    g = np.interp(0.5, curve["input_scale"], curve["gain"])
+    assert g == pytest.approx(1.58, abs=0.01)
+    assert all(np.isfinite(f.select_dtypes("number")).all().all() for f in frames)
+
+
+def test_jacobian_products_shows_the_prediction_and_its_line():
+    at = open_app(None, "pages/jacobian_products.py")
+    _ok(at)
+    m, x, y = model.build(DEFAULTS)
+    p, measured = rnn.mean_field_for(m, DEFAULTS.input_scale).slope, rnn.analyze(m, x, y).slope
+    want = (f"**Mean-field theory predicts slope {style.fmt_num(p, 3)} per step; measured "
+            f"{style.fmt_num(measured, 3)}.**")
+    assert want in [md.value for md in at.markdown]
+    assert style.fmt_num(p, 3) == "-0.127" and style.fmt_num(measured, 3) == "-0.116"  # the defaults
+    df = next(f for f in _frames(at) if "series" in f.columns)
+    line = df[df["series"] == PREDICTED]
+    assert len(line) > 1
+    np.testing.assert_allclose(line["log10"], p * line["lag"], atol=1e-12)
+
+
+@pytest.mark.parametrize("kw, word", [(dict(init="orthogonal"), "orthogonal"), (dict(hidden=6), "n = 6")])
+def test_jacobian_products_says_when_theory_does_not_apply(kw, word):
+    s = Settings(T=40, **kw)
+    at = open_app(to_query(s), "pages/jacobian_products.py")
+    _ok(at)
+    assert not any("Mean-field theory predicts" in md.value for md in at.markdown)
+    assert any(word in c.value and "No line" in c.value for c in at.caption)
+    df = next(f for f in _frames(at) if "series" in f.columns)
+    assert PREDICTED not in set(df["series"])
+
+
+def test_hostile_link_falls_back_to_the_defaults():
+    q = {"T": "abc", "hidden": "1e9", "init": "<script>alert(1)</script>", "input_scale": "nan",
+         "activation": "tanh'; drop"}
+    at = open_app(q, timeout=300)  # the link's warnings show on its first page
+    _ok(at)
+    warned = " ".join(w.value for w in at.warning)
+    assert "Sequence length T" in warned and "Hidden" in warned and "Input scale" in warned
+    assert "<script>" not in warned
+    for k in ("T", "hidden", "init", "input_scale", "activation"):
+        assert at.session_state["w_" + k] == getattr(DEFAULTS, k)
+    at.switch_page(PAGE).run()
+    _ok(at)
+    assert len(at.get("vega_lite_chart")) == 3
+    assert f"predicted slope **{style.fmt_num(-0.1271, 3)}** per step" in _text(at)  # the defaults' model
