@@ -264,11 +264,13 @@ def generate(trainer, n: int, temperature: float = 1.0, seed: int = 0, prompt: s
     with trainer._lock, torch.no_grad():
         ids = torch.tensor([c.chars.index(ch) for ch in prompt])
         state = _run(trainer, one(ids)[:, None].to(p.dtype).to(p.device))
+        # the input side of every character at once (V, 1, ·): a step then reads its row
+        table = trainer._inputs(torch.eye(c.vocab_size, dtype=p.dtype, device=p.device)[:, None])
         for _ in range(n):
             probs = torch.softmax(_logits(trainer, state)[0].double().cpu() / tau, dim=-1)
             nxt = int(torch.multinomial(probs, 1, generator=gen))
             out.append(nxt)
-            state = _run(trainer, one(torch.tensor([[nxt]])).to(p.dtype).to(p.device), state)
+            state = trainer._step(table[nxt], state)
     return c.decode(out)
 
 
