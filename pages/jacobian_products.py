@@ -5,12 +5,14 @@ import math
 import streamlit as st
 
 from rnn.jacobians import EDGE_TOL
-from ui import sidebar, theme
-from ui.blocks import chart_block
+from ui import settings as S
+from ui import sidebar
+from ui.blocks import chart_block, page_control, regime_badge
 from ui.cached.model import analysis
 from ui.cached.theory import mean_field
 from ui.charts import jacobian_products as charts
 from ui.charts.theory import prediction_text
+from ui.charts.jacobian_products import why_this_rate
 from ui.charts.style import ZERO_NOTE, fmt_num, fmt_pow10
 from ui.settings import scale_label
 
@@ -21,18 +23,18 @@ regime, slope = a["regime"], a["slope"]
 
 st.title("Jacobian products", anchor=False)
 st.latex(r"\frac{\partial h_T}{\partial h_i}=\prod_{j=i+1}^{T}\frac{\partial h_j}{\partial h_{j-1}}"
-         r"=\prod_{j=i+1}^{T}\operatorname{diag}\!\big(f'(a_j)\big)\,W^{\top},\qquad"
-         r"\Big\|\frac{\partial h_T}{\partial h_{T-k}}\Big\|\le(\gamma\,\sigma_{\max})^{k}")
+         r"=\prod_{j=i+1}^{T}\operatorname{diag}\!\big(f'(a_j)\big)\,W^{\top}")
+st.latex(r"\Big\|\frac{\partial h_T}{\partial h_{T-k}}\Big\|\le(\gamma\,\sigma_{\max})^{k}")
 
 # the regime, its slope and one sentence with a real number in it
 T_used = a.get("T_used", s.T)  # fewer than T when the forward pass itself overflows (ui.cached.model._analysis)
-k = min(50, T_used)
+k = min(int(page_control("lag", st.select_slider, args=(S.PAGE_CONTROLS["lag"].field.choices,),
+                         help=S.PAGE_CONTROLS["lag"].field.help)), T_used)
 at_k = float(a["log10_norm"][k - 1])
 per_step = fmt_pow10(slope, digits=3) if math.isfinite(slope) else "0"
-left, right = st.columns([1, 3], vertical_alignment="center")
+left, right = st.columns([4, 9], vertical_alignment="center")
 with left:
-    c = theme.REGIME_BADGE[regime]
-    st.markdown(f"### :{c}-background[:{c}[{theme.REGIME_ICONS[regime]} {regime}]]")
+    regime_badge(regime, T_used)
     st.markdown(f"slope **{fmt_num(slope, 3)}** decades per step  \n(×{per_step} per step)"
                 if math.isfinite(slope) else "the product is **exactly 0** from some lag on  \n"
                 "(W = 0, or every unit dark)")
@@ -40,9 +42,10 @@ with right:
     st.markdown(f"#### A signal from {k} step{'s' if k != 1 else ''} back arrives scaled by "
                 f"${fmt_pow10(at_k, latex=True)}$")
     st.caption(f"{s.activation}, {scale_label(s)}, {s.init} W, n = {s.hidden}, T = {s.T}: "
-               f"‖∂h_T/∂h_{{T−{k}}}‖ = {fmt_pow10(at_k)}. Regime from the slope of the line below: "
-               f"vanishing below −{EDGE_TOL:g}, exploding above +{EDGE_TOL:g} decades per step, "
-               "edge of chaos in between.")
+               f"‖∂h_T/∂h_{{T−{k}}}‖ = {fmt_pow10(at_k)}. Regime from the slope of the line below (how many "
+               f"powers of ten the norm loses or gains per step back): vanishing below −{EDGE_TOL:g}, exploding "
+               f"above +{EDGE_TOL:g} decades per step, edge of chaos in between. Pick the lag above.")
+st.markdown(why_this_rate(a, regime))
 
 if a.get("overflow_step"):
     t0 = a["overflow_step"]
@@ -61,14 +64,16 @@ elif a.get("grad_lost"):
     st.info("The BPTT gradient ‖∂L/∂h‖ is too large for the engine's float64 norm here, so its orange line is "
             "left out; the Jacobian products are exact.", icon=":material/info:")
 
-c1, c2, c3, c4, c5 = st.columns(5)
-c1.metric("ρ(W)", fmt_num(a["rho"]), help="Spectral radius of W: the growth rate of ‖W^k‖.", border=True)
-c2.metric("σ_max(W)", fmt_num(a["sigma_max"]), help="Largest singular value of W.", border=True)
-c3.metric("γ = sup|f′|", fmt_num(a["gamma"]), help=f"The bound on {s.activation}′.", border=True)
-c4.metric("γ·σ_max", fmt_num(a["gamma"] * a["sigma_max"]),
-          help="Below 1 the product must vanish (Pascanu et al. 2013).", border=True)
-c5.metric("mean |f′|", fmt_num(a["mean_abs_fprime"]),
-          help="|f′(a_t)| averaged over every step and unit of this trajectory.", border=True)
+metrics = [("ρ(W)", a["rho"], "Spectral radius of W (its largest |eigenvalue|): the growth rate of ‖Wᵏ‖."),
+           ("σ_max(W)", a["sigma_max"], "Largest singular value of W: the most W can stretch a vector."),
+           ("γ = sup|f′|", a["gamma"], f"The largest slope of {s.activation}: the bound on f′."),
+           ("γ·σ_max", a["gamma"] * a["sigma_max"], "Below 1 the product must vanish (Pascanu et al. 2013); "
+            "above 1 it only may grow."),
+           ("mean |f′|", a["mean_abs_fprime"], "|f′(a_t)| averaged over every step and unit of this trajectory."),
+           ("ρ·mean |f′|", a["rho"] * a["mean_abs_fprime"], "A rough rate per step: each step scales by f′ and W.")]
+for row in (metrics[:3], metrics[3:]):  # two rows of three: nothing cut at 1024 px
+    for col, (label, value, helptext) in zip(st.columns(3), row):
+        col.metric(label, fmt_num(value), help=helptext, border=True)
 
 # mean-field theory beside the measurement: a sentence, and its line on the chart
 mf = mean_field(s)
@@ -83,9 +88,10 @@ floor = (f" {n_zero} value(s) are exactly 0 (log = −∞): they are drawn at th
          "labelled 0." if n_zero else "")
 chart_block(
     charts.jacobian_chart(df), df,
-    "x: the lag k, how many steps back from the last step T. y: the norm on a log scale (10^k), plotted as "
-    "log10 so any size fits. Grey: ‖∂h_T/∂h_{T−k}‖, the product of k Jacobians. Dashed: the bound "
-    "(γ·σ_max)^k, which the grey line can never cross, and ρ^k, the rate it follows for a linear RNN. "
-    "Orange: ‖∂L/∂h_{T−k}‖, the gradient BPTT actually sends back. A straight line falling means "
-    "vanishing, rising means exploding; its slope is the number above." + floor,
+    "x: the lag k, how many steps back from the last step T. y: the norm on a log scale (10ᵏ), so any size "
+    "fits. Thick grey: the spectral norm of the product of k Jacobians, ‖∂h_T/∂h_T−k‖. Dashed: the bound "
+    "(γ·σₘₐₓ)ᵏ, which the grey line can never cross, and ρᵏ, the rate it follows for a linear RNN; the "
+    "axis follows the measured lines, so a bound far above them leaves the chart at the top. Orange: "
+    "‖∂L/∂h_T−k‖, the gradient BPTT actually sends back. A straight line falling means vanishing, rising "
+    "means exploding; its slope is the number above." + floor,
     "jacobian_products.csv", label="Download the chart's data (CSV)")

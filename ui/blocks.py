@@ -11,6 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from . import settings as S
+from .charts.projector import for_projector
+from . import theme
+from .limits import REGIME_MIN_T
 
 STATE = "p_"  # session_state key prefix of a page control's widget
 
@@ -22,6 +25,8 @@ def chart_block(chart, frame: pd.DataFrame, caption: str, file_name: str, key: s
     width. Returns the selection state of the (last) chart."""
     event = None
     for i, c in enumerate(chart if isinstance(chart, (list, tuple)) else [chart]):
+        if st.session_state.get(STATE + "projector"):  # ui.projector's toggle: display only
+            c = for_projector(c)
         k = key if key is None or i == 0 else f"{key}_{i}"
         if on_select is None:
             event = st.altair_chart(c, width=width, key=k, **kw)
@@ -72,3 +77,17 @@ def page_control(key: str, widget: Callable, label: str | None = None, *, defaul
     widget(label or S.PAGE_CONTROLS[key].field.label, *widget_kw.pop("args", ()), key=STATE + key, **widget_kw)
     sync_page_setting(key)
     return st.session_state[STATE + key]
+
+
+def regime_badge(regime: str, T: int, big: bool = True) -> None:
+    """The regime as a coloured badge (vanishing / edge of chaos / exploding), or "too short to judge" when
+    fewer than REGIME_MIN_T lags give the slope."""
+    if T < REGIME_MIN_T:
+        text, color, icon = "too short to judge", "gray", ":material/help:"
+    else:
+        text = "edge of chaos" if regime == "edge" else regime
+        color, icon = theme.REGIME_BADGE[regime], theme.REGIME_ICONS[regime]
+    if big:
+        st.markdown(f"### :{color}-background[:{color}[{icon} {text}]]")
+    else:
+        st.badge(text, icon=icon, color=color)

@@ -35,7 +35,10 @@ MAX_HIDDEN = 256  # hidden units n
 MAX_SCALE = 100.0  # weight scale (gain, ρ or σ_max)
 MAX_INPUT_SCALE = 10.0  # standard deviation of the inputs
 MAX_SEED = 2**31 - 1
+LESSON_STEPS = 9  # the Lesson's steps (ui.lesson.STEPS; a URL's ?step= is checked against it)
 MAX_TEXT = 40  # characters of one URL value; a longer one is refused, not cut ("0.00…05" would read 0)
+
+REGIME_MIN_T = 3  # a regime is judged from the slope of at least this many lags; shorter says "too short"
 
 # --- one request: time and memory budgets ------------------------------------------------------------
 # time: Σ T·n³ over the models one request analyses (n = state size): a vanilla RNN with n = 256 up to
@@ -73,6 +76,7 @@ LIVE_MAX_T = 200  # live training uses at most this sequence length (a step at T
 LIVE_MAX_HIDDEN = 128
 LIVE_TICK_S = 0.5  # the fragment reruns every LIVE_TICK_S seconds while a run is going
 LIVE_BUDGET_S = 0.25  # and trains for about this long per tick, so Stop acts within one short chunk
+UNFOLDED_TICK_S = 0.6  # the unfolded diagram's play moves the gradient one step back per tick
 LIVE_MAX_ARCHIVE = 5  # finished runs kept for comparison
 LIVE_ARCHIVE_POINTS = 400  # each archived curve is downsampled to at most this many points
 LIVE_HEAT_ROWS = 60  # the gradient heatmap shows at most this many training steps …
@@ -107,6 +111,8 @@ CACHE_ENTRIES = {  # max_entries of each st.cache_data function (ui/cached/)
     "theory_curve": 16,
     "lyapunov": 32,  # 4n numbers (vanilla RNN, LSTM, GRU) an entry
     "product_svals": 32,  # 2n numbers an entry
+    "unfolded_steps": 64,  # one per (settings, shown steps) of the unfolded diagram: a few floats each
+    "report_check": 8,  # one per settings: the report's claims checked, a few numbers each
 }
 
 

@@ -16,7 +16,7 @@ from rnn.activations import NAMES as ACTIVATION_NAMES
 
 from .limits import TEXT_MAX_CHARS
 
-from .limits import MAX_HIDDEN, MAX_INPUT_SCALE, MAX_SCALE, MAX_SEED, MAX_T, MAX_TEXT
+from .limits import LESSON_STEPS, MAX_HIDDEN, MAX_INPUT_SCALE, MAX_SCALE, MAX_SEED, MAX_T, MAX_TEXT
 
 INITS = ("gaussian", "orthogonal", "identity")
 SCALE_KINDS = ("gain", "rho", "sigma_max")
@@ -186,6 +186,11 @@ GATE_BIAS_HELP = ("The starting bias of the gates that keep the old state: the L
 PAGE_CONTROLS: dict[str, PageControl] = {
     # BPTT by hand: how many steps back truncated BPTT keeps (the page caps it at T − 1)
     "trunc": PageControl("bptt_by_hand", Field(int, "Truncation N", "Steps kept back from T.", 0, MAX_T), 10),
+    # Jacobian products: the lag of the headline "a signal from k steps back" (capped at T on the page)
+    "lag": _choice("jacobian_products", "Lag k of the headline", ("1", "2", "5", "10", "20", "50", "100", "200",
+                                                                  "500", "1000", "2000"), "50",
+                   "How many steps back the signal in the headline comes from: the distance between an input "
+                   "and the loss that needs it."),
     # Gated cells: the memory gates' starting bias
     "gate_bias": _choice("gated_cells", "Memory-gate bias b", GATE_BIAS_CHOICES, "1", GATE_BIAS_HELP),
     # Live training: the task, the model and the optimiser
@@ -210,6 +215,10 @@ PAGE_CONTROLS: dict[str, PageControl] = {
                     "Samples are drawn from softmax(logits / temperature): low is safe and repetitive, high is wild."),
     "pos": PageControl("text", Field(int, "Position p in the text", "The character whose prediction is examined.",
                                      1, TEXT_MAX_CHARS), 60),
+    # Lesson: the step a link opens the class on (ui.lesson.STEPS has LESSON_STEPS steps)
+    "step": PageControl("lesson", Field(int, "Lesson step", "The step of the lesson.", 1, LESSON_STEPS), 1),
+    # every page: projector mode (display only, so never a field of Settings, the cache key)
+    "projector": PageControl("*", Field(bool, "Projector mode", "Large labels and thick lines."), False),
 }
 
 

@@ -14,10 +14,10 @@ LOSS_COLOR = "#d97706"  # the loss and what it sends back (‖∂L/∂h‖): amb
 BOUND_COLOR = "#9333ea"  # the bound (γ·σ_max)^k and γ itself: purple on every page
 HALO = "#ffffff"  # drawn under a line that crosses a heatmap, so it shows on blue, white and orange cells
 SERIES_COLORS = {  # the lines of the Jacobian-product chart
-    "‖∂h_T/∂h_{T−k}‖": INK,
-    "bound (γ·σ_max)^k": BOUND_COLOR,
-    "ρ^k": "#0891b2",
-    "‖∂L/∂h_{T−k}‖": LOSS_COLOR,
+    "product of k Jacobians": INK,  # the measured line, drawn thickest
+    "bound (γ·σₘₐₓ)ᵏ": BOUND_COLOR,
+    "ρᵏ": "#0891b2",
+    "BPTT gradient ‖∂L/∂h‖": LOSS_COLOR,
 }
 THEORY_COLOR = "#c026d3"  # a prediction of mean-field theory, drawn beside what is measured: fuchsia everywhere
 INIT_COLORS = {"gaussian": INK, "orthogonal": "#0891b2"}  # W's initialisation, where two are compared

@@ -25,6 +25,7 @@ from ui.charts import activations as acts
 from ui.charts import jacobian_products as jp
 from ui.charts import style
 from ui.settings import ACTIVATION_NAMES, Settings, to_query
+SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")  # how powers of ten are printed on screen
 
 SCALES = (0.0, 1e-3, 0.5, 1.0, 2.0, 10.0, 100.0)
 LENGTHS = (1, 2, 1000, 10_000)
@@ -96,7 +97,7 @@ def test_beyond_float_range_is_written_as_a_power_of_ten():
     lg = float(last["log10"].item())
     assert lg > 10_000
     text = last["value"].item()
-    assert text.endswith(f"10^{math.floor(lg)}") and not NOT_A_NUMBER.search(text)
+    assert text.endswith("10" + str(math.floor(lg)).translate(SUPERSCRIPT)) and not NOT_A_NUMBER.search(text)
     # the slope is the same per-step rate as on a short chain, where nothing overflows
     short = _analysis(Settings(T=100, activation="linear", scale=100.0, hidden=N))
     assert a["slope"] == pytest.approx(short["slope"], abs=0.05)
@@ -105,7 +106,7 @@ def test_beyond_float_range_is_written_as_a_power_of_ten():
                            hidden=N))
     v = float(b["log10_norm"][-1])
     assert v == pytest.approx(10_000 * -3, rel=1e-6)
-    assert style.fmt_pow10(v).endswith("10^-30000")
+    assert style.fmt_pow10(v).endswith("10⁻³⁰⁰⁰⁰")
 
 
 @pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
@@ -150,7 +151,7 @@ def _check_page(at: AppTest, where: str) -> None:
     nums, strs = _numbers_and_strings(at)
     assert np.isfinite(nums).all(), where
     for v in strs:  # printed values in tooltips; codomains like (−∞, ∞) are not values
-        if "×" in v or "10^" in v:
+        if "×" in v or "10^" in v or "10⁻" in v:
             assert not NOT_A_NUMBER.search(v), (where, v)
     for m in at.metric:
         assert not NOT_A_NUMBER.search(str(m.value)), (where, m.label, m.value)

@@ -20,6 +20,12 @@ from .. import theme
 
 FS = max(theme.FONT_SIZE, 14)  # projector: no text below 14 px
 MISSING = "—"  # how every number that does not exist (NaN, 0/0, a quantity a cell lacks) is printed
+SUPERSCRIPT = str.maketrans("0123456789-−", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻")  # 10^-6 is written 10⁻⁶ on screen
+
+
+def pow10_text(e: int | str) -> str:
+    """10 to the power e in real typography: 10⁻⁶, 10⁵²⁸ (a chart label, a caption, a metric)."""
+    return "10" + str(e).translate(SUPERSCRIPT)
 ZERO_NOTE = "exactly 0 (log = −∞), drawn at the floor"
 BIG_NOTE = "too large for float64 (log = +∞), drawn at the ceiling"
 
@@ -28,7 +34,7 @@ BIG_NOTE = "too large for float64 (log = +∞), drawn at the ceiling"
 # numbers for people
 
 def fmt_pow10(x: float, digits: int = 2, latex: bool = False) -> str:
-    """10**x written from its log10 x, never 'inf': 0.42, 3.16, '2.3 × 10^-12', '10^3', '2 × 10^528'.
+    """10**x written from its log10 x, never 'inf': 0.42, 3.16, '2.3 × 10⁻¹²', '10³', '2 × 10⁵²⁸'.
     −∞ reads '0', +∞ '10^∞' (not expected: the engine's logs are finite), NaN MISSING.
     With latex=True the power is written for st.markdown's $…$ (e.g. '2.3 \\times 10^{-12}')."""
     if x is None or math.isnan(float(x)):
@@ -47,7 +53,7 @@ def fmt_pow10(x: float, digits: int = 2, latex: bool = False) -> str:
     m = f"{mant:.{digits}g}"
     if latex:
         return "{" + (f"{m} \\times " if m != "1" else "") + f"10^{{{e}}}" + "}"  # a group: KaTeX won't break it
-    return (f"{m} × " if m != "1" else "") + f"10^{e}"
+    return (f"{m} × " if m != "1" else "") + pow10_text(e)
 
 
 def fmt_num(x: float | None, digits: int = 4, fixed: bool = False, sign: bool = False) -> str:
@@ -93,9 +99,12 @@ def finite_log(df: pd.DataFrame, col: str = "log10") -> pd.DataFrame:
 
 
 def axis_pow10(title: str, floor: float | None = None) -> alt.Axis:
-    """log10 values on a linear axis, labelled 10^k at whole k; the floor (exact zeros), if any, reads '0'.
+    """log10 values on a linear axis, labelled 10ᵏ at whole k; the floor (exact zeros), if any, reads '0'.
     Every chart of norms in the app uses it."""
-    label = "'10^' + datum.value"
+    power = "toString(datum.value)"
+    for digit, sup in zip("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"):  # Vega has no superscripts: one replace per digit
+        power = f"replace({power}, regexp('{digit}', 'g'), '{sup}')"
+    label = f"'10' + {power}"
     if floor is not None:
         label = f"datum.value == {floor:g} ? '0' : {label}"
     return alt.Axis(title=title, labelExpr=label, tickMinStep=1, format="d")
