@@ -4,8 +4,8 @@ from functools import partial
 
 import streamlit as st
 
-from ui import sidebar
-from ui.blocks import chart_block, page_control
+from ui import sidebar, unfolded
+from ui.blocks import chart_block, page_control, page_setting
 from ui.cached import bptt_by_hand as E
 from ui.cached.model import analysis
 from ui.charts import bptt_by_hand as C
@@ -25,6 +25,9 @@ if not rep["finite"]:
                "charts leave them out. The product of Jacobians, computed in log space, stays finite: "
                f"log10‖∂h_T/∂h_0‖ = {an['log10_norm'][-1]:.1f}. Lower T or the weight scale to see every "
                "number.", icon=":material/warning:")
+
+st.subheader("The network unfolded: where the gradient goes", anchor=False)
+unfolded.diagram(s, key="bptt", N=min(page_setting("trunc"), max(s.T - 1, 0)))  # N: the control further down
 
 st.subheader("The report's equations, with this model's numbers", anchor=False)
 for eq, numbers in C.equation_rows(rep, an, s.activation):

@@ -1,7 +1,7 @@
 """Home: what the app shows, one-click classroom presets, and a guide to the pages (from ui.registry)."""
 import streamlit as st
 
-from ui import registry, sidebar
+from ui import registry, sidebar, unfolded
 from ui.presets import PRESETS
 
 GOTO = "_preset_goto"  # session_state flag: a preset asked for a page (switch_page is not allowed in callbacks)
@@ -21,6 +21,7 @@ if target:
     st.switch_page(registry.page(target).file)
 
 st.title("Gradients through time", anchor=False)
+unfolded.diagram(now, key="home")  # the report's Figure 1, computed from the sidebar's model
 st.markdown(
     r"Backpropagation through time multiplies the gradient by one Jacobian $\partial h_j/\partial h_{j-1}$ "
     r"for every step it travels back, so a signal from $k$ steps back is scaled by a product of $k$ matrices. "

@@ -1,0 +1,67 @@
+"""Projector mode for charts: the same chart with every axis label, title and legend at least FS px and every
+line at least LINE px, so it reads from the back of a lecture hall. A pure function on an Altair chart (no
+streamlit): ui.blocks.chart_block applies it when the visitor's projector toggle is on, so no chart builder needs
+to know the mode, and the setting never enters Settings (the cache key).
+
+It merges into the chart's own config (Altair's configure_* replaces rather than merges) and raises the
+explicit sizes the builders set on marks, in layers, concatenations and facets alike.
+"""
+from __future__ import annotations
+
+import altair as alt
+
+FS = 22  # px: axis labels and titles, legends, facet headers
+TITLE_FS = 26  # px: chart titles
+LINE = 3  # px: the thinnest line
+LINE_MARKS = {"line", "rule", "trail"}
+FONT_KEYS = {"axis": ("labelFontSize", "titleFontSize"), "legend": ("labelFontSize", "titleFontSize"),
+             "header": ("labelFontSize", "titleFontSize"), "title": ("fontSize", "subtitleFontSize")}
+
+
+def _at_least(d: dict, keys, v: float) -> None:
+    for k in keys:
+        d[k] = max(float(d.get(k, 0) or 0), v)
+
+
+def _marks(ch) -> None:
+    """Raise explicit stroke widths of line-like marks (and font sizes of text marks) in place, recursively."""
+    for attr in ("layer", "hconcat", "vconcat", "concat"):
+        sub = getattr(ch, attr, alt.Undefined)
+        if isinstance(sub, list):
+            for c in sub:
+                _marks(c)
+    spec = getattr(ch, "spec", alt.Undefined)
+    if spec is not alt.Undefined and not isinstance(spec, (dict, str)):
+        _marks(spec)
+    mark = getattr(ch, "mark", alt.Undefined)
+    if mark is alt.Undefined:
+        return
+    if isinstance(mark, str):
+        mark = alt.MarkDef(type=mark)
+        ch.mark = mark
+    kind = mark.type if isinstance(mark.type, str) else ""
+    sw = mark.strokeWidth
+    if kind in LINE_MARKS or (isinstance(sw, (int, float)) and 0 < sw < LINE and kind != "rect"):
+        mark.strokeWidth = max(float(sw) if isinstance(sw, (int, float)) else 0.0, LINE)
+    if kind == "text" and isinstance(mark.fontSize, (int, float)):
+        mark.fontSize = max(float(mark.fontSize), FS)
+
+
+def for_projector(chart):
+    """A copy of `chart` restyled for a projector: fonts ≥ FS px (titles TITLE_FS), lines ≥ LINE px, legend
+    symbols larger. The input chart is not changed."""
+    c = chart.copy(deep=True)
+    cfg = c.config.to_dict() if c.config is not alt.Undefined else {}
+    for part, keys in FONT_KEYS.items():
+        cfg.setdefault(part, {})
+        _at_least(cfg[part], keys, TITLE_FS if part == "title" else FS)
+    cfg["legend"]["symbolStrokeWidth"] = max(float(cfg["legend"].get("symbolStrokeWidth", 0) or 0), LINE + 1)
+    cfg["legend"]["symbolSize"] = max(float(cfg["legend"].get("symbolSize", 0) or 0), 300)
+    cfg["legend"]["labelLimit"] = max(float(cfg["legend"].get("labelLimit", 0) or 0), 600)
+    for m in LINE_MARKS:
+        cfg.setdefault(m, {})
+        _at_least(cfg[m], ("strokeWidth",), LINE)
+    _at_least(cfg.setdefault("text", {}), ("fontSize",), FS)
+    c.config = alt.Config.from_dict(cfg)
+    _marks(c)
+    return c
