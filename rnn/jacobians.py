@@ -13,9 +13,9 @@ product per step (as transposes, P_{i-1}ᵀ = J_iᵀ P_iᵀ, with a few steps' J
 time for the vanilla RNN). The scale is taken out in float64 every few products (P_i = 10^{q_i} M_i), as
 often as the growth or decay seen requires to keep M_i far from overflow and from subnormals. So nothing
 overflows or underflows at any T (W = 1.5·Q at T = 3000 gives 528.3, W = 0.5·Q gives −903.1). The spectral
-norms are certified, not estimated: against a block U of r = 8 right singular directions refined along
+norms are certified, not estimated: against a block Z of r = 8 right singular directions refined along
 the chain (the products share their left end J_T, so their top directions barely move), the Ritz values
-of M_iᵀM_i on span U and the trace ‖M_i‖_F² outside it bound ‖M_i‖₂ from both sides; where that interval
+of M_iᵀM_i on span Z and the trace ‖M_i‖_F² outside it bound ‖M_i‖₂ from both sides; where that interval
 is wider than 2e-11 (float64) or 4e-5 (float32) relative, residual bounds and subspace iteration narrow
 it, and what no bound can settle (a flat top of the spectrum: the shortest products, orthogonal-like
 ones) is computed exactly from the Gram matrix in float64. The middle of the interval is reported. See
@@ -139,7 +139,8 @@ def _exact_sigma2(Q: Tensor, fs: Tensor, tol: float) -> np.ndarray:
     n = G.shape[-1]
     mean = torch.diagonal(G, dim1=-2, dim2=-1).sum(-1) / n
     dev = torch.linalg.matrix_norm(G - mean[:, None, None] * torch.eye(n, dtype=G.dtype, device=G.device))
-    out = torch.sqrt(mean * (mean + dev)).clamp_min(0.0).cpu().numpy()  # the middle of [mean, mean + dev]
+    # tr G / n ≤ λ_max(G) ≤ tr G / n + ‖G − (tr G / n) I‖_F: report the geometric middle
+    out = torch.sqrt(mean * (mean + dev)).clamp_min(0.0).cpu().numpy()
     rest = np.flatnonzero(~(dev <= tol * mean).cpu().numpy())
     if rest.size:
         sel = torch.from_numpy(rest).to(G.device)
@@ -213,16 +214,15 @@ def _rows(Q: Tensor, fs: Tensor, mask: np.ndarray) -> tuple[np.ndarray, Tensor, 
     return idx, Q[sel], fs[sel]
 
 
-def _top_sigma2(Q: Tensor, V: Tensor, fro: Tensor, U: tuple[list[Tensor], np.ndarray], tol: float,
+def _top_sigma2(Q: Tensor, QZ: Tensor, fro: Tensor, blocks: list[Tensor], zblock: np.ndarray, tol: float,
                 slack: float, max_iter: int = 8) -> np.ndarray:
     """σ₁(Q̃_k)² for a batch Q (K, n, n) with Frobenius norms fro (K,), Q̃_k = Q_k/fro_k, each certified to a
-    relative width tol, given V_k = Q_k U_k (K, n, r) for orthonormal blocks U_k = blocks[ublock[k]] (n, r),
-    U = (blocks, ublock).
+    relative width tol, given QZ_k = Q_k Z_k (K, n, r) for orthonormal blocks Z_k = blocks[zblock[k]] (n, r).
 
-    Write G = Q̃ᵀQ̃ (so λ₁(G) = σ₁² and tr G = ‖Q̃‖_F² = 1). U_k holds (nearly) the top right singular
+    Write G = Q̃ᵀQ̃ (so λ₁(G) = σ₁² and tr G = ‖Q̃‖_F² = 1). Z_k holds (nearly) the top right singular
     directions of Q_k: the chain refines its block as it goes, and products that share their left end
-    share them nearly. A = (V/fro)ᵀ(V/fro) = UᵀGU has Ritz values θ₁ ≥ … ≥ θ_r, and τ = 1 − Σθ is the trace
-    of G outside span U. In the basis (U, U⊥), G = [[A, Eᵀ], [E, D]] with D ⪰ 0, λ_max(D) ≤ tr D = τ and
+    share them nearly. A = (QZ/fro)ᵀ(QZ/fro) = ZᵀGZ has Ritz values θ₁ ≥ … ≥ θ_r, and τ = 1 − Σθ is the trace
+    of G outside span Z. In the basis (Z, Z⊥), G = [[A, Eᵀ], [E, D]] with D ⪰ 0, λ_max(D) ≤ tr D = τ and
     ‖E‖² ≤ λ_max(A)·λ_max(D) (G ⪰ 0); when λ₁ > λ_max(D) the secular equation gives
     λ₁ ≤ θ₁ + ‖E‖²/(λ₁ − λ_max(D)), so
 
@@ -230,29 +230,30 @@ def _top_sigma2(Q: Tensor, V: Tensor, fro: Tensor, U: tuple[list[Tensor], np.nda
 
     which is tight once the block holds all but a sliver of the mass, as for long products, whose spectrum
     spreads exponentially with the lag. The others take a pass more: with the Ritz vectors u₁ … u_r and
-    residuals R = GU' − U'Θ ⟂ span U, the same argument on the split (u₁ | the rest) gives
+    residuals R = GZ' − Z'Θ ⟂ span Z, the same argument on the split (u₁ | the rest) gives
 
         θ₁ + ‖R₁‖²/θ₁ ≤ λ₁ ≤ θ₁ + ‖R₁‖²/(θ₁ − max(θ₂, τ) − ‖R_{2…r}‖_F)
 
-    (and Weyl's λ₁ ≤ max(θ₁, τ) + ‖R‖_F, which needs no gap); subspace iteration (U ← orth(GU')) goes on
+    (and Weyl's λ₁ ≤ max(θ₁, τ) + ‖R‖_F, which needs no gap); subspace iteration (Z ← orth(GZ')) goes on
     while the interval is wider than tol. What no bound settles (a flat top of the spectrum: the shortest
     products, orthogonal-like ones) is computed exactly. `slack` widens τ for the rounding in fro and Σθ."""
     K, n, _ = Q.shape
-    blocks, ublock = U
     r = blocks[0].shape[-1]
     fs = fro[:, None, None]
     s2 = np.full(K, np.nan)
-    V = V / fs  # Q̃U
-    A = (V.mT @ V).double()  # UᵀGU (K, r, r)
+    QZ = QZ / fs  # Q̃Z
+    A = (QZ.mT @ QZ).double()  # ZᵀGZ (K, r, r)
     # θ₁ from one batched eigvalsh of the small r × r matrices (NaN where A is not finite: those rows are
     # then computed exactly below); Σθ = tr A; ‖A − (tr A / r) I‖_F says whether the block's spectrum is flat
     t1 = _eig_small(A)[:, 0].cpu().numpy()
     trA = torch.diagonal(A, dim1=1, dim2=2).sum(1)
     dev = torch.linalg.matrix_norm(A - (trA / r)[:, None, None] * torch.eye(r, dtype=A.dtype, device=A.device))
     tr, dev = trA.cpu().numpy(), dev.cpu().numpy()
+    # τ = tr G − Σθ = 1 − tr A, the mass of G outside span Z (widened by the rounding allowance)
     tau = np.maximum(1.0 - tr, 0.0) + slack
     with np.errstate(divide="ignore", invalid="ignore"):
-        upper = t1 + t1 * tau / (t1 - tau)  # increasing in θ₁ where θ₁ > 2τ
+        # θ₁ ≤ σ₁² ≤ θ₁ + θ₁τ/(θ₁ − τ)   (the upper bound increases in θ₁ where θ₁ > 2τ)
+        upper = t1 + t1 * tau / (t1 - tau)
         ok = (t1 > 2 * tau) & (upper - t1 <= tol * t1)
     s2[ok] = np.sqrt(t1[ok] * upper[ok])  # the interval's geometric middle: off by at most half its width
     # a flat spectrum (A a multiple of I with each Ritz value 1/n of the mass) goes straight to
@@ -268,25 +269,31 @@ def _top_sigma2(Q: Tensor, V: Tensor, fro: Tensor, U: tuple[list[Tensor], np.nda
     # when the pending entries fill most of it, else a gathered copy.
     rows, Qs, fs_s = _rows(Q, fs, pending)
     sel = torch.from_numpy(rows).to(Q.device)
-    U = torch.stack(blocks)[torch.from_numpy(ublock[rows]).to(Q.device)]  # each row's block (K', n, r)
-    V, pend = V[sel], pending[rows]
+    Z = torch.stack(blocks)[torch.from_numpy(zblock[rows]).to(Q.device)]  # each row's block (K', n, r)
+    QZ, pend = QZ[sel], pending[rows]
     for it in range(max_iter):
         if it:
-            V = torch.bmm(Qs, U) / fs_s
-        th_t, Y = _eig_small(V.mT @ V, vectors=True)
-        U, V = U @ Y, V @ Y  # Ritz vectors u_j and Q̃u_j
-        GU = torch.bmm(Qs.mT, V) / fs_s  # G u_j
-        rho = torch.linalg.vector_norm(GU - U * th_t[:, None, :], dim=1).double().cpu().numpy()  # ‖R_j‖
+            QZ = torch.bmm(Qs, Z) / fs_s
+        th_t, Y = _eig_small(QZ.mT @ QZ, vectors=True)
+        Z, QZ = Z @ Y, QZ @ Y  # Ritz vectors u_j and Q̃u_j
+        GZ = torch.bmm(Qs.mT, QZ) / fs_s  # G u_j
+        rho = torch.linalg.vector_norm(GZ - Z * th_t[:, None, :], dim=1).double().cpu().numpy()  # ‖R_j‖
         th = th_t.double().cpu().numpy()
         t1, r1 = th[:, 0], rho[:, 0]
+        # τ = 1 − Σθ, as above
         tau = np.maximum(1.0 - th.sum(1), 0.0) + slack
+        # what competes with the top: max(θ₂, τ) + ‖R_{2…r}‖_F
         rest = np.maximum(th[:, 1] if r > 1 else 0.0, tau) + np.sqrt((rho[:, 1:] ** 2).sum(1))
         with np.errstate(divide="ignore", invalid="ignore"):
+            # σ₁² ≥ θ₁ + ‖R₁‖²/θ₁
             lower = t1 + r1 ** 2 / t1
             gap = t1 - rest
+            # σ₁² ≤ θ₁ + ‖R₁‖²/(θ₁ − max(θ₂, τ) − ‖R_{2…r}‖_F)  where that gap is positive, and
+            # σ₁² ≤ θ₁ + θ₁τ/(θ₁ − τ)  where θ₁ > τ
             upper = np.minimum(np.where(gap > 0, t1 + r1 ** 2 / gap, np.inf),
                                np.where(t1 > tau, t1 + t1 * tau / (t1 - tau), np.inf))
-            upper = np.minimum(upper, np.maximum(t1, tau) + np.sqrt((rho ** 2).sum(1)))  # Weyl
+            # σ₁² ≤ max(θ₁, τ) + ‖R‖_F   (Weyl, no gap needed)
+            upper = np.minimum(upper, np.maximum(t1, tau) + np.sqrt((rho ** 2).sum(1)))
             ok = pend & (t1 > 0) & (upper - lower <= tol * lower)
         s2[rows[ok]] = np.sqrt(lower[ok] * upper[ok])
         # hopeless for iteration: nothing in the block, or (after one more try) the top holds less than
@@ -301,22 +308,22 @@ def _top_sigma2(Q: Tensor, V: Tensor, fro: Tensor, U: tuple[list[Tensor], np.nda
         keep, Qs, fs_s = _rows(Qs, fs_s, pend)
         sel = torch.from_numpy(keep).to(Q.device)
         rows, pend = rows[keep], pend[keep]
-        U = torch.linalg.qr(GU[sel])[0]
+        Z = torch.linalg.qr(GZ[sel])[0]
     sel = torch.from_numpy(np.flatnonzero(pend)).to(Q.device)
     s2[rows[pend]] = _exact_sigma2(Qs[sel], fs_s[sel], tol)
     return s2
 
 
-_U0: dict = {}
+_Z0: dict = {}
 
 
 def _start_block(n: int, r: int, dtype, device) -> Tensor:
     """A fixed orthonormal (n, r) block to start from (random directions, the same every call)."""
     key = (n, r, dtype, str(device))
-    if key not in _U0:
+    if key not in _Z0:
         z = torch.randn(n, r, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-        _U0[key] = torch.linalg.qr(z)[0].to(device=device, dtype=dtype)
-    return _U0[key]
+        _Z0[key] = torch.linalg.qr(z)[0].to(device=device, dtype=dtype)
+    return _Z0[key]
 
 
 def _suffix_log10(chain: Chain, dtype, device, vec: Tensor | None = None,
@@ -325,14 +332,14 @@ def _suffix_log10(chain: Chain, dtype, device, vec: Tensor | None = None,
     (a vector chain of its own through the same factors, with its own scale).
 
     The chain runs on Q = P_iᵀ/10^q, Q ← J_iᵀQ, one matrix product per step, in blocks of a few steps
-    whose factors Jᵀ are formed together; log10 of the scale q is kept in float64, and the growth per
-    step seen so far is divided out of the factors as they are formed, so that the products stay near
-    norm 1. After each block the block's products are measured while they are still in cache: ‖Q‖_F and
-    QU for a block U (n, r) of right singular directions. Q is rescaled there; a block with a
+    whose factors Jᵀ are formed together; log10 of the scale q is kept in float64. The blocks are as long
+    as the growth or decay per step seen so far allows (at most STEPS) for the products to stay within
+    10^{±lim} of norm 1; each block starts from the last one's product divided by a power of two. After each block the block's products are measured while they are still in cache: ‖Q‖_F and
+    QZ for a block Z (n, r) of right singular directions. Q is rescaled there; a block with a
     product outside 10^{±2 lim} (a sudden collapse, an exact zero, a non-finite number) is redone shorter,
-    down to one step. U takes one step of subspace iteration (U ← orth(QᵀQU)) on the last product of every
+    down to one step. Z takes one step of subspace iteration (Z ← orth(QᵀQZ)) on the last product of every
     block while the products are short and their top directions still turn, then once a chunk: spread
-    along the chain these steps keep U on the top directions, which products that share their left end
+    along the chain these steps keep Z on the top directions, which products that share their left end
     nearly share. A chunk of products is then certified together (_top_sigma2), so memory stays
     O(chunk · n²) whatever T is."""
     T, n = chain.T, chain.n
@@ -359,15 +366,14 @@ def _suffix_log10(chain: Chain, dtype, device, vec: Tensor | None = None,
             vq = float(e0) * LOG10_2  # v = 10^vq · pv at the start of the next block
             pbuf = torch.empty(C, n, dtype=torch.float64, device=device)  # the chunk's probes, scaled
             pexp = torch.empty(C, dtype=torch.float64, device=device)  # the power of two taken out at each
-    U = _start_block(n, r, dtype, device)
+    Z = _start_block(n, r, dtype, device)
     Q = torch.eye(n, dtype=dtype, device=device)
     q = 0.0  # P_iᵀ = 10^q · Q for the Q the next block starts from
     seg = 1  # the next block's length, adapted to what the blocks so far did
-    drift = 0.0  # decades per step divided out of the factors (the growth per step seen so far)
     buf = torch.empty(C, n, n, dtype=dtype, device=device)  # the chunk's products
     jbuf = torch.empty(STEPS, n, n, dtype=dtype, device=device)  # a block's factors Jᵀ
     bv, jv = buf.unbind(0), jbuf.unbind(0)  # views of one product, of one factor (made once)
-    V = torch.empty(C, n, r, dtype=dtype, device=device)  # Q_k U_k
+    QZ = torch.empty(C, n, r, dtype=dtype, device=device)  # Q_k Z_k
     dead = False  # an exactly zero (or non-finite) product ended the chain
 
     for hi in range(T, 0, -C):
@@ -376,27 +382,19 @@ def _suffix_log10(chain: Chain, dtype, device, vec: Tensor | None = None,
         base = np.empty(K)  # P_{lo+k}ᵀ = 10^base[k] · buf[k]
         vbase = np.empty(K)  # and P_{lo+k}ᵀ vec = 10^vbase[k] · pbuf[k]
         fro_h = np.empty(K)  # ‖buf[k]‖_F, float64
-        blocks, ublock = [U], np.empty(K, dtype=np.int64)  # V[k, :, :r] = buf[k] blocks[ublock[k]]
+        blocks, zblock = [Z], np.empty(K, dtype=np.int64)  # QZ[k, :, :r] = buf[k] blocks[zblock[k]]
         k = K - 1
         while k >= 0:
             # the block k, k−1, …, j (buf[i] ∝ P_{lo+i}ᵀ, lag T − lo − i); short while the products are short
             L = max(1, min(seg, STEPS, k + 1, (T - lo - k) // 4 + 1))
             j = k - L + 1
-            # the factors as c_t·J_tᵀ, t = lo+j+1 … lo+k+1, the c_t powers of two (exact: no rounding to add
-            # up over thousands of steps) whose running product after p steps is the nearest to 10^{−p·drift}
-            E = np.rint(-drift * np.arange(L + 1) / LOG10_2)  # the exponent of 2 after p = 0 … L steps
-            if E[-1] == 0.0:
-                c = None
-            else:  # step p uses jbuf[L − p]
-                c = torch.from_numpy(np.exp2(np.diff(E))[::-1].copy()).to(device=device, dtype=dtype)
+            # the block's factors J_tᵀ, t = lo+j+1 … lo+k+1
             if chain.fprime is not None:
                 # J_tᵀ = (diag(f′(a_t)) Wᵀ)ᵀ = W diag(f′(a_t))
-                d_blk = chain.fprime[lo + j:lo + k + 1, None, :]
-                Js = torch.mul(chain.W, d_blk if c is None else d_blk * c[:, None, None], out=jbuf[:L])
+                Js = torch.mul(chain.W, chain.fprime[lo + j:lo + k + 1, None, :], out=jbuf[:L])
                 Jt = jv
             else:
                 Js = chain.factors(lo + j, lo + k + 1).mT
-                Js = Js if c is None else Js * c[:, None, None]
                 Jt = Js.unbind(0)
             X = Q
             for i in range(k, j - 1, -1):
@@ -422,39 +420,42 @@ def _suffix_log10(chain: Chain, dtype, device, vec: Tensor | None = None,
                         if vout is not None:
                             vout[:lo + k + 1] = np.nan
                     break
-            base[j:k + 1] = q - LOG10_2 * E[L:0:-1]  # buf[i] is p = k − i + 1 steps into the block
+            base[j:k + 1] = q
             fro_h[j:k + 1] = f
-            if pv is not None:  # the probe's steps through the same factors c_t·J_tᵀ
+            if pv is not None:  # the probe's steps through the same factors J_tᵀ
                 Jp = (Js if dtype == torch.float64 else Js.double()).unbind(0)
                 for i in range(k, j - 1, -1):
                     pv = torch.mv(Jp[i - j], pv, out=pbuf[i])
                     e = _pow2_exponent(pv)
                     pv.mul_(torch.exp2(-e))
                     pexp[i] = e
-                # buf[i]'s probe is 10^vq · 2^{(powers taken out from step k down to i) − E[p]} · pbuf[i]
+                # buf[i]'s probe is 10^vq · 2^{powers taken out from step k down to i} · pbuf[i]
                 taken = np.cumsum(pexp[j:k + 1].cpu().numpy()[::-1])[::-1]
-                vbase[j:k + 1] = vq + LOG10_2 * (taken - E[L:0:-1])
+                vbase[j:k + 1] = vq + LOG10_2 * taken
                 vq, pv = float(vbase[j]), pv.clone()  # (a copy: pbuf is written again)
-            # measured while in cache: Q_k U
-            torch.matmul(buf[j:k + 1], U, out=V[j:k + 1])
-            ublock[j:k + 1] = len(blocks) - 1
+            # measured while in cache: Q_k Z
+            torch.matmul(buf[j:k + 1], Z, out=QZ[j:k + 1])
+            zblock[j:k + 1] = len(blocks) - 1
             if T - lo - j < C or j == 0:
-                # one step of subspace iteration on the block's last product: U ← orth(QᵀQU)
-                U = torch.linalg.qr(bv[j].mT @ V[j, :, :r])[0]
-                blocks.append(U)
-            # the next block: from the last product, rescaled to about norm 1; its length from what this
-            # one still grew or decayed per step, at most; its drift
-            Q, q = bv[j] / f[0], float(base[j] + lf[0])
+                # one step of subspace iteration on the block's last product: Z ← orth(QᵀQZ)
+                Z = torch.linalg.qr(bv[j].mT @ QZ[j, :, :r])[0]
+                blocks.append(Z)
+            # the next block: from the last product divided by the power of two nearest its norm (exact,
+            # so no rounding adds up over thousands of blocks); its length from how fast this one grew or
+            # decayed per step, at most, so that the next stays within 10^{±0.8 lim}
+            # Q ← Q·2^{−e} with ‖Q‖_F = m·2^e, ½ ≤ m < 1: in two halves, so that neither power of two
+            # overflows (a one-step block may leave a product far outside 10^{±lim})
+            e = math.frexp(f[0])[1]
+            Q, q = bv[j] * 2.0 ** -(e // 2) * 2.0 ** -(e - e // 2), q + e * LOG10_2
             rate = float(np.max(np.abs(lf) / np.arange(L, 0, -1)))
             seg = STEPS if rate == 0 else int(min(STEPS, max(1.0, 0.8 * lim / rate)))
-            drift = min(max(drift + float(lf[0]) / L, -lim / 4), lim / 4)
             k = j - 1
         else:
             first = 0
         if first < K:
             sl = slice(first, K)
             fro = torch.from_numpy(fro_h[sl]).to(device, dtype)  # the dtype's copy, to scale the products by
-            s2 = _top_sigma2(buf[sl], V[sl, :, :r], fro, (blocks, ublock[sl]), tol, slack)
+            s2 = _top_sigma2(buf[sl], QZ[sl, :, :r], fro, blocks, zblock[sl], tol, slack)
             with np.errstate(divide="ignore", invalid="ignore"):
                 out[lo + first:hi] = base[sl] + np.log10(fro_h[sl]) + 0.5 * np.log10(s2)
                 if pv is not None:  # pbuf's largest entries lie in [½, 1): a plain norm is exact to rounding

@@ -8,7 +8,7 @@ b_y (output). Code keeps one row per time step, so Uᵀx_t is written `x_t @ U` 
 
 Each cell's step and its state Jacobian sit side by side in rnn.cells; the models here run those steps.
 
-Relation to torch.nn.RNN (tested in tests/test_model.py): weight_ih = Uᵀ, weight_hh = Wᵀ and
+Relation to torch.nn.RNN (tested in tests/rnn/test_model.py): weight_ih = Uᵀ, weight_hh = Wᵀ and
 bias_ih + bias_hh = b_h. The LSTM and GRU follow torch.nn.LSTM / torch.nn.GRU exactly (Hochreiter &
 Schmidhuber 1997; Cho et al. 2014), with the same readout V, b_y on top.
 """
