@@ -37,6 +37,9 @@ class PageInfo:
 PAGES: tuple[PageInfo, ...] = (
     PageInfo("pages/home.py", "Home", ":material/home:", "Learn",
              "What the app shows, classroom presets, and this guide."),
+    PageInfo("pages/lesson.py", "Lesson", ":material/school:", "Learn",
+             "The report's story in nine steps for a class, from the unfolded network to truncated BPTT, each "
+             "with its settings and one live chart."),
     PageInfo("pages/activations.py", "Activations", ":material/show_chart:", "Learn",
              "f and f′ for tanh, sigmoid, relu, leaky relu and linear, the bound γ = sup|f′|, and how large f′ "
              "really is along your network's trajectory."),

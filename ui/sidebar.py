@@ -43,10 +43,38 @@ def load_query_once() -> None:
     st.session_state["_settings_loaded"] = True
 
 
+CHANGED = "_sidebar_changed"  # what the last `apply` changed, said once at the top of the next page
+
+
 def apply(**values) -> None:
-    """Set sidebar controls (for presets and phase-diagram clicks); call from a widget callback."""
+    """Set sidebar controls (for presets and phase-diagram clicks); call from a widget callback. What changed
+    is said at the top of the next page (`show_changes`), since some controls sit in a collapsed section."""
+    changed = []
     for k, v in values.items():
-        st.session_state[PREFIX + k] = S.parse(k, v)
+        old, new = st.session_state.get(PREFIX + k, getattr(S.DEFAULTS, k)), S.parse(k, v)
+        if old != new:
+            changed.append(f"{S.FIELDS[k].label}: {S.to_text(old)} → {S.to_text(new)}")
+        st.session_state[PREFIX + k] = new
+    st.session_state[CHANGED] = changed
+
+
+def show_changes() -> None:
+    """Once, after a preset or a click set the sidebar: which controls it changed, hidden ones included."""
+    changed = st.session_state.pop(CHANGED, None)
+    if changed:
+        st.info("Changed in the sidebar: " + "; ".join(changed) + ".", icon=":material/tune:")
+    elif changed is not None:
+        st.info("The sidebar already held these values.", icon=":material/tune:")
+
+
+PENDING = "_sidebar_pending"  # values a page asked for after the sidebar was drawn (see `request`)
+
+
+def request(**values) -> None:
+    """Set sidebar controls from a page's script, where the widgets already exist (the Lesson on arrival
+    from a link): the values wait in session_state and the app reruns; `draw` applies them first."""
+    st.session_state[PENDING] = {k: S.parse(k, v) for k, v in values.items()}
+    st.rerun()
 
 
 def _route_through_app() -> None:
@@ -85,6 +113,7 @@ def _sync_url(s: S.Settings) -> None:
 def draw() -> S.Settings:
     """Draw the shared controls in the sidebar and return the Settings they hold."""
     load_query_once()
+    apply(**st.session_state.pop(PENDING, {}))  # a page's `request`, before the widgets are drawn
     F, P = S.FIELDS, PREFIX
     sb = st.sidebar
     sb.header("Settings", anchor=False)

@@ -1,0 +1,232 @@
+"""The guided Lesson: the report's story in LESSON_STEPS steps, as data (title, two or three sentences, the
+sidebar settings the step needs, the one live chart that makes its point, the page to explore next), and the
+little the page needs to run it: which step a link asks for, arriving on a step (its settings applied to the
+shared sidebar), Previous / Next, and drawing the step's chart with the pages' own builders (ui/charts, ui/cached).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from . import registry, sidebar, unfolded
+from . import settings as S
+from .blocks import STATE, chart_block, page_setting, sync_page_setting
+from .cached import activations as cached_act
+from .cached import bptt_by_hand as cached_bptt
+from .cached.gated_cells import cells
+from .cached.model import analysis
+from .charts import activations as act_charts
+from .charts import bptt_by_hand as bptt_charts
+from .charts import gated_cells as cell_charts
+from .charts import jacobian_products as jac_charts
+from .charts.style import fmt_num, fmt_pow10
+from .limits import LESSON_STEPS, refusal
+from .presets import PRESETS
+from .settings import Settings
+
+KEY = "step"  # the URL key (ui.settings.PAGE_CONTROLS)
+NOTE = "_lesson_note"  # a link's bad step, said once on the page
+ARRIVED = "_lesson_arrived"  # the step whose settings were last put in the sidebar
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the lesson."""
+
+    title: str
+    text: str  # two or three sentences (markdown, $…$ math)
+    settings: Settings  # every sidebar control, applied on arrival
+    chart: str  # the live chart: a key of CHARTS
+    page: str  # the page that explores it (its name in ui.registry)
+    options: dict = field(default_factory=dict)  # the chart's own options (truncation N, gate bias b)
+
+
+_TANH = Settings(T=100, activation="tanh", scale=1.0, scale_kind="gain", init="gaussian", input_scale=0.5)
+
+STEPS: tuple[Step, ...] = (
+    Step("The network, unfolded",
+         r"A recurrent network applies the same weights at every step: $h_t = f(U^\top x_t + W^\top h_{t-1} + b_h)$. "
+         r"Unfolded in time it is a deep network with one layer per step, and the loss $L$ at the last step sends "
+         r"its gradient back through every copy of $W$. Press **Play** and watch it travel: each state's colour "
+         r"is the size of the gradient it receives.",
+         Settings(T=8, activation="tanh", scale=1.0, scale_kind="gain", init="gaussian", input_scale=0.5),
+         "unfolded", "bptt_by_hand"),
+    Step("One step back: one Jacobian",
+         r"Going back one step multiplies the gradient by $\partial h_t/\partial h_{t-1} = "
+         r"\operatorname{diag}(f'(a_t))\,W^\top$: the recurrent matrix, scaled row by row by $f'$ at that step. "
+         r"The chart shows the values of $f'(a_t)$ this network really meets; they never exceed $\gamma = "
+         r"\sup|f'|$, and saturated units sit near 0.",
+         _TANH, "fprime", "activations"),
+    Step("k steps back: a product of k Jacobians",
+         r"A signal from $k$ steps back reaches the loss through $\partial h_T/\partial h_{T-k} = \prod_j "
+         r"\partial h_j/\partial h_{j-1}$, a product of $k$ matrices. Its norm changes geometrically with $k$: "
+         r"a straight line on this log scale, bounded by $(\gamma\,\sigma_{\max})^k$.",
+         _TANH, "jacobian", "jacobian_products"),
+    Step("Sigmoid's ¼",
+         r"The sigmoid's slope is $\sigma'(a) = \sigma(a)(1-\sigma(a)) \le \tfrac14$, reached only at $a = 0$. "
+         r"So every step back through a sigmoid RNN scales the gradient by at most $\sigma_{\max}(W)/4$: with "
+         r"$\sigma_{\max} < 4$ it must vanish, whatever the inputs.",
+         PRESETS["sigmoid"].settings, "activations", "activations"),
+    Step("Vanishing",
+         r"With $\tanh' \le 1$ and $\rho(W) = 0.8$, each step back shrinks the gradient: after 100 steps almost "
+         r"nothing is left, so the loss cannot teach the network anything about inputs that far back. The grey "
+         r"line falls straight: a constant rate, in decades per step.",
+         PRESETS["vanishing"].settings, "jacobian", "jacobian_products"),
+    Step("Exploding, and clipping",
+         r"A linear RNN with $\rho(W) = 1.2$ multiplies by $W^\top$ at every step back, so the gradient grows like "
+         r"$1.2^k$ and one update can throw the weights far away. The usual cure is **clipping**: rescale "
+         r"$g \leftarrow c\,g/\lVert g\rVert$ when $\lVert g\rVert > c$, which keeps the direction and caps the step "
+         r"(try it in *Live training*).",
+         PRESETS["exploding"].settings, "jacobian", "live_training"),
+    Step("The edge of chaos",
+         r"Between the two sits a thin boundary where the product neither shrinks nor grows: here an orthogonal "
+         r"$W$ and tiny inputs keep $\tanh$ near its linear part, so the norm stays near 1 at every lag. The "
+         r"phase diagram shows how narrow that line is.",
+         PRESETS["edge"].settings, "jacobian", "phase_diagram"),
+    Step("The LSTM's cell path",
+         r"The LSTM adds a path with no weight matrix on it: $c_t = f_t \odot c_{t-1} + i_t \odot g_t$, so "
+         r"$\partial c_t/\partial c_{t-1} = \operatorname{diag}(f_t)$. With its forget gate's bias at $b = 3$ "
+         r"($f \approx 0.95$), the LSTM's line stays far flatter than the vanilla RNN's on the same inputs.",
+         PRESETS["lstm"].settings, "cells", "gated_cells", {"gate_bias": 3.0}),
+    Step("Truncated BPTT",
+         r"Truncated BPTT keeps only the last $N$ steps of the sum, $\partial L/\partial W \approx "
+         r"\sum_{t=T-N}^{T} (\ldots)$: cheaper, and harmless when the far terms have vanished anyway. The shaded "
+         r"band is what $N = 10$ keeps; the cosine says how close the truncated gradient points to the full one.",
+         _TANH, "truncation", "bptt_by_hand", {"N": 10}),
+)
+assert len(STEPS) == LESSON_STEPS, "ui.limits.LESSON_STEPS is the URL's bound on ?step="
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the step in the URL, arriving, moving
+
+def current() -> int:
+    """The step (1 … LESSON_STEPS) from the URL on the session's first visit, then from the session. A bad value
+    opens step 1 and leaves a short note for `note` (shown after the rerun that applies the step's settings)."""
+    if STATE + KEY not in st.session_state and KEY in st.query_params:
+        try:
+            S.parse_field(S.PAGE_CONTROLS[KEY].field, st.query_params.get_all(KEY)[-1])
+        except S.SettingError as e:
+            st.session_state[NOTE] = f"{e} — opening step 1."
+            st.session_state[STATE + KEY] = 1
+    return int(page_setting(KEY))
+
+
+def note() -> None:
+    """The note about a link's bad step, once."""
+    text = st.session_state.pop(NOTE, None)
+    if text:
+        st.warning(text, icon=":material/link_off:")
+
+
+def go(k: int) -> None:
+    """Previous / Next (a button callback): move to step k and put its settings in the sidebar."""
+    k = min(max(int(k), 1), len(STEPS))
+    st.session_state[STATE + KEY] = k
+    sidebar.apply(**_values(STEPS[k - 1]))
+    st.session_state[ARRIVED] = k
+
+
+def reset(k: int) -> None:
+    """Put step k's settings back in the sidebar (a button callback)."""
+    sidebar.apply(**_values(STEPS[k - 1]))
+
+
+def arrive(k: int, s: Settings) -> None:
+    """On arriving at step k from a link or the navigation, its settings go into the sidebar (one rerun).
+    Afterwards the visitor's own changes to the sidebar stay: only a new step applies settings again."""
+    sync_page_setting(KEY)
+    if st.session_state.get(ARRIVED) != k:
+        st.session_state[ARRIVED] = k
+        if s != STEPS[k - 1].settings:
+            sidebar.request(**_values(STEPS[k - 1]))
+
+
+def _values(step: Step) -> dict:
+    from dataclasses import asdict
+
+    return asdict(step.settings)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# each step's live chart, drawn with the pages' own builders
+
+def _jacobian(s: Settings, step: Step) -> None:
+    a = analysis(s)
+    k = min(50, int(a.get("T_used", s.T)))
+    st.markdown(f"Here: slope **{fmt_num(a['slope'], 3)}** decades per step (**{a['regime']}**); a signal from "
+                f"{k} steps back arrives scaled by **{fmt_pow10(float(a['log10_norm'][k - 1]))}**.")
+    df = jac_charts.jacobian_frame(a)
+    chart_block(jac_charts.jacobian_chart(df), df,
+                "x: the lag k. y: the norm on a log scale. Grey: ‖∂h_T/∂h_{T−k}‖, the product of k Jacobians; "
+                "dashed: the bound (γ·σ_max)^k and ρ^k; orange: the gradient BPTT sends back.",
+                "lesson_jacobian_products.csv")
+
+
+def _fprime(s: Settings, step: Step) -> None:
+    fp = cached_act.fprime_along_trajectory(s)
+    hist = act_charts.fprime_frame(fp["values"], fp["gamma"])
+    chart_block(act_charts.fprime_chart(hist, fp["gamma"], fp["mean_abs"]), hist,
+                f"The {fp['values'].size:,} values f′(a_t), one per step and unit, binned: the diagonal of every "
+                f"Jacobian. Solid rule: γ = {fp['gamma']:g}; dashed: their mean, {fmt_num(fp['mean_abs'], 3)}.",
+                "lesson_fprime.csv")
+
+
+def _activations(s: Settings, step: Step) -> None:
+    curves = cached_act.activation_curves()
+    df = act_charts.activation_frame(curves, current=s.activation)
+    chart_block(act_charts.activation_chart(df), df,
+                "Each panel: f(a) (grey) and f′(a) (orange) against the pre-activation a; the dashed rule is "
+                "γ = sup|f′|. The sigmoid's f′ never passes 1/4.", "lesson_activations.csv", width=None)
+
+
+def _cells(s: Settings, step: Step) -> None:
+    b = float(step.options.get("gate_bias", 1.0))
+    found = cells(s, b)
+    st.markdown(" · ".join(f"{cell_charts.CELL_NAMES[k]}: slope **{fmt_num(a['slope'], 3)}** decades per step"
+                           for k, a in found.items()))
+    frame = cell_charts.cells_frame(found)
+    chart_block(cell_charts.cells_chart(frame), frame,
+                f"x: the lag k; y: ‖∂s_T/∂s_{{T−k}}‖ on a log scale for the vanilla RNN, the LSTM (s = (h, c)) and "
+                f"the GRU on the same inputs, memory gates' bias b = {b:g}. The flatter the line, the longer the "
+                "cell remembers.", "lesson_gated_cells.csv")
+
+
+def _truncation(s: Settings, step: Step) -> None:
+    N = min(int(step.options.get("N", 10)), max(s.T - 1, 0))
+    rep = cached_bptt.bptt_report(s)
+    if not rep["finite"]:
+        st.info("Hand BPTT overflowed for these settings; lower T or the weight scale.", icon=":material/info:")
+        return
+    tr = cached_bptt.truncated(s, N)
+    st.markdown(f"With N = {N}: cos(truncated ∂L/∂W, full) = **{fmt_num(tr['cos'], 4, fixed=True)}**, "
+                f"norm ratio **{fmt_num(tr['ratio'])}**.")
+    steps = bptt_charts.per_step_frame(rep)
+    chart_block(bptt_charts.per_step_chart(steps, s.T, N), steps,
+                "x: the step t; y: the norm of step t's term of ∂L/∂W, ∂L/∂U and ∂L/∂b_h (log scale). Shaded: "
+                "the steps truncated BPTT keeps.", "lesson_truncation.csv")
+
+
+def _unfolded(s: Settings, step: Step) -> None:
+    unfolded.diagram(s, key="lesson")
+
+
+CHARTS = {"unfolded": _unfolded, "fprime": _fprime, "jacobian": _jacobian, "activations": _activations,
+          "cells": _cells, "truncation": _truncation}
+KINDS = {"cells": ("rnn", "lstm", "gru")}  # the models a chart analyses, for the budget check
+
+
+def show(step: Step, s: Settings) -> None:
+    """The step's live chart for the sidebar's settings (a request over the budget: its message instead)."""
+    why = refusal(s, "jacobian", KINDS.get(step.chart, ("rnn",)))
+    if step.chart == "truncation":
+        why = why or refusal(s, "bptt")
+    if why:
+        st.info(why, icon=":material/info:")
+        return
+    CHARTS[step.chart](s, step)
+
+
+def link(step: Step) -> None:
+    registry.link(step.page, label=f"Explore it on the page {registry.page(step.page).title}")
