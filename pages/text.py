@@ -17,18 +17,17 @@ st.caption("A vanilla RNN and a gated cell learn to predict the next character o
 with st.expander("Text, cell and run", icon=":material/tune:", expanded=not R.state().runs):
     a, b, c, d = st.columns(4)
     with a:
-        source = page_control("text", st.selectbox, args=(("echo", "brackets", "robot", "own"),),
-                              format_func=R.TITLES.get)
+        source = page_control("text", st.selectbox, args=(R.choices("text"),), format_func=R.TITLES.get)
     with b:
-        cell = page_control("cell", st.segmented_control, args=(("lstm", "gru"),), required=True,
+        cell = page_control("cell", st.segmented_control, args=(R.choices("cell"),), required=True,
                             format_func=C.NAMES.get)
     with c:
-        trunc = page_control("text_N", st.segmented_control, args=(("full", "5", "10", "20"),), required=True)
+        trunc = page_control("text_N", st.segmented_control, args=(R.choices("text_N"),), required=True)
     with d:
-        steps = page_control("text_steps", st.select_slider, args=(("200", "500", "1000", "2000"),))
+        steps = page_control("text_steps", st.select_slider, args=(R.choices("text_steps"),))
     if source == "own":
         st.text_area("Your text", key=R.OWN, max_chars=TEXT_MAX_CHARS, height=120,
-                           placeholder="Paste a paragraph: a few hundred characters or more.")
+                     placeholder="Paste a paragraph: a few hundred characters or more.")
 prep = R.prepared(source, st.session_state.get(R.OWN, ""))
 for m in prep.messages:
     st.info(m, icon=":material/info:")
@@ -38,7 +37,6 @@ cfgs, notes = R.configs(s, text, cell, trunc)
 for n in notes:
     st.caption(n)
 
-runs = R.state().runs
 b = st.columns(3)
 b[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretch", key="text_start",
             on_click=R.start, args=(cfgs, int(steps)), disabled=R.running())
@@ -47,9 +45,10 @@ b[1].button("Pause", icon=":material/pause:", width="stretch", key="text_pause",
 b[2].button("Reset", icon=":material/restart_alt:", width="stretch", key="text_reset", on_click=R.reset)
 if R.changed(cfgs):
     st.caption("The text or the controls changed: press Start to train new models on them.")
-pos = page_control("pos", st.slider, hi=len(text) - 1, min_value=1, max_value=len(text) - 1,
+pos = page_control("pos", st.slider, default=X.focus(text, cfgs["rnn"].T), hi=len(text) - 1, min_value=1,
+                   max_value=len(text) - 1,
                    help="The character p whose prediction is examined; the strip shows the window before it.")
-temp = page_control("temp", st.segmented_control, args=(("0.5", "0.8", "1", "1.5"),), required=True)
+temp = page_control("temp", st.segmented_control, args=(R.choices("temp"),), required=True)
 ticking = R.running()
 
 
@@ -81,12 +80,10 @@ def panel() -> None:
     st.subheader(f"How far back does it look from character {pos}?", anchor=False)
     frames = {k: C.influence_frame(text, pos, *X.influence(r.trainer, pos), TEXT_WRAP) for k, r in st_.runs.items()}
     dom = C.shared_domain(list(frames.values()))
-    cols = st.columns(len(frames))
-    for col, (k, f) in zip(cols, frames.items()):
-        with col:
-            chart_block(C.influence_chart(f, dom, f"{C.NAMES[k]} at step {st_.runs[k].steps}"), f,
-                        "Each earlier character shaded by log10‖∂L_p/∂x_q‖; the outlined one is predicted.",
-                        f"text_look_back_{k}.csv", key=f"text_look_{k}")
+    for k, f in frames.items():
+        chart_block(C.influence_chart(f, dom), f, f"{C.NAMES[k]} at step {st_.runs[k].steps}: each earlier character "
+                    "shaded by log10‖∂L_p/∂x_q‖ (one colour scale for both); the outlined one is predicted.",
+                    f"text_look_back_{k}.csv", key=f"text_look_{k}")
     if ticking and not R.running():
         st.rerun()  # both runs ended: a full rerun stops the timer and updates the buttons
 

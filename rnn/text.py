@@ -74,6 +74,18 @@ SAMPLES: dict[str, str] = {"brackets": _BRACKETS, "echo": _ECHO, "robot": _ROBOT
 SAMPLE_TITLES = {"brackets": "brackets and quotes closed later", "echo": "a word repeating 22 characters later",
                  "robot": "a short story with repeated phrases"}
 DEFAULT_SAMPLE = "echo"
+# a position in each sample where the long dependency shows: the first letter of a repeated word, a closing
+# bracket, the second "four yellow"
+FOCUS = {"echo": _ECHO.index("rose again"), "brackets": _BRACKETS.index("noon)") + 4,
+         "robot": _ROBOT.rindex("yellow")}
+
+
+def focus(text: str, window: int) -> int:
+    """A position worth examining: a sample's FOCUS, else a window into the text (at least 1)."""
+    for name, t in SAMPLES.items():
+        if text == t:
+            return FOCUS[name]
+    return max(1, min(len(text) - 1, window))
 
 
 # --- visitor text -------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from rnn.training import TrainConfig
 from . import live
 from .limits import (LIVE_BUDGET_S, TEXT_BATCH, TEXT_MAX_CHARS, TEXT_MAX_T, TEXT_MAX_VOCAB, TEXT_MIN_CHARS,
                      TEXT_SAMPLE_CHARS, TEXT_SAMPLE_TICKS)
-from .settings import Settings
+from .settings import PAGE_CONTROLS, Settings
 
 KEY = "text_live"
 OWN = "text_own"  # session_state key of the text box
@@ -29,6 +29,11 @@ class TextRuns:
     runs: dict[str, live.LiveRun] = field(default_factory=dict)  # "rnn" and "lstm" or "gru"
     samples: dict[str, tuple[int, str]] = field(default_factory=dict)  # model → (step, sample)
     ticks: int = 0
+
+
+def choices(key: str) -> tuple[str, ...]:
+    """The choices of one of the page's own controls (ui.settings.PAGE_CONTROLS)."""
+    return PAGE_CONTROLS[key].field.choices
 
 
 def state() -> TextRuns:

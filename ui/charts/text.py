@@ -43,7 +43,7 @@ def bits_chart(df: pd.DataFrame, unigram: float, uniform: float) -> alt.Chart:
     step shows), with the uniform guess log2 V and the unigram entropy as dashed rules."""
     names = [m for m in NAMES.values() if m in set(df["model"])]
     lines = alt.Chart(df).mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=12)).encode(
-        x=alt.X("step:Q", title="training step"),
+        x=alt.X("step:Q", title="training step", axis=alt.Axis(format="d", tickMinStep=1)),
         y=alt.Y("bits:Q", title="bits per character", scale=alt.Scale(zero=True)),
         color=alt.Color("model:N", title=None, scale=alt.Scale(
             domain=names, range=[theme.CELL_COLORS[k] for k, v in NAMES.items() if v in names])),
@@ -82,10 +82,10 @@ def shared_domain(frames: list[pd.DataFrame]) -> list[float]:
     return [lo, max(hi, lo + 1.0)]
 
 
-def influence_chart(df: pd.DataFrame, domain: list[float], title: str) -> alt.Chart:
+def influence_chart(df: pd.DataFrame, domain: list[float]) -> alt.Chart:
     """The characters as text marks on cells coloured by log10‖∂L_p/∂x_q‖ (viridis, bright = strong); the
     predicted character outlined, grey."""
-    rows = int(df["row"].max()) + 1 if len(df) else 1
+    rows = int(df["row"].max()) + 1 if len(df) else 1  # a Python int: a numpy one breaks the spec
     x = alt.X("col:O", axis=None)
     y = alt.Y("row:O", axis=None)
     tip = [alt.Tooltip("char:N", title="character"), alt.Tooltip("lag:Q", title="characters back"),
@@ -101,5 +101,7 @@ def influence_chart(df: pd.DataFrame, domain: list[float], title: str) -> alt.Ch
     tgt = alt.Chart(df[df["kind"] == "target"])
     target = tgt.mark_rect(color="#d1d5db", stroke=theme.LOSS_COLOR, strokeWidth=3).encode(x=x, y=y, tooltip=tip[:1])
     target_char = tgt.mark_text(fontSize=16, fontWeight="bold", color="black").encode(x=x, y=y, text="shown:N")
-    chart = alt.layer(cells, chars, target, target_char).properties(title=title, height=34 * rows)
-    return style(chart, None, legend="bottom")
+    # no title and the legend on the right: Streamlit gives a stretched chart `height` in total, so a title or a
+    # legend below would squeeze the rows together
+    chart = alt.layer(cells, chars, target, target_char).properties(height=max(34 * rows, 90))
+    return style(chart, None, legend=None)
