@@ -1,5 +1,6 @@
-"""Theory beside measurement: mean-field theory's edge of chaos over gain × input scale, the Lyapunov spectrum
-of the three cells, and the singular values of a product of Jacobians for Gaussian and orthogonal W."""
+"""Theory beside measurement: mean-field theory's edge of chaos over gain × input scale, the singular values of
+a product of Jacobians for Gaussian and orthogonal W, and the Lyapunov spectrum of the three cells (last: it
+is the one part with the full T, so an over-budget request stops there)."""
 import streamlit as st
 
 from ui import sidebar
@@ -14,7 +15,7 @@ s = sidebar.current()
 st.title("Theory beside measurement", anchor=False)
 mf = E.mean_field(s)
 st.markdown("A wide network with Gaussian W (entries N(0, σ_w²/n)) has a theory: its pre-activations settle at a "
-            "variance q*, and each step back multiplies a small change ‖δh‖² by χ₁ = σ_w²·E[f′(√q* z)²]. So the "
+            "variance q\\*, and each step back multiplies a small change ‖δh‖² by χ₁ = σ_w²·E[f′(√q\\* z)²]. So the "
             "product of Jacobians falls or grows by ½·log10 χ₁ decades per step: χ₁ = 1 is the **edge of chaos** "
             "(Poole et al. 2016; for RNNs Chen, Pennington & Schoenholz 2018). For the sidebar's model: "
             f"σ_w² = {fmt_num(mf['sigma_w2'])}, σ_b² = {fmt_num(mf['sigma_b2'])}, χ₁ = {fmt_num(mf['chi1'])}, "
@@ -35,31 +36,10 @@ chart_block(C.diagram_chart(df, curve, here), df,
             + ("" if len(curve) else " (The curve lies outside these gains for this activation.)"),
             "theory_gain_input.csv")
 
-st.subheader("All directions at once: the Lyapunov spectrum", anchor=False)
-st.markdown("The slope is only the fastest direction. Push n directions through the chain, re-orthonormalise "
-            "them every step (QR), and average how much each one stretches: the **Lyapunov exponents** "
-            "λ₁ ≥ λ₂ ≥ … (Engelken, Wolf & Abbott 2020). λ₁ is the slope; exponents above 0 are directions "
-            "that explode. The vanilla RNN, the LSTM (state (h, c): 2n exponents) and the GRU on the same input.")
-stop_if_over(s, "jacobian", E.CELLS)
-lyap, slopes = E.lyapunov(s), E.measured_slopes(s)
-for col, (kind, v) in zip(st.columns(3), lyap.items()):
-    col.metric(f"{C.CELL_NAMES[kind]}: λ₁", fmt_num(v["top"], 4), border=True,
-               delta=f"{v['n_positive']} of {len(v['spectrum'])} above 0", delta_color="off",
-               help="The largest exponent, in decades per step; the delta counts the exploding directions.")
-    col.caption(f"Measured slope {fmt_num(slopes[kind], 4)} per step (Jacobian products). Σλ_i = "
-                f"{fmt_num(v['sum'], 6)} and the mean of log10|det J_t| = {fmt_num(v['mean_log10_det'], 6)}: "
-                "equal, since the volume a step scales is |det J_t| — a check on the QR chain.")
-sf = C.spectrum_frame(lyap)
-chart_block(C.spectrum_chart(sf), sf,
-            "Horizontal: the exponent's number i, largest first. Vertical: λ_i in decades per step; the dashed "
-            "line is 0. Look for how far below 0 the whole spectrum of the vanilla RNN sits, and how much closer "
-            "to 0 the gated cells keep their top exponents: directions the gates carry without loss.",
-            "lyapunov_spectrum.csv")
-
 st.subheader("Why orthogonal W helps: the singular values of the product", anchor=False)
 k = E.svals_lag(s)
 sv = E.product_svals(s)
-st.markdown(f"All singular values of ∂h_T/∂h_(T−{k}) for the sidebar's model with Gaussian W and with orthogonal W "
+st.markdown(f"All singular values of ∂h_T/∂h_{{T−{k}}} for the sidebar's model with Gaussian W and with orthogonal W "
             f"at the same {scale_label(s)}: a Gaussian product keeps a few strong directions while the rest "
             "vanish, an orthogonal one keeps them closer together (dynamical isometry: Pennington, Schoenholz & "
             f"Ganguli 2017). Spread: {fmt_num(sv['gaussian']['spread'], 3)} decades (Gaussian) against "
@@ -71,3 +51,24 @@ chart_block(C.svals_chart(vf), vf,
             "height of each curve (how much of the gradient survives) and its fall from left to right (how "
             "unequally the directions are treated).", "product_singular_values.csv")
 st.caption(f"W initialised {INIT_NAMES[s.init]} in the sidebar; this section compares both at the same scale.")
+
+st.subheader("All directions at once: the Lyapunov spectrum", anchor=False)
+st.markdown("The slope is only the fastest direction. Push n directions through the chain, re-orthonormalise "
+            "them every step (QR), and average how much each one stretches: the **Lyapunov exponents** "
+            "λ₁ ≥ λ₂ ≥ … (Engelken, Wolf & Abbott 2020). λ₁ is the slope in the long run (close to the measured "
+            "one, closer as T grows); exponents above 0 are directions that explode. The vanilla RNN, the LSTM (state (h, c): 2n exponents) and the GRU on the same input.")
+stop_if_over(s, "jacobian", E.CELLS)  # three chains of T steps: the budget of Gated cells
+lyap, slopes = E.lyapunov(s), E.measured_slopes(s)
+for col, (kind, v) in zip(st.columns(3), lyap.items()):
+    col.metric(f"{C.CELL_NAMES[kind]}: λ₁", fmt_num(v["top"], 4), border=True,
+               help="The largest exponent, in decades per step.")
+    col.caption(f"**{v['n_positive']} of {len(v['spectrum'])}** exponents above 0 (exploding directions). "
+                f"Measured slope {fmt_num(slopes[kind], 4)} per step (Jacobian products). Σλ_i = "
+                f"{fmt_num(v['sum'], 6)} and the mean of log10|det J_t| = {fmt_num(v['mean_log10_det'], 6)}: "
+                "equal, since the volume a step scales is |det J_t| — a check on the QR chain.")
+sf = C.spectrum_frame(lyap)
+chart_block(C.spectrum_chart(sf), sf,
+            "Horizontal: the exponent's number i, largest first. Vertical: λ_i in decades per step; the dashed "
+            "line is 0. Look for how far below 0 the whole spectrum of the vanilla RNN sits, and how much closer "
+            "to 0 the gated cells keep their top exponents: directions the gates carry without loss.",
+            "lyapunov_spectrum.csv")

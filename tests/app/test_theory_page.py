@@ -15,7 +15,8 @@ from apptest_helpers import chart_tables, open_app
 from ui.cached import model
 from ui.charts import style
 from ui.charts.jacobian_products import PREDICTED
-from ui.limits import THEORY_GAINS, THEORY_INPUT_SCALES
+from ui.cached.theory import CELLS
+from ui.limits import THEORY_GAINS, THEORY_INPUT_SCALES, refusal
 from ui.settings import DEFAULTS, Settings, to_query
 
 PAGE = "pages/theory.py"
@@ -61,7 +62,7 @@ def test_theory_page_at_defaults_shows_rnns_numbers():
         mk, xk, yk = model.build(s, kind)
         spec = rnn.lyapunov_spectrum(mk, xk)
         assert metrics[f"{name}: λ₁"].value == style.fmt_num(spec[0], 4)
-        assert metrics[f"{name}: λ₁"].delta == f"{int((spec > 0).sum())} of {len(spec)} above 0"
+        assert f"**{int((spec > 0).sum())} of {len(spec)}** exponents above 0" in text
         # the check on the sum: numpy's determinant of the explicit state Jacobians
         J = rnn.state_jacobians(mk, xk).detach().to(torch.float64).numpy()
         logdet = float(np.mean(np.linalg.slogdet(J)[1])) / math.log(10)
@@ -122,3 +123,14 @@ def test_hostile_link_falls_back_to_the_defaults():
     _ok(at)
     assert len(at.get("vega_lite_chart")) == 3
     assert f"predicted slope **{style.fmt_num(-0.1271, 3)}** per step" in _text(at)  # the defaults' model
+
+
+def test_over_budget_stops_before_the_spectrum():
+    """The three chains of the Lyapunov section cost T·(n³ + (2n)³ + n³): over the budget the page says so there,
+    after the diagram (capped on its own) and the singular values (k ≤ 50 steps)."""
+    s = Settings(T=200, hidden=256)
+    assert refusal(s, "jacobian", CELLS)
+    at = open_app(to_query(s), PAGE, timeout=300)
+    _ok(at)
+    assert len(at.get("vega_lite_chart")) == 2 and not at.metric
+    assert "budget" in " ".join(w.value for w in at.warning)

@@ -63,7 +63,7 @@ def diagram_chart(df: pd.DataFrame, curve: pd.DataFrame, current: Mapping | None
             alt.Tooltip("predicted_text:N", title="mean-field slope per step"), alt.Tooltip("regime:N")]
     base = alt.Chart(df).encode(x=x, x2="scale_hi:Q", y=y, y2="input_hi:Q")
     heat = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
-        color=alt.Color("value:Q", title="measured slope (decades per step)",
+        color=alt.Color("value:Q", title="slope / step",
                         scale=alt.Scale(domain=[-c, 0, c], range=[theme.REGIME_COLORS["vanishing"], NEUTRAL,
                                                                   theme.REGIME_COLORS["exploding"]]),
                         legend=alt.Legend(orient="right", gradientLength=200)),
