@@ -47,6 +47,8 @@ PAGES: tuple[PageInfo, ...] = (
              "The heart: ‖∏ ∂h_j/∂h_{j−1}‖ against the lag, with the bounds, the BPTT gradient and the regime."),
     PageInfo("pages/bptt_by_hand.py", "BPTT by hand", ":material/functions:", "Learn",
              "Backpropagation through time written out with the chain rule, step by step, and truncated BPTT."),
+    PageInfo("pages/report_check.py", "The report, checked", ":material/fact_check:", "Learn",
+             "The report's claims beside what the computation says, each with its number and a verdict."),
     PageInfo("pages/gated_cells.py", "Gated cells", ":material/memory:", "Compare",
              "The vanilla RNN beside an LSTM and a GRU on the same input; raise the memory gates' bias and "
              "watch the gated cells keep the gradient alive."),
