@@ -5,13 +5,13 @@ import math
 import streamlit as st
 
 from ui import sidebar
-from ui.blocks import chart_block, page_control
+from rnn.jacobians import EDGE_TOL, classify
+from ui.blocks import chart_block, page_control, regime_badge
 from ui.cached.gated_cells import cells as analyse_cells
 from ui.charts import gated_cells as C
 from ui.charts.style import fmt_num
-from ui.limits import stop_if_over
+from ui.limits import GATED_EDGE_TOL, stop_if_over
 from ui.settings import GATE_BIAS_CHOICES, GATE_BIAS_HELP, INIT_NAMES, scale_label
-from ui.theme import REGIME_BADGE, REGIME_ICONS
 
 s = sidebar.current()
 st.title("Gated cells: vanilla RNN, LSTM and GRU", anchor=False)
@@ -32,15 +32,20 @@ for col, (kind, a) in zip(cols, cells.items()):
         st.markdown(f"#### {C.CELL_NAMES[kind]}")
         st.metric("slope per step (decades)", fmt_num(a["slope"], 4, fixed=True, sign=True)
                   if a["slope"] > -float("inf") else "product = 0")
-        st.badge(a["regime"], icon=REGIME_ICONS[a["regime"]], color=REGIME_BADGE[a["regime"]])
+        tol = EDGE_TOL if kind == "rnn" else GATED_EDGE_TOL
+        regime_badge(classify(a["slope"], tol), s.T, big=False)
+st.caption(f"The regime: within ±{EDGE_TOL:g} decades per step the vanilla RNN is at the edge of chaos; a gated "
+           f"cell within ±{GATED_EDGE_TOL:g} holds its gradient (its gate keeps the cell near 1, and 100 steps "
+           "change the norm by less than 10³), so it is read as the edge too.")
 
-frame = C.cells_frame(cells)
+frame = C.cells_frame(cells, keep)
 chart_block(C.cells_chart(frame), frame,
               "Horizontal: the lag k, how many steps back from the last step T. Vertical: log10 of the spectral "
               "norm of the product of state Jacobians ∂s_T/∂s_{T−k}, with s = h for the vanilla RNN and the GRU "
               "and s = (h, c) for the LSTM. A straight falling line is a gradient that vanishes exponentially; "
               "its slope is the rate in decades per step. Compare the three slopes: the flatter the line, the "
-              "longer the cell remembers.",
+              "longer the cell remembers. Dashed: the LSTM's cell path alone, σ(b)ᵏ, the number the text below "
+              "quotes; the whole LSTM state (h, c) also carries paths through its gates.",
               "gated_cells.csv")
 
 st.subheader("Why gates help", anchor=False)

@@ -4,21 +4,18 @@ import streamlit as st
 from ui import registry, sidebar, unfolded
 from ui.presets import PRESETS
 
-GOTO = "_preset_goto"  # session_state flag: a preset asked for a page (switch_page is not allowed in callbacks)
-
 
 def _apply(name: str) -> None:
     """Button callback: set every sidebar control, remember the target page."""
     p = PRESETS[name]
     sidebar.apply(**p.values)
+    for key, value in p.page_values:  # the target page's own controls, e.g. the memory gates' bias
+        st.session_state["p_" + key] = value
     if p.page:
-        st.session_state[GOTO] = p.page
+        sidebar.go_to(registry.page(p.page).file)
 
 
 now = sidebar.current()
-target = st.session_state.pop(GOTO, None)
-if target:
-    st.switch_page(registry.page(target).file)
 
 st.title("Gradients through time", anchor=False)
 unfolded.diagram(now, key="home")  # the report's Figure 1, computed from the sidebar's model

@@ -23,6 +23,7 @@ class Preset:
     why: str  # one line for the class (markdown, with $…$ math)
     expect: str  # the vanilla RNN's regime at these settings: vanishing / edge / exploding
     page: str | None = None  # page to open after applying (its name in ui.registry)
+    page_values: tuple[tuple[str, str], ...] = ()  # that page's own controls (ui.settings.PAGE_CONTROLS)
 
     @property
     def values(self) -> dict:
@@ -65,7 +66,8 @@ PRESETS: dict[str, Preset] = {
         "LSTM keeps the gradient", ":material/memory:",
         Settings(T=100, activation="tanh", scale=1.0, scale_kind="gain", init="gaussian", input_scale=1.0,
                  **_BASE),
-        r"Here the vanilla tanh RNN vanishes fast; the LSTM's cell path "
-        r"$c_t = f \odot c_{t-1} + i \odot g$ carries the gradient much further back.",
-        "vanishing", page="gated_cells"),
+        r"Here the vanilla tanh RNN vanishes fast. The LSTM's cell path $c_t = f_t \odot c_{t-1} + "
+        r"i_t \odot \tilde c_t$, with its forget gate's bias at $b = 3$ ($f_t \approx \sigma(3) = 0.95$), "
+        r"carries the gradient across all 100 steps.",
+        "vanishing", page="gated_cells", page_values=(("gate_bias", "3"),)),
 }

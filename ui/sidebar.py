@@ -49,6 +49,8 @@ CHANGED = "_sidebar_changed"  # what the last `apply` changed, said once at the 
 def apply(**values) -> None:
     """Set sidebar controls (for presets and phase-diagram clicks); call from a widget callback. What changed
     is said at the top of the next page (`show_changes`), since some controls sit in a collapsed section."""
+    if not values:
+        return
     changed = []
     for k, v in values.items():
         old, new = st.session_state.get(PREFIX + k, getattr(S.DEFAULTS, k)), S.parse(k, v)
@@ -58,8 +60,20 @@ def apply(**values) -> None:
     st.session_state[CHANGED] = changed
 
 
+GOTO = "_sidebar_goto"  # a page a callback asked to open (st.switch_page is not allowed in callbacks)
+
+
+def go_to(page_file: str) -> None:
+    """From a callback: open this page (its registered file) on the next run, before anything is drawn."""
+    st.session_state[GOTO] = page_file
+
+
 def show_changes() -> None:
-    """Once, after a preset or a click set the sidebar: which controls it changed, hidden ones included."""
+    """Once, after a preset or a click set the sidebar: which controls it changed, hidden ones included. A
+    page asked for by `go_to` is opened first, so the note shows on the page the visitor lands on."""
+    target = st.session_state.pop(GOTO, None)
+    if target:
+        st.switch_page(target)
     changed = st.session_state.pop(CHANGED, None)
     if changed:
         st.info("Changed in the sidebar: " + "; ".join(changed) + ".", icon=":material/tune:")

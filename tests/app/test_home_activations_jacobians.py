@@ -177,3 +177,22 @@ def test_metrics_are_the_engines_numbers(kw):
     m = _metrics(at)
     assert m["mean |f′(a_t)|"] == style.fmt_num(a.mean_abs_fprime)
     assert m["γ = sup|f′|"] == style.fmt_num(a.gamma)
+
+
+def test_lstm_preset_shows_the_rescue_and_says_what_it_changed():
+    """The LSTM preset lands on Gated cells with the memory gates' bias set, and the LSTM there holds its
+    gradient (its badge is not 'vanishing'; its slope, recomputed with rnn.analyze, is near 0); the page says
+    which sidebar controls the preset changed, hidden ones included."""
+    p = PRESETS["lstm"]
+    at = _app({})
+    at.button(key="preset_lstm").click().run()
+    _ok(at)
+    assert _page(at) == "gated_cells.py"
+    bias = dict(p.page_values)["gate_bias"]
+    assert at.session_state["p_gate_bias"] == bias
+    badges = [m.value for m in at.markdown if "-badge[" in m.value]  # st.badge is markdown under AppTest
+    assert len(badges) == 3 and "vanishing" in badges[0] and "vanishing" not in badges[1], badges
+    lstm = rnn.analyze(*model.build(p.settings, "lstm", float(bias)))
+    assert abs(lstm.slope) < 0.03
+    said = " ".join(i.value for i in at.info)
+    assert "Changed in the sidebar" in said and "Input scale: 0.5 → 1" in said
