@@ -1,0 +1,78 @@
+"""The words the app uses, each defined in plain words before its symbol: the Glossary page prints them,
+and help texts can point to them. Plain data, no streamlit."""
+from __future__ import annotations
+
+TERMS: dict[str, str] = {
+    "backpropagation through time (BPTT)":
+        "Training a recurrent network by unfolding it over the steps of a sequence and applying the chain rule "
+        "backwards from the loss, step by step.",
+    "truncated BPTT":
+        "BPTT that goes back only N steps from the loss and drops the older terms: cheaper, but blind to "
+        "dependencies longer than N.",
+    "Jacobian ∂h_t/∂h_{t−1}":
+        "The matrix of how much each unit of the state at step t moves when a unit at step t − 1 moves. For the "
+        "vanilla RNN it is diag(f′(a_t)) Wᵀ.",
+    "product of Jacobians":
+        "What a gradient is multiplied by on its way k steps back: one Jacobian per step. Its size decides "
+        "whether a signal from far back still arrives.",
+    "lag k":
+        "How many steps back from the last step T a signal comes from.",
+    "vanishing gradient":
+        "The product of Jacobians shrinks geometrically with the lag, so the gradient from far back is "
+        "practically zero and those steps cannot be learnt.",
+    "exploding gradient":
+        "The product grows geometrically with the lag, so one update can be huge; clipping the gradient's norm "
+        "is the usual remedy.",
+    "edge of chaos":
+        "Between vanishing and exploding: the product keeps its size over many steps. The app calls a slope "
+        "within ±0.01 decades per step the edge (±0.03 for gated cells).",
+    "decades per step (slope)":
+        "How many powers of ten the norm loses (negative) or gains (positive) per step back: −0.1 means "
+        "10 steps shrink it by a factor of 10.",
+    "norm, spectral norm ‖·‖₂":
+        "The size of a matrix: the most it can stretch any vector. The app measures products with it.",
+    "Frobenius norm ‖·‖_F":
+        "Another size of a matrix: the square root of the sum of its squared entries; at least the spectral "
+        "norm, and easier to compute.",
+    "spectral radius ρ(W)":
+        "The largest absolute eigenvalue of W: how fast Wᵏ grows or shrinks in the long run.",
+    "largest singular value σ_max(W)":
+        "The most W can stretch a vector (its spectral norm).",
+    "gain g":
+        "The weight scale of a Gaussian W: its entries are drawn with standard deviation g/√n, so that W "
+        "keeps the size of a vector about the same when g = 1.",
+    "sup, γ = sup|f′|":
+        "The supremum: the least upper bound. γ is the largest slope the activation can have: 1 for tanh, "
+        "¼ for the sigmoid.",
+    "codomain":
+        "The set of values a function can take: tanh takes values in (−1, 1), the sigmoid in (0, 1).",
+    "saturation":
+        "A unit whose pre-activation is large sits on the flat part of tanh or the sigmoid, where f′ is close to "
+        "0: it passes almost no gradient.",
+    "IRNN":
+        "A ReLU recurrent network whose W starts as the identity matrix (Le, Jaitly & Hinton 2015).",
+    "orthogonal W":
+        "A matrix that rotates without stretching: every singular value is 1, so ρ = σ_max = 1.",
+    "symmetric-log axis":
+        "An axis that is linear near 0 and logarithmic further out, so 0, 1, 10 and 1000 all fit.",
+    "LSTM":
+        "Long short-term memory: a cell with an additive memory c_t and gates (forget, input, output) that "
+        "decide what to keep; the forget gate near 1 carries the gradient across many steps.",
+    "GRU":
+        "Gated recurrent unit: a lighter gated cell whose update gate mixes the old state and a new candidate.",
+    "memory-gate bias b":
+        "The starting bias of the gate that keeps the old state (the LSTM's forget gate, the GRU's update "
+        "gate): the gate starts near σ(b), 0.95 at b = 3.",
+    "mean-field theory, χ₁":
+        "A prediction for wide random networks: χ₁ is the average factor by which one step scales a small "
+        "perturbation; below 1 gradients vanish, above 1 they explode.",
+    "Lyapunov exponents":
+        "The average rates, per step, at which the product of Jacobians stretches or shrinks each direction; "
+        "the largest one is the slope the app measures.",
+}
+
+
+def matching(query: str) -> dict[str, str]:
+    """The terms whose name or definition contains `query` (case-insensitive); all for an empty query."""
+    q = query.strip().lower()
+    return {t: d for t, d in TERMS.items() if not q or q in t.lower() or q in d.lower()}
