@@ -14,8 +14,8 @@ from ui.limits import stop_if_over
 
 s = sidebar.current()
 st.title("BPTT by hand", anchor=False)
-st.caption("Backpropagation through time written out with the chain rule of the report this app follows "
-           "(rnn.bptt), not autograd, for the model in the sidebar. The loss reads the last output only: "
+st.caption("Backpropagation through time written out with the chain rule of the report this app follows, "
+           "by hand, not by autograd, for the model in the sidebar. The loss reads the last output only: "
            "L = ½‖ŷ_T − y‖², with the target y = f(z) for a random z drawn from the seed: a value the output "
            "can reach.")
 stop_if_over(s, "bptt")  # hand BPTT keeps T·n² numbers: refused with a message above ui.limits' budget
@@ -30,19 +30,19 @@ st.subheader("The network unfolded: where the gradient goes", anchor=False)
 unfolded.diagram(s, key="bptt", N=min(page_setting("trunc"), max(s.T - 1, 0)))  # N: the control further down
 
 st.subheader("The report's equations, with this model's numbers", anchor=False)
-for eq, numbers in C.equation_rows(rep, an, s.activation):
-    left, right = st.columns([3, 2], vertical_alignment="center")
-    left.latex(eq)
-    right.latex(numbers)
+for eq, numbers in C.equation_rows(rep, an, s.activation):  # stacked, so nothing is cut on a narrow screen
+    with st.container(border=True):
+        st.latex(eq)
+        st.latex(numbers)
 
 st.subheader("A correction to the report: ∂L/∂V and ∂L/∂b_y have one term", anchor=False)
-st.markdown("The report's eqs. 10–11 and 16–17 write ∂L/∂V and ∂L/∂b_y with a sum over the time steps, like "
-            "∂L/∂W. But V and b_y act only at the output ŷ_T = f(Vᵀh_T + b_y), and L reads only ŷ_T, so each "
+st.markdown("The report writes the gradients of V and b_y with a sum over the time steps, like ∂L/∂W:")
+st.latex(C.REPORT_V_TEX)
+st.markdown("But V and b_y act only at the output ŷ_T = f(Vᵀh_T + b_y), and L reads only ŷ_T, so each "
             "gradient has a single term, at step T. The sum over steps belongs to W, U and b_h, which act at "
             "every step. This page computes the single term:")
-left, right = st.columns([3, 2], vertical_alignment="center")
-left.latex(C.ERRATUM_TEX)
-right.latex(C.erratum_numbers(rep))
+st.latex(C.ERRATUM_TEX)
+st.latex(C.erratum_numbers(rep))
 
 st.subheader("Gradient check: hand BPTT against autograd", anchor=False)
 check = C.check_frame(rep)
@@ -70,7 +70,7 @@ if rep["finite"]:
     c1, c2, c3 = st.columns(3)
     c1.metric("steps kept", f"{min(N, s.T - 1) + 1} of {s.T}")
     c2.metric("cos(∂L/∂W truncated, full)", fmt_num(tr["cos"], 4, fixed=True))
-    c3.metric("‖truncated‖ / ‖full‖", fmt_num(tr["ratio"]))
+    c3.metric("‖truncated‖ / ‖full‖", fmt_num(tr["ratio"]), help=C.RATIO_HELP)
 
 steps = C.per_step_frame(rep)
 chart_block(C.per_step_chart(steps, s.T, N), steps,
@@ -82,8 +82,8 @@ chart_block(C.per_step_chart(steps, s.T, N), steps,
 sweep = C.sweep_frame(rep) if rep["sweep"] is not None else None
 if sweep is not None and len(sweep):
     chart_block(C.sweep_charts(sweep, N), sweep,
-                  "Horizontal: truncation N (symmetric-log axis). Upper chart: cosine similarity between the truncated "
-                  "∂L/∂W (g_N) and full BPTT's (g); 1 means the same direction. Lower chart: log10 of their norm "
+                  "Horizontal: truncation N (symmetric-log axis: linear near 0, logarithmic beyond). Upper chart: cosine similarity between the truncated "
+                  "∂L/∂W (∇_N) and full BPTT's (∇); 1 means the same direction. Lower chart: log10 of their norm "
                   "ratio; 0 means the same size. When gradients vanish both settle after a few steps, so "
                   "truncation costs little; when they explode they settle only near N = T. Dashed: the "
                   "current N.", "bptt_truncation.csv")

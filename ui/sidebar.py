@@ -16,9 +16,10 @@ from . import settings as S
 from .limits import MAX_SEED, MAX_T
 
 PREFIX = "w_"  # session_state key of each sidebar widget
-SCALE_STEPS = (0.0, 0.001, 0.01, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.92, 0.94, 0.96,
-               0.98, 0.99, 1.0, 1.01, 1.02, 1.04, 1.06, 1.08, 1.1, 1.15, 1.2, 1.25, 1.3, 1.4, 1.5, 1.75, 2.0,
-               2.5, 3.0, 4.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+# the weight scale's stops: about ×√2 apart (the Phase diagram's cells among them, so a click there loads a
+# stop), finer around 1 where the regime turns, and 100 for the far end of the field's range
+SCALE_STEPS = (0.0, 0.1, 0.18, 0.25, 0.35, 0.5, 0.6, 0.71, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.4, 1.6,
+               2.0, 2.8, 3.0, 4.0, 5.6, 8.0, 10.0, 20.0, 100.0)
 INPUT_STEPS = (0.0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 HIDDEN_STEPS = (1, 2, 4, 8, 16, 32, 48, 64, 96, 128, 192, 256)
 

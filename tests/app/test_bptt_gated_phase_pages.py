@@ -112,7 +112,7 @@ def test_gradient_check_table_is_at_rounding_level_in_float64(activation):
 def test_sidebar_changes_change_the_charts(page, query):
     at = open_page(page, T=30, **query)
     before = signature(at)
-    for kw in ({"T": 25}, {"activation": "sigmoid"}, {"scale": 1.5}):
+    for kw in ({"T": 25}, {"activation": "sigmoid"}, {"scale": 1.4}):
         change(at, **kw)
         after = signature(at)
         assert after != before, kw

@@ -242,12 +242,12 @@ def test_widget_values_go_through_the_same_parse():
     at = app_with({"hidden": "8", "scale_kind": "rho"})
     at.session_state["w_scale_kind"] = None
     at.sidebar.slider(key="w_T").set_value(37)
-    at.sidebar.select_slider(key="w_scale").set_value(0.001)
+    at.sidebar.select_slider(key="w_scale").set_value(0.18)
     at.run()
     no_exception(at)
     assert at.session_state["w_scale_kind"] == DEFAULTS.scale_kind
     s = held(at)
-    assert (s.T, s.scale) == (37, 0.001)
+    assert (s.T, s.scale) == (37, 0.18)
     assert from_mapping(dict(at.query_params))[0] == s  # the URL the widgets wrote reads back the same
 
 

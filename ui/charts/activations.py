@@ -26,7 +26,7 @@ def activation_frame(curves: Mapping[str, Mapping], current: str | None = None) 
     return df[np.isfinite(df["value"])].reset_index(drop=True)
 
 
-def activation_chart(df: pd.DataFrame, columns: int = 3, y_lim: float = 1.5) -> alt.Chart:
+def activation_chart(df: pd.DataFrame, columns: int = 2, y_lim: float = 1.5) -> alt.Chart:
     """Small multiples: f and f′ per activation, γ = sup|f′| as a dashed horizontal rule. The y axis is
     shared and clipped to ±y_lim so that f′ (≤ 1) can be compared; unbounded f leave the panel."""
     panels = list(dict.fromkeys(df["panel"]))
@@ -40,7 +40,7 @@ def activation_chart(df: pd.DataFrame, columns: int = 3, y_lim: float = 1.5) -> 
     rule = alt.Chart().mark_rule(strokeDash=[7, 4], strokeWidth=2, color=theme.BOUND_COLOR).encode(
         y=alt.Y("mean(gamma):Q", scale=alt.Scale(domain=[-y_lim, y_lim])),
         tooltip=[alt.Tooltip("activation:N"), alt.Tooltip("mean(gamma):Q", title="γ = sup|f′|")])
-    chart = (alt.layer(lines, rule, data=df).properties(width=230, height=170)
+    chart = (alt.layer(lines, rule, data=df).properties(width=240, height=170)
              .facet(facet=alt.Facet("panel:N", sort=panels, title=None,
                                     header=alt.Header(labelExpr="split(datum.value, '|')", labelFontSize=FS)),
                     columns=columns))

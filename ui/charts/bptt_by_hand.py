@@ -58,6 +58,12 @@ def equation_rows(rep: dict, an: dict, activation: str) -> list[tuple[str, str]]
     return [(eq, aligned(items)) for eq, items in rows]
 
 
+# the report's form of ∂L/∂V (its ∂L/∂b_y is written the same way): a sum over the steps, as for W
+REPORT_V_TEX = (r"\frac{\partial L}{\partial V} \overset{\text{report}}{=} \sum_{t=1}^{T} "
+                r"\frac{\partial L}{\partial \hat y_t}\,\frac{\partial \hat y_t}{\partial V}")
+RATIO_HELP = ("The truncated gradient keeps the last N + 1 terms of the sum and drops the older ones. The dropped "
+              "terms are vectors too: where they point against the kept ones they cancel part of them, so "
+              "leaving them out can make the sum longer, a ratio above 1.")
 ERRATUM_TEX = aligned([(r"\frac{\partial L}{\partial V}", r"h_T\, \delta o_T^\top"),
                        (r"\frac{\partial L}{\partial b_y}", r"\delta o_T"),
                        (r"\delta o_T", r"(\hat y_T - y) \odot f'(V^\top h_T + b_y)")])
@@ -111,7 +117,7 @@ def sweep_frame(rep: dict) -> pd.DataFrame:
     """Long frame over N: cosine similarity and log10 norm ratio of truncated vs full ∂L/∂W; finite only."""
     sw = rep["sweep"]
     parts = []
-    for key, name in (("cos", "cosine similarity"), ("log10_ratio", "log10 ‖g_N‖ / ‖g‖")):
+    for key, name in (("cos", "cosine similarity"), ("log10_ratio", "log10 ‖∇_N‖ / ‖∇‖")):
         v = np.asarray(sw[key], dtype=np.float64)
         ok = np.isfinite(v)
         parts.append(pd.DataFrame({"N": np.asarray(sw["N"])[ok], "measure": name, "value": v[ok]}))
@@ -136,4 +142,4 @@ def sweep_charts(df: pd.DataFrame, N: int) -> list[alt.TopLevelMixin]:
             x="N:Q", tooltip=[alt.Tooltip("N:Q", title="current N")])
         return style(alt.layer(line, rule).properties(height=220), legend=None)
 
-    return [panel("cosine similarity", "cos(g_N, g)", [-1, 1]), panel("log10 ‖g_N‖ / ‖g‖", "log10 ‖g_N‖/‖g‖")]
+    return [panel("cosine similarity", "cos(∇_N, ∇)", [-1, 1]), panel("log10 ‖∇_N‖ / ‖∇‖", "log10 ‖∇_N‖/‖∇‖")]
