@@ -13,13 +13,11 @@ step, n = lesson.STEPS[k - 1], len(lesson.STEPS)
 
 st.title("Lesson", anchor=False)
 st.progress(k / n, text=f"Step {k} of {n}")
-prev, link, nxt = st.columns([1, 3, 1], vertical_alignment="center")
+prev, nxt = st.columns(2)
 prev.button("Previous", icon=":material/arrow_back:", on_click=lesson.go, args=(k - 1,), disabled=k == 1,
             width="stretch", key="lesson_prev")
 nxt.button("Next", icon=":material/arrow_forward:", on_click=lesson.go, args=(k + 1,), disabled=k == n,
            width="stretch", type="primary", key="lesson_next")
-with link:
-    lesson.link(step)
 
 st.header(f"{k}. {step.title}", anchor=False)
 st.markdown(step.text)
@@ -27,3 +25,4 @@ if s != step.settings:
     st.button("Put this step's settings back in the sidebar", icon=":material/restart_alt:",
               on_click=lesson.reset, args=(k,), key="lesson_reset")
 lesson.show(step, s)
+lesson.link(step)

@@ -165,3 +165,6 @@ def test_projector_mode_raises_fonts_and_lines_of_the_apps_charts():
         assert _configs(before)["axis"]["labelFontSize"] < FS  # the normal mode is smaller
         assert all(w >= LINE for w in _stroke_widths(after))
         assert cfg["line"]["strokeWidth"] >= LINE and cfg["rule"]["strokeWidth"] >= LINE
+    # a legend an encoding sets (the Jacobian chart's two columns, cut at 320 px) becomes one uncut column
+    legend = for_projector(charts[0]).to_dict()["encoding"]["color"]["legend"]
+    assert legend["columns"] == 1 and legend["labelLimit"] == 0

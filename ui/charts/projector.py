@@ -33,6 +33,7 @@ def _marks(ch) -> None:
     spec = getattr(ch, "spec", alt.Undefined)
     if spec is not alt.Undefined and not isinstance(spec, (dict, str)):
         _marks(spec)
+    _legends(ch)
     mark = getattr(ch, "mark", alt.Undefined)
     if mark is alt.Undefined:
         return
@@ -45,6 +46,23 @@ def _marks(ch) -> None:
         mark.strokeWidth = max(float(sw) if isinstance(sw, (int, float)) else 0.0, LINE)
     if kind == "text" and isinstance(mark.fontSize, (int, float)):
         mark.fontSize = max(float(mark.fontSize), FS)
+
+
+def _legends(ch) -> None:
+    """A legend set on an encoding overrides the config: one entry per row there, with no label cut, so the
+    larger labels still fit a narrow chart."""
+    enc = getattr(ch, "encoding", alt.Undefined)
+    if enc is alt.Undefined or enc is None:
+        return
+    for name in ("color", "strokeDash", "stroke", "fill", "shape", "size", "opacity", "strokeWidth"):
+        channel = getattr(enc, name, alt.Undefined)
+        # channel.legend is Altair's setter method; the value itself sits in the schema's keywords
+        legend = channel._kwds.get("legend", alt.Undefined) if isinstance(channel, alt.SchemaBase) else alt.Undefined
+        if isinstance(legend, alt.Legend):
+            if legend.columns is not alt.Undefined:
+                legend.columns = 1
+            if legend.labelLimit is not alt.Undefined:
+                legend.labelLimit = 0  # no limit
 
 
 def for_projector(chart):
