@@ -15,6 +15,8 @@ Targets (ratios, both sides timed in this one process, interleaved run by run):
   P3  hand BPTT (rnn.bptt) ≤ 2 × autograd's forward + loss.backward() on the same model and forward code
   P4  a training step of rnn.VanillaRNN (forward, autograd backward, SGD step)
       ≤ 2 × the same step with torch.nn.RNN and the same linear readout
+  P7  a training step of the Text page (rnn.training.Trainer, next-character task, 200 characters, hidden 128)
+      ≤ 2 × the same step with torch.nn.RNN / nn.LSTM and the same readout (issue 13)
   P5  in Chromium, slider → chart redrawn ≤ 0.5 s median at default settings, first page load ≤ 5 s
   P6  server memory (RSS) ≤ 650 MB with 10 sessions at default settings
       P5 and P6 need a server and a browser: `python -m benchmarks.browser` measures them and writes
@@ -311,6 +313,46 @@ def bench_p4(repeat: int, dtype: torch.dtype) -> Row:
                "le", 2.0, f"first-step loss ours {l0:.6g} vs nn.RNN {r0:.6g} (|Δ| {abs(l0 - r0):.1e})")
 
 
+def bench_p7(repeat: int, model: str) -> Row:
+    """The Text page's training step: rnn.training.Trainer on the next-character task (a loss at every step),
+    against torch's own cell (nn.RNN / nn.LSTM with the same weights) and the same readout, loss and Adam step.
+    Both sides draw their batch of windows from the text each step. The trainer also records what the live
+    page draws (‖∂L/∂s_t‖ for every state, ρ and σ_max of W, the accuracy): that is part of its cost."""
+    from rnn import text as X
+    from rnn.training import TrainConfig, Trainer, _data_seed
+
+    text = X.SAMPLES["robot"][:200]
+    T, B, H = 100, 32, 128
+    cfg = TrainConfig(task="text", text=text, T=T, batch_size=B, model=model, hidden_size=H, lr=1e-3,
+                      dtype="float32", seed=0)
+    tr = Trainer(cfg)
+    m = tr.model
+    core = m.to_torch_rnn() if model == "rnn" else __import__("copy").deepcopy(m.core)
+    V = torch.nn.Parameter(m.V.detach().clone())
+    b_y = torch.nn.Parameter(m.b_y.detach().clone())
+    opt = torch.optim.Adam(list(core.parameters()) + [V, b_y], lr=1e-3)
+    gen = torch.Generator().manual_seed(_data_seed(0))  # the trainer's batches, drawn the same way
+
+    def step_ref():
+        x, y = tr.task.batch(T, B, gen, torch.float32)
+        opt.zero_grad(set_to_none=True)
+        out, _ = core(x)
+        # L = (1/T) Σ_t L_t with ŷ_t = Vᵀh_t + b_y, as the trainer
+        loss = torch.nn.functional.cross_entropy((out @ V + b_y).flatten(0, 1), y.flatten())
+        loss.backward()
+        opt.step()
+        return loss
+
+    r0 = float(step_ref().detach())
+    l0 = float(tr.train(1)["loss"][0])  # the same first batch and weights
+    ts = interleaved({"ours": lambda: tr.train(1), "ref": step_ref}, repeat, warmup=2)
+    ref = "nn.RNN" if model == "rnn" else "nn.LSTM"
+    return Row(f"P7 ({model})", f"text training step vs torch.{ref}", f"200 characters (V={tr.task.input_size}), "
+               f"T={T}, B={B}, H={H}, float32, Adam", "Trainer.train(1) on the text task",
+               f"{ref} + readout + per-step cross-entropy + Adam", ts["ours"], ts["ref"], "le", 2.0,
+               f"first-step loss ours {l0:.6g} vs {ref} {r0:.6g} (|Δ| {abs(l0 - r0):.1e})")
+
+
 def recorded_tables(path: pathlib.Path) -> list[str]:
     """The markdown tables of a results file written by another command (P5/P6 by benchmarks/browser.py, the
     many-visitors figures by benchmarks/load.py and, by hand, from tests/browser/test_load.py), each with the
@@ -508,7 +550,8 @@ def main(argv: list[str] | None = None) -> int:
     steps = [("P1", lambda: [bench_p1(repeat)]),
              ("P2", lambda: [bench_p2(repeat, args.quick)]),
              ("P3", lambda: [bench_p3(repeat, 1), bench_p3(repeat, 32)]),
-             ("P4", lambda: [bench_p4(repeat, torch.float32), bench_p4(repeat, torch.float64)])]
+             ("P4", lambda: [bench_p4(repeat, torch.float32), bench_p4(repeat, torch.float64)]),
+             ("P7", lambda: [bench_p7(repeat, "rnn"), bench_p7(repeat, "lstm")])]
     for i, fn in steps:
         if on(i):
             s = time.perf_counter()
