@@ -17,12 +17,13 @@ st.caption("BPTT while it happens: each tick trains a few steps and redraws. The
 v = live.draw_controls(expanded=live.state().run is None)
 cfg, notes, max_steps = live.config_from_controls(s, v)
 task = get_task(cfg.task)
+st.markdown(live.TASK_TEXT.get(cfg.task, ""))
 for n in notes:
     st.info(n, icon=":material/info:")
 
 state = live.state()
 run = state.run
-b = st.columns(4)
+b = st.columns(5)
 b[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretch", key="live_start",
             on_click=live.start, args=(cfg, max_steps), disabled=bool(run and run.status == "running"))
 b[1].button("Pause", icon=":material/pause:", width="stretch", key="live_pause", on_click=live.pause,
@@ -30,6 +31,9 @@ b[1].button("Pause", icon=":material/pause:", width="stretch", key="live_pause",
 b[2].button("Stop", icon=":material/stop:", width="stretch", key="live_stop", on_click=live.stop,
             disabled=not (run and run.status in ("running", "paused")))
 b[3].button("Reset", icon=":material/restart_alt:", width="stretch", key="live_reset", on_click=live.reset)
+b[4].button("Same with an LSTM", icon=":material/memory:", width="stretch", key="live_lstm",
+            on_click=live.same_with_lstm, args=(cfg, max_steps), disabled=cfg.model == "lstm",
+            help="Start this very run again with an LSTM (the earlier run stays, to compare below).")
 if live.controls_changed(cfg):
     st.caption("The controls changed: press Start to begin a new run with them (the current one is kept to compare).")
 
@@ -46,17 +50,7 @@ def panel() -> None:
     live.tick(run)
     live.finish_if_done(run)
     h = run.trainer.history()
-    m = st.columns(5)
-    m[0].metric("Step", f"{run.steps:,}", help=run.label)
-    m[1].metric("Steps / s", f"{run.rate:.0f}")
-    loss = h["loss"][-1] if h["loss"].size else float("nan")
-    m[2].metric("Loss", f"{loss:.4g}", help=f"chance level {task.chance_loss:.4g}")
-    m[3].metric("Accuracy", f"{h['accuracy'][-1]:.1%}" if h["accuracy"].size else "—")
-    m[4].metric("Status", run.status)
-    st.progress(min(1.0, run.steps / run.max_steps), text=f"{run.label}: {run.steps} of {run.max_steps} steps")
-    if run.status == "diverged":
-        st.error(f"The loss stopped being finite at step {run.trainer.diverged_at}: the gradient exploded. "
-                 "Try clipping by norm, a smaller α or a smaller weight scale.", icon=":material/warning:")
+    live.draw_status(run, task, h)
     left, right = st.columns(2)
     with left:
         df = C.loss_frame(h)

@@ -4,7 +4,7 @@ history is a bounded window (the trainer's own deques, downsampled archives)."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import streamlit as st
@@ -68,6 +68,40 @@ def config(s: Settings, task: str, model: str, optimizer: str, lr: float, clip: 
                       optimizer=optimizer, lr=lr, clip=clip, clip_threshold=clip_threshold, truncation=trunc,
                       seed=s.seed, device=s.device, dtype="float64" if s.float64 else "float32")
     return cfg, notes
+
+
+TASK_TEXT = {  # what each task asks of the network, in a sentence a student can check against the charts
+    "adding": "**The adding problem.** Every step carries a random number in [0, 1] and a marker; exactly two "
+              "steps are marked, one in the first half of the sequence. At the last step the network must output "
+              "the sum of the two marked numbers, so it has to carry the first one across about half the "
+              "sequence. Guessing 1 every time is the chance level.",
+    "remember_first": "**Remember the first symbol.** The first step shows one of K symbols and the rest is "
+                      "noise; at the last step the network must name the first symbol. Nothing but the gradient "
+                      "from T steps back can teach it that. Guessing uniformly is the chance level.",
+}
+
+
+def draw_status(run: LiveRun, task, h: dict) -> None:
+    """The run's numbers (step, pace, loss and accuracy beside their chance levels, status), its progress,
+    and what to do when it diverged."""
+    m = st.columns(3) + st.columns(2)  # two rows: nothing cut at 1024 px
+    m[0].metric("Step", f"{run.steps:,}", help=run.label)
+    m[1].metric("Steps / s", f"{run.rate:.0f}")
+    m[2].metric("Status", run.status)
+    loss = h["loss"][-1] if h["loss"].size else float("nan")
+    m[3].metric(f"Loss (chance {task.chance_loss:.3g})", f"{loss:.4g}", help=task.chance_note)
+    m[4].metric(f"Accuracy (chance {task.chance_accuracy:.1%})", f"{h['accuracy'][-1]:.1%}" if h["accuracy"].size
+                else "—", help=task.chance_note)
+    st.progress(min(1.0, run.steps / run.max_steps), text=f"{run.label}: {run.steps} of {run.max_steps} steps")
+    if run.status == "diverged":
+        st.error(f"The loss stopped being finite at step {run.trainer.diverged_at}: the gradient exploded. "
+                 "Try clipping by norm, a smaller α or a smaller weight scale.", icon=":material/warning:")
+
+
+def same_with_lstm(cfg: TrainConfig, max_steps: int) -> None:
+    """Button callback: the same run (task, seed, optimiser, length) with an LSTM, to compare."""
+    st.session_state["p_model"] = "lstm"
+    start(replace(cfg, model="lstm"), max_steps)
 
 
 def draw_controls(expanded: bool) -> dict[str, str]:

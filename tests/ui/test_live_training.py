@@ -101,3 +101,18 @@ def test_compare_chart_draws_a_run_with_one_step():
     # with two steps the line draws itself and the axis keeps Vega's own domain
     two = C.compare_frame([], ("r", {"step": np.array([1, 2]), "loss": np.array([0.25, 0.2])}))
     assert "domain" not in C.compare_chart(two).to_dict()["encoding"]["y"]["scale"]
+
+
+def test_same_with_an_lstm_starts_the_same_run_with_an_lstm(at):
+    """The one-click comparison: the vanilla run goes to the archive and an LSTM run with the same task, seed,
+    optimiser and length starts; the page's model control now reads LSTM."""
+    at.button(key="live_start").click().run()
+    first = at.session_state["live"].run
+    at.button(key="live_lstm").click().run()
+    assert not at.exception
+    run = at.session_state["live"].run
+    assert run is not first and run.trainer.config.model == "lstm"
+    assert (run.trainer.config.task, run.trainer.config.seed, run.trainer.config.T) == (
+        first.trainer.config.task, first.trainer.config.seed, first.trainer.config.T)
+    assert at.session_state["p_model"] == "lstm"
+    assert any(a["label"] == first.label for a in at.session_state["live"].archive) or first.steps == 0

@@ -17,6 +17,14 @@ def _style(ch: alt.Chart, height: int = 260) -> alt.Chart:
     return style(ch, height, legend="bottom", label_limit=600)
 
 
+# a log axis labelled at powers of ten only (10⁻², 10⁻¹, 1, 10), not at Vega's mixed 3, 1, 0.2, 0.03
+LOG_AXIS = alt.Axis(values=[10.0 ** k for k in range(-8, 5)], labelExpr=(
+    "datum.value >= 1 && datum.value < 1000 ? format(datum.value, 'd') : '10' + replace(replace(replace("
+    "replace(replace(replace(replace(replace(replace(replace(replace(format(log(datum.value) / log(10), 'd'), "
+    "'-', '⁻'), '0', '⁰'), '1', '¹'), '2', '²'), '3', '³'), '4', '⁴'), '5', '⁵'), '6', '⁶'), '7', '⁷'), "
+    "'8', '⁸'), '9', '⁹')"))
+
+
 def _finite_pos(df: pd.DataFrame, col: str) -> pd.DataFrame:
     v = df[col].to_numpy(dtype=float)
     return df[np.isfinite(v) & (v > 0)]
@@ -31,13 +39,16 @@ def loss_chart(df: pd.DataFrame, chance: float | None = None) -> alt.Chart:
     """Loss (log axis) against the training step, with the chance level as a dashed rule."""
     base = alt.Chart(df).mark_line(color=theme.LOSS_COLOR, strokeWidth=2).encode(
         x=alt.X("step:Q", title="training step"),
-        y=alt.Y("loss:Q", title="loss", scale=alt.Scale(type="log")),
+        y=alt.Y("loss:Q", title="loss", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", format=".4g"), alt.Tooltip("accuracy:Q", format=".3f")],
     )
     layers = [base]
-    if chance is not None and chance > 0:
-        layers.append(alt.Chart(pd.DataFrame({"chance": [chance]})).mark_rule(strokeDash=[6, 4], color="#6b7280")
-                      .encode(y="chance:Q", tooltip=[alt.Tooltip("chance:Q", title="chance level", format=".4g")]))
+    if chance is not None and chance > 0:  # drawn over the loss, thick, and labelled, so it is never hidden
+        rule = pd.DataFrame({"chance": [chance], "label": [f"chance {chance:.3g}"]})
+        layers.append(alt.Chart(rule).mark_rule(strokeDash=[8, 4], strokeWidth=3, color=theme.INK).encode(
+            y="chance:Q", tooltip=[alt.Tooltip("chance:Q", title="chance level", format=".4g")]))
+        layers.append(alt.Chart(rule).mark_text(align="left", dx=4, dy=-8, color=theme.INK, fontSize=14).encode(
+            y="chance:Q", x=alt.value(0), text="label:N"))
     return _style(alt.layer(*layers))
 
 
@@ -69,7 +80,7 @@ def heat_chart(df: pd.DataFrame, T: int) -> alt.Chart:
     return _style(alt.Chart(df).mark_rect().encode(
         x=alt.X("t:O", title=f"time step t (0 … {T}); the loss sits at t = {T}",
                 axis=alt.Axis(values=list(range(0, T + 1, max(1, T // 10))), labelAngle=0)),
-        y=alt.Y("step:O", title="training step", axis=alt.Axis(labelOverlap=True)),
+        y=alt.Y("step:O", title="training step", axis=alt.Axis(labelOverlap=True, labelLimit=70, titlePadding=6)),
         color=alt.Color("log10_grad:Q", title="log10‖∂L/∂s_t‖", scale=alt.Scale(scheme="viridis")),
         tooltip=[alt.Tooltip("step:O", title="training step"), alt.Tooltip("t:O", title="t"),
                  alt.Tooltip("log10_grad:Q", title="log10‖∂L/∂s_t‖", format=".2f")],
@@ -86,7 +97,7 @@ def grad_frame(h: dict) -> pd.DataFrame:
 def grad_chart(df: pd.DataFrame) -> alt.Chart:
     return _style(alt.Chart(df).mark_line(strokeWidth=2).encode(
         x=alt.X("step:Q", title="training step"),
-        y=alt.Y("norm:Q", title="‖∂L/∂θ‖", scale=alt.Scale(type="log")),
+        y=alt.Y("norm:Q", title="‖∂L/∂θ‖", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         color=alt.Color("which:N", title=None, scale=alt.Scale(domain=["before clipping", "after clipping"],
                                                                 range=["#c2410c", theme.INK])),
         strokeDash=alt.StrokeDash("which:N", legend=None, scale=alt.Scale(
