@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 FIRST = 1  # steps always shown at the start of a long sequence (after h_0) …
+LAST_PROJECTOR = 3  # fewer, larger steps on a projector
 LAST = 5  # … and at its end
 AROUND = 1  # steps shown either side of the one being played
 MAX_TICKS = 60  # a play of any length takes at most this many ticks
@@ -52,12 +53,12 @@ def short(x: float) -> str:
     return ("" if m == 1 else f"{m}·") + "10" + str(e).translate(SUP)
 
 
-def shown_steps(T: int, focus: int | None = None) -> list[int]:
+def shown_steps(T: int, focus: int | None = None, last: int = LAST) -> list[int]:
     """The steps t (0 … T) drawn for a sequence of T steps: all of them when T is short, else h_0, the first
-    FIRST steps, the last LAST steps and the steps around `focus`; the gaps between them are elided."""
-    if T <= FIRST + LAST + 2:
+    FIRST steps, the `last` steps at the end and the steps around `focus`; the gaps between them are elided."""
+    if T <= FIRST + last + 2:
         return list(range(T + 1))
-    keep = set(range(FIRST + 1)) | set(range(T - LAST + 1, T + 1))
+    keep = set(range(FIRST + 1)) | set(range(T - last + 1, T + 1))
     if focus is not None:
         keep |= {t for t in range(focus - AROUND, focus + AROUND + 1) if 0 <= t <= T}
     return sorted(keep)
@@ -112,10 +113,12 @@ def build(grad: np.ndarray, jac: dict[int, float], T: int, N: int | None = None,
     palette = PALETTE_PROJECTOR if projector else PALETTE
     grad = np.asarray(grad, dtype=np.float64)
     focus = None if reached is None else T - min(max(int(reached), 0), T)
-    steps = shown_steps(T, focus)
+    steps = shown_steps(T, focus, LAST_PROJECTOR if projector else LAST)
     lo, hi = scale(grad, {t: v for t, v in jac.items() if t in steps})
     first_kept = 0 if N is None else max(T - int(N), 0)  # truncation keeps the steps T − N … T (and h_{T−N−1})
-    fs, big = 10, 12  # Streamlit draws graph text at 0.6 rem whatever the DOT says: lay out for that
+    # Streamlit draws graph text at 0.6 rem whatever the DOT says (10 px; 13 px under projector mode's larger
+    # root font): the layout is computed for that size
+    fs, big = (14, 16) if projector else (10, 12)
     pen = 2 if projector else 1
     out = ["digraph unfolded {", "rankdir=BT; bgcolor=white; nodesep=0.12; ranksep=0.18; newrank=true; pad=0.05;",
            f'node [fontname="Helvetica", fontsize={fs}, color="{LINE}", fontcolor="#111827", penwidth={pen}, width=0.45, height=0.3];',
@@ -141,7 +144,7 @@ def build(grad: np.ndarray, jac: dict[int, float], T: int, N: int | None = None,
         dark = fill in palette[len(palette) * 2 // 3:]
         attrs = [f'label="h{sub(t)}\\n{short(g) if lit else " "}"', "shape=circle", "style=" +
                  ('"filled,dashed"' if is_dropped else "filled"), f'fillcolor="{fill}"',
-                 f'fontcolor="{"#ffffff" if dark else "#111827"}"', "fixedsize=true", "width=0.62"]
+                 f'fontcolor="{"#ffffff" if dark else "#111827"}"', "fixedsize=true", f"width={0.85 if projector else 0.62}"]
         if focus is not None and t == focus:
             attrs += [f'color="{FOCUS}"', f"penwidth={pen * 3.5}"]
         elif is_dropped:
