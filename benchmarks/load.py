@@ -137,6 +137,16 @@ class Server:
             self.log.close()
 
 
+def cache_data_mb(server: Server) -> float:
+    """What every st.cache_data holds, serialized (Streamlit's /_stcore/metrics), in MB."""
+    try:
+        text = urllib.request.urlopen(server.url + "/_stcore/metrics", timeout=10).read().decode()
+    except OSError:
+        return float("nan")
+    return sum(float(ln.rsplit(" ", 1)[1]) for ln in text.splitlines()
+               if ln.startswith("cache_memory_bytes") and 'cache_type="st_cache_data"' in ln) / 2**20
+
+
 class RssSampler:
     """The server's RSS every `every` seconds, in a background thread: [(seconds since start, MB)]."""
 
@@ -375,7 +385,7 @@ def run_lesson(server: Server, sessions: int, wave: int, timeout: float, hidden:
     out = {"sessions": sessions, "wave": wave, "T": T, "hidden": hidden, "baseline_mb": base,
            "peak_mb": max(r for _, r in samples), "after_wave_mb": after_wave,
            "plateau_mb": max(half), "plateau_median_mb": statistics.median(half),
-           "end_mb": server.rss(), "wall_s": wall, "median_session_s": statistics.median(times) if times else None,
+           "end_mb": server.rss(), "cache_data_mb": cache_data_mb(server), "wall_s": wall, "median_session_s": statistics.median(times) if times else None,
            "failures": failures, "exceptions": sorted(exceptions), "load_start": la0, "load_end": load_average(),
            "samples": samples}
     print(f"lesson: baseline {base:.0f} MB, plateau (max over the second half) {out['plateau_mb']:.0f} MB, "
@@ -451,6 +461,7 @@ def lesson_section(m: dict, configs: list[tuple[str, dict]] | None = None) -> li
            f"| plateau (highest after any wave of the second half) | {m['plateau_mb']:.0f} MB |",
            f"| peak (sampled every 0.5 s) | {m['peak_mb']:.0f} MB |",
            f"| after the last wave | {m['end_mb']:.0f} MB |",
+           f"| of which st.cache_data, serialized (/_stcore/metrics) | {m['cache_data_mb']:.1f} MB |",
            f"| wall clock for all {m['sessions']} sessions; median session | {m['wall_s']:.0f} s; "
            f"{m['median_session_s']:.2f} s |",
            f"| failed sessions; exceptions on a page | {len(m['failures'])}; {len(m['exceptions'])} |",
@@ -533,7 +544,8 @@ def main(argv: list[str] | None = None) -> int:
         pathlib.Path(args.json).write_text(json.dumps(results, indent=1, default=str))
     if args.no_write:
         return 0
-    cfg = ", ".join(args.flag + [f"{k}={v}" for k, v in env.items()]) or "the shipped config"
+    cfg = f"`streamlit run {args.entry}` with " + (", ".join(args.flag + [f"{k}={v}" for k, v in env.items()])
+                                                  or "the shipped config")
     if "class" in results:
         write_results("class", ["## A class opening one link at once (websocket clients)", "",
                                 *class_section(results["class"], when, f"{info}; {cfg}")])
