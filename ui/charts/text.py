@@ -93,7 +93,8 @@ def influence_chart(df: pd.DataFrame, domain: list[float]) -> alt.Chart:
     inputs = alt.Chart(df[df["kind"] == "input"])
     cells = inputs.mark_rect(stroke="white", strokeWidth=1).encode(
         x=x, y=y, tooltip=tip,
-        color=alt.Color("log10:Q", title="log10‖∂L_p/∂x_q‖", scale=alt.Scale(scheme="viridis", domain=domain)))
+        color=alt.Color("log10:Q", title="log10‖∂L_p/∂x_q‖", scale=alt.Scale(scheme="viridis", domain=domain),
+                        legend=alt.Legend(gradientLength=60)))
     mid = (domain[0] + domain[1]) / 2
     chars = inputs.mark_text(fontSize=16, fontWeight="bold").encode(
         x=x, y=y, text="shown:N", tooltip=tip,
@@ -103,5 +104,5 @@ def influence_chart(df: pd.DataFrame, domain: list[float]) -> alt.Chart:
     target_char = tgt.mark_text(fontSize=16, fontWeight="bold", color="black").encode(x=x, y=y, text="shown:N")
     # no title and the legend on the right: Streamlit gives a stretched chart `height` in total, so a title or a
     # legend below would squeeze the rows together
-    chart = alt.layer(cells, chars, target, target_char).properties(height=max(34 * rows, 90))
+    chart = alt.layer(cells, chars, target, target_char).properties(height=max(34 * rows, 120))
     return style(chart, None, legend=None)
