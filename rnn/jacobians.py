@@ -82,12 +82,30 @@ class Chain:
     W: Tensor | None = None
 
 
+def _check_forward(m: VanillaRNN, xs: Tensor, tr) -> None:
+    """A ValueError naming the first step t at which the forward pass of finite x and weights left the dtype's
+    range (a_t or h_t not finite), unless f′ does not read a_t (linear: f′ ≡ 1, the Jacobians stay exact).
+    Past that step f′(a_t) would be read from ∞ or NaN (relu′(NaN) = 0), and an exploding net would come out
+    as one whose products are exactly 0. (Non-finite x or weights are not an overflow: their products come
+    out NaN, and rnn.analyze says so.)"""
+    if m.act.name == "linear" or not (bool(torch.isfinite(xs).all())
+                                      and all(bool(torch.isfinite(p).all()) for p in m.parameters())):
+        return
+    bad = ~(torch.isfinite(tr.a[:, 0]).all(1) & torch.isfinite(tr.h[1:, 0]).all(1))  # (T,)
+    if bool(bad.any()):
+        t0 = int(torch.nonzero(bad)[0, 0]) + 1
+        raise ValueError(f"the forward pass overflows at step {t0} of {bad.numel()}: a_t or h_t is not finite in "
+                         f"{tr.a.dtype} ({m.act.name} state beyond the dtype's range), so f′(a_t) and every product "
+                         f"through step {t0} would be meaningless; steps 1 … {t0 - 1} are exact: pass x[:{t0 - 1}]")
+
+
 def _chain(m, x) -> Chain:
     """The Chain of model m (an rnn.VanillaRNN or rnn.GatedRNN) on one sequence x, from one forward pass."""
     xs = _one_sequence(m, x)
     T = xs.shape[0]
     if isinstance(m, VanillaRNN):
         tr = m.unroll(xs)
+        _check_forward(m, xs, tr)
         d, W = m.act.df(tr.a[:, 0]), m.W  # f′(a_t) (T, H)
         return Chain(lambda lo, hi: cells.rnn_jacobian(W, d[lo:hi]), T, m.hidden_size, tr.h[-1, 0], d, W)
     if not isinstance(m, GatedRNN):
@@ -471,6 +489,12 @@ def jacobian_log10_norms(m, x) -> np.ndarray:
     """Entry i (i = 0 … T−1) is log10‖∂h_T/∂h_i‖₂ = log10‖∏_{j=i+1}^{T} ∂h_j/∂h_{j-1}‖₂, a float64 array of
     length T; entry T−1 is one step's Jacobian. Finite at any T for finite inputs; −inf only where the
     product is exactly zero (a relu layer gone all dark, or W = 0). For an LSTM the state is (h, c).
+
+    Where the forward pass itself overflows (a vanilla RNN whose a_t or h_t leaves the dtype's range, e.g.
+    relu with W = 10·Q over 1000 steps), it raises a ValueError that names the first such step t: f′(a_t)
+    would be read from ∞ or NaN there and an exploding net reported as vanished (−inf); the first t − 1
+    steps are exact (pass x[:t − 1]). The linear RNN is exempt: f′ ≡ 1, its Jacobians do not read the state.
+    rnn.analyze and the other functions of the chain raise the same way.
 
     It computes what reference_log10_norms below computes, in the model's dtype and without an SVD per
     lag; see that function for what this buys."""

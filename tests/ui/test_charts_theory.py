@@ -216,3 +216,22 @@ def test_new_colours_read_on_light_and_dark_and_are_no_regime(color):
         assert contrast(color, bg) >= 3.0, (color, bg)
     assert color.lower() not in {c.lower() for c in theme.REGIME_COLORS.values()}
     assert theme.THEORY_COLOR.lower() not in {c.lower() for c in theme.SERIES_COLORS.values()}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# a phase-diagram cell whose forward pass overflows
+
+def test_phase_cell_beyond_float64_is_measured_before_the_overflow():
+    """relu at scale 8 passes 10^308 near step 400 of 500: the cell is measured over the exact steps before
+    (rnn.jacobian_log10_norms refuses the rest), and comes out exploding, not 'exactly 0'."""
+    from ui.cached import phase_diagram as P
+
+    base = replace(P.phase_base(Settings()), activation="relu")
+    m, x, _ = model.build(replace(base, scale=8.0, T=500))
+    t0 = model.overflow_step(m, x)
+    assert t0 is not None and t0 < 500
+    with pytest.raises(ValueError, match=f"step {t0}"):
+        rnn.jacobian_log10_norms(m, x)
+    slope, at_0 = P._cell(base, 8.0, 500)
+    assert math.isfinite(slope) and slope > 0.5 and math.isfinite(at_0)
+    assert slope == rnn.slope_per_step(rnn.jacobian_log10_norms(m, x[:t0 - 1]))
