@@ -196,3 +196,13 @@ def test_lstm_preset_shows_the_rescue_and_says_what_it_changed():
     assert abs(lstm.slope) < 0.03
     said = " ".join(i.value for i in at.info)
     assert "Changed in the sidebar" in said and "Input scale: 0.5 → 1" in said
+
+
+def test_too_short_to_judge_at_t_1():
+    """T = 1 gives one lag: no slope to fit, so no regime is claimed, and the page still draws its chart."""
+    at = _on("pages/jacobian_products.py", {"T": "1"})
+    _ok(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "too short to judge" in text
+    assert not any(w in text for w in ("vanishing]", "exploding]", "edge of chaos]"))
+    assert at.get("vega_lite_chart")

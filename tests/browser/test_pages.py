@@ -302,20 +302,20 @@ def test_preset_with_a_page_opens_it(server, page):
 # ---------------------------------------------------------------------------------------------------------
 # a shared link reproduces the view; a hostile one does no harm
 
-SHARED = {"T": "37", "activation": "relu", "scale": "1.5", "scale_kind": "rho"}
+SHARED = {"T": "37", "activation": "relu", "scale": "1.4", "scale_kind": "rho"}
 
 
 def test_shared_link_reproduces_the_view(server, page):
     title = TITLE["jacobian_products"]
     open_page(page, f"{server}/jacobian_products?" + "&".join(f"{k}={v}" for k, v in SHARED.items()), title, 1)
-    assert sidebar_values(page) == {"T": "37", "activation": "relu", "scale": "1.5", "scale_kind": "ρ"}
+    assert sidebar_values(page) == {"T": "37", "activation": "relu", "scale": "1.4", "scale_kind": "ρ"}
     main = page.locator('[data-testid="stMain"]')
     # must NOT: a value of the link dropped, silently or with a warning
     assert {k: query(page).get(k) for k in SHARED} == SHARED
     assert "could not be used" not in main.inner_text()
     linked, linked_lines = metric_texts(page), line_paths(page)
     headline = main.locator("h4").first.inner_text()
-    assert linked[0] == "1.5", linked  # ρ(W) is what the link asked for
+    assert linked[0] == "1.4", linked  # ρ(W) is what the link asked for
     no_exception(page)
 
     # the same view reached by hand, in a fresh session at the defaults
@@ -330,18 +330,18 @@ def test_shared_link_reproduces_the_view(server, page):
     page.wait_for_function("() => new URLSearchParams(location.search).get('activation') === 'relu'",
                            timeout=15_000)
     after_input(page, title, 1)
-    for _ in range(20):  # 1.0 → 1.01 → … → 1.5, one stop at a time
-        if slider(page, "Weight scale").get_attribute("aria-valuetext") == "1.5":
+    for _ in range(20):  # 1.0 → 1.05 → … → 1.4, one stop at a time
+        if slider(page, "Weight scale").get_attribute("aria-valuetext") == "1.4":
             break
         press(page, "Weight scale", "ArrowRight")
-    page.wait_for_function("() => new URLSearchParams(location.search).get('scale') === '1.5'", timeout=15_000)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('scale') === '1.4'", timeout=15_000)
     after_input(page, title, 1)
     page.locator('[data-testid="stSidebar"]').get_by_role("radiogroup", name="Scale means") \
         .get_by_role("radio", name="ρ").click()
     page.wait_for_function("() => new URLSearchParams(location.search).get('scale_kind') === 'rho'",
                            timeout=15_000)
     after_input(page, title, 1)
-    assert sidebar_values(page) == {"T": "37", "activation": "relu", "scale": "1.5", "scale_kind": "ρ"}
+    assert sidebar_values(page) == {"T": "37", "activation": "relu", "scale": "1.4", "scale_kind": "ρ"}
     assert metric_texts(page) == linked
     assert main.locator("h4").first.inner_text() == headline
     assert line_paths(page) == linked_lines
@@ -396,10 +396,10 @@ def test_page_renders_and_follows_the_sidebar(server, page, path, title, charts)
 
     before_svg, before_q = charts_svg(page), query(page)
     assert before_q.get("scale") == "1" and before_q.get("T") == "100", before_q
-    press(page, "Weight scale", "ArrowRight", "ArrowRight")  # 1.0 → 1.01 → 1.02, one rerun
-    page.wait_for_function("() => new URLSearchParams(location.search).get('scale') === '1.02'", timeout=15_000)
+    press(page, "Weight scale", "ArrowRight", "ArrowRight")  # 1.0 → 1.05 → 1.1, one rerun
+    page.wait_for_function("() => new URLSearchParams(location.search).get('scale') === '1.1'", timeout=15_000)
     after_input(page, title, charts, timeout=SLOW)
-    assert slider(page, "Weight scale").get_attribute("aria-valuetext") == "1.02"
+    assert slider(page, "Weight scale").get_attribute("aria-valuetext") == "1.1"
     if charts:
         after_svg = charts_svg(page)
         assert after_svg != before_svg, f"{path}: no chart changed when the weight scale moved"

@@ -1,0 +1,47 @@
+"""Every page at a projector's 1024 × 768 with the sidebar open, in Chromium: no metric value or label, no
+formula and no chart is wider than the space it is given (nothing cut to "1.…" or run off the edge)."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import shot, wait_idle
+
+PAGES = ["", "lesson", "activations", "jacobian_products", "bptt_by_hand", "gated_cells", "theory",
+         "glossary"]
+
+# elements whose content is wider than the box they are drawn in (1 px of rounding allowed)
+CUT = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const out = [];
+  const wide = (e, box) => e.scrollWidth > box.clientWidth + 1;
+  main.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricLabel"]').forEach(e => {
+    const t = e.querySelector('div, p') || e;
+    if (t.scrollWidth > t.clientWidth + 1) out.push('metric: ' + e.innerText);
+  });
+  main.querySelectorAll('.katex-display').forEach(e => {
+    const box = e.parentElement;
+    if (e.scrollWidth > box.clientWidth + 1) out.push('formula: ' + e.innerText.slice(0, 40));
+  });
+  main.querySelectorAll('[data-testid="stVegaLiteChart"]').forEach(e => {
+    const svg = e.querySelector('svg.marks, canvas.marks');
+    if (svg && svg.getBoundingClientRect().right > main.getBoundingClientRect().right + 1)
+      out.push('chart wider than the page');
+  });
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[p or "home" for p in PAGES])
+def test_nothing_is_cut_at_1024_px(server, browser, path):
+    ctx = browser.new_context(viewport={"width": 1024, "height": 768})
+    pg = ctx.new_page()
+    try:
+        pg.goto(f"{server}/{path}")
+        wait_idle(pg, 180_000)
+        pg.wait_for_timeout(1500)
+        wait_idle(pg, 180_000)
+        cut = pg.evaluate(CUT)
+        shot(pg, f"narrow_{path or 'home'}")
+        assert not cut, cut
+    finally:
+        ctx.close()
