@@ -45,6 +45,7 @@ b[1].button("Pause", icon=":material/pause:", width="stretch", key="text_pause",
 b[2].button("Reset", icon=":material/restart_alt:", width="stretch", key="text_reset", on_click=R.reset)
 if R.changed(cfgs):
     st.caption("The text or the controls changed: press Start to train new models on them.")
+R.keep_position(text, cfgs["rnn"].T)
 pos = page_control("pos", st.slider, default=X.focus(text, cfgs["rnn"].T), hi=len(text) - 1, min_value=1,
                    max_value=len(text) - 1,
                    help="The character p whose prediction is examined; the strip shows the window before it.")

@@ -17,6 +17,7 @@ from rnn.training import TrainConfig
 from . import live
 from .limits import (LIVE_BUDGET_S, TEXT_BATCH, TEXT_MAX_CHARS, TEXT_MAX_T, TEXT_MAX_VOCAB, TEXT_MIN_CHARS,
                      TEXT_SAMPLE_CHARS, TEXT_SAMPLE_TICKS)
+from .blocks import STATE
 from .settings import PAGE_CONTROLS, Settings
 
 KEY = "text_live"
@@ -47,6 +48,17 @@ def prepared(source: str, own) -> X.PreparedText:
     if source in X.SAMPLES:
         return X.PreparedText(X.SAMPLES[source], (), False)
     return X.prepare_text(own, TEXT_MAX_CHARS, TEXT_MIN_CHARS, TEXT_MAX_VOCAB)
+
+
+def keep_position(text: str, window: int) -> None:
+    """When the text changes, the position slider gets a new range and Streamlit would put it back at 1 (no
+    look-back at all): keep the old position if it still fits, else start at the text's focus."""
+    key, pos = "text_seen", STATE + "pos"
+    seen = st.session_state.get(key)
+    if seen is not None and seen != hash(text) and pos in st.session_state:
+        old = st.session_state[pos]
+        st.session_state[pos] = old if 1 < old < len(text) else X.focus(text, window)
+    st.session_state[key] = hash(text)
 
 
 def configs(s: Settings, text: str, cell: str, truncation: str) -> tuple[dict[str, TrainConfig], list[str]]:
