@@ -69,6 +69,14 @@ def go_to(page_file: str) -> None:
     st.session_state[GOTO] = page_file
 
 
+def _scale_kind_changed() -> None:
+    """The same number now means another size of W: say so once, at the top of the page."""
+    s = current()
+    st.session_state[CHANGED] = [f"{S.FIELDS['scale_kind'].label}: now {S.SCALE_NAMES[s.scale_kind]}. W is "
+                                 f"rescaled so that its {S.SCALE_NAMES[s.scale_kind]} is {s.scale:g}: the same "
+                                 "number is another matrix, and the regime may change"]
+
+
 def show_changes() -> None:
     """Once, after a preset or a click set the sidebar: which controls it changed, hidden ones included. A
     page asked for by `go_to` is opened first, so the note shows on the page the visitor lands on."""
@@ -139,7 +147,8 @@ def draw() -> S.Settings:
     if st.session_state.get(P + "scale_kind") is None:  # never None: set before the widget exists
         st.session_state[P + "scale_kind"] = S.DEFAULTS.scale_kind
     sb.segmented_control(F["scale_kind"].label, S.SCALE_KINDS, key=P + "scale_kind", help=F["scale_kind"].help,
-                         format_func=lambda k: S.SCALE_SYMBOL[k], required=True)  # cannot be clicked off
+                         format_func=lambda k: S.SCALE_SYMBOL[k], required=True,  # cannot be clicked off
+                         on_change=_scale_kind_changed)
     with sb.expander("Model and numerics", icon=":material/tune:"):
         st.selectbox(F["init"].label, S.INITS, key=P + "init", help=F["init"].help,
                      format_func=S.INIT_NAMES.get)
