@@ -46,6 +46,7 @@ def panel() -> None:
     run = live.state().run
     if run is None:
         st.info("Press **Start** to train: " + live.label(cfg), icon=":material/play_circle:")
+        live.draw_compare()
         return
     live.tick(run)
     live.finish_if_done(run)
@@ -71,19 +72,9 @@ def panel() -> None:
     # the CSV is made on click (a callable): no file per rerun, so a tick never retires one the page still points to
     st.download_button("Download this run (CSV)", partial(df.to_csv, index=False), "live_run.csv", "text/csv",
                        icon=":material/download:", on_click="ignore", key="dl_live")
+    live.draw_compare()
     if ticking and run.status != "running":
         st.rerun()  # the run ended on its own: a full rerun turns the timer off and updates the buttons
 
 
 panel()
-
-st.subheader("Compare runs", anchor=False)
-cur = state.run
-comp = C.compare_frame(state.archive, (cur.label, cur.trainer.history()) if cur else None)
-if comp.empty:
-    st.caption("Finished and stopped runs appear here (the last five), e.g. a tanh RNN against an LSTM on the same task and seed.")
-else:
-    st.altair_chart(C.compare_chart(comp), width="stretch")
-    st.caption("Loss against training step for the last runs of this session (log axis).")
-    st.download_button("Download the comparison (CSV)", partial(comp.to_csv, index=False), "live_compare.csv", "text/csv",
-                       icon=":material/download:", on_click="ignore", key="dl_compare")

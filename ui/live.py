@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 import streamlit as st
 
 from rnn.training import TrainConfig, Trainer
 
+from .charts import live_training as C
 from .limits import LIVE_ARCHIVE_POINTS, LIVE_BUDGET_S, LIVE_MAX_ARCHIVE, LIVE_MAX_HIDDEN, LIVE_MAX_T
 from .settings import PAGE_CONTROLS, Settings, page_keys
 
@@ -216,3 +218,20 @@ def finish_if_done(run: LiveRun) -> None:
     """A run that ended on its own joins the archive like a stopped one."""
     if run.status in ("finished", "diverged"):
         _archive(state(), run)
+
+
+def draw_compare() -> None:
+    """"Compare runs": the archived runs and the current one. Drawn inside the page's ticking fragment, so the
+    current run's curve grows with it (drawn once per full rerun, it stayed at the one step it had then)."""
+    st_ = state()
+    cur = st_.run
+    st.subheader("Compare runs", anchor=False)
+    comp = C.compare_frame(st_.archive, (cur.label, cur.trainer.history()) if cur else None)
+    if comp.empty:
+        st.caption("Finished and stopped runs appear here (the last five), e.g. a tanh RNN against an LSTM on the "
+                   "same task and seed.")
+        return
+    st.altair_chart(C.compare_chart(comp), width="stretch")
+    st.caption("Loss against training step for the last runs of this session (log axis).")
+    st.download_button("Download the comparison (CSV)", partial(comp.to_csv, index=False), "live_compare.csv",
+                       "text/csv", icon=":material/download:", on_click="ignore", key="dl_compare")

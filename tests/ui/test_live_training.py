@@ -98,9 +98,12 @@ def test_compare_chart_draws_a_run_with_one_step():
     assert spec["mark"]["point"], "a run with one step must still be drawn"
     lo, hi = spec["encoding"]["y"]["scale"]["domain"]
     assert 0 < lo < 0.25 < hi
+    lo, hi = spec["encoding"]["x"]["scale"]["domain"]  # the step axis: not the lone tick 1.000000
+    assert lo < 1 < hi and spec["encoding"]["x"]["axis"]["format"] == "d"
     # with two steps the line draws itself and the axis keeps Vega's own domain
     two = C.compare_frame([], ("r", {"step": np.array([1, 2]), "loss": np.array([0.25, 0.2])}))
-    assert "domain" not in C.compare_chart(two).to_dict()["encoding"]["y"]["scale"]
+    enc = C.compare_chart(two).to_dict()["encoding"]
+    assert "domain" not in enc["y"]["scale"] and "domain" not in enc["x"].get("scale", {})
 
 
 def test_same_with_an_lstm_starts_the_same_run_with_an_lstm(at):

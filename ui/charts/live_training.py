@@ -135,14 +135,17 @@ def compare_frame(archive: list[dict], current: tuple[str, dict] | None) -> pd.D
 def compare_chart(df: pd.DataFrame) -> alt.Chart:
     """Loss (log axis) against the training step, one line per run. Each step is also drawn as a point: a run
     that has just started has one step in the page's last full rerun, and a line through one point draws
-    nothing. When every loss is the same number (one step, one run) the log axis would have the empty
-    domain [v, v] (Vega then shows a lone tick "1.000000"): the domain is opened to half a decade each side."""
-    y_scale = alt.Scale(type="log")
-    v = df["loss"].to_numpy(dtype=float)
+    nothing. Each axis over a single value would have the empty domain [v, v] (Vega then draws one tick,
+    "1.000000" for step 1): a single step gets the domain [step − 1, step + 1], a single loss half a decade
+    each side."""
+    y_scale, x_scale = alt.Scale(type="log"), alt.Scale()
+    v, s = df["loss"].to_numpy(dtype=float), df["step"].to_numpy(dtype=float)
     if v.size and v.min() == v.max():
         y_scale = alt.Scale(type="log", domain=[float(v[0]) / 10 ** 0.5, float(v[0]) * 10 ** 0.5])
+    if s.size and s.min() == s.max():
+        x_scale = alt.Scale(domain=[float(s[0]) - 1, float(s[0]) + 1])
     return _style(alt.Chart(df).mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=30)).encode(
-        x=alt.X("step:Q", title="training step"),
+        x=alt.X("step:Q", title="training step", scale=x_scale, axis=alt.Axis(format="d", tickMinStep=1)),
         y=alt.Y("loss:Q", title="loss", scale=y_scale),
         color=alt.Color("run:N", title=None, scale=alt.Scale(scheme="dark2")),
         tooltip=[alt.Tooltip("run:N"), alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", format=".4g")]), height=300)
