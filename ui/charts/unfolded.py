@@ -121,7 +121,8 @@ def build(grad: np.ndarray, jac: dict[int, float], T: int, N: int | None = None,
     fs, big = (14, 16) if projector else (10, 12)
     pen = 2 if projector else 1
     out = ["digraph unfolded {", "rankdir=BT; bgcolor=white; nodesep=0.12; ranksep=0.18; newrank=true; pad=0.05;",
-           f'node [fontname="Helvetica", fontsize={fs}, color="{LINE}", fontcolor="#111827", penwidth={pen}, width=0.45, height=0.3];',
+           f'node [fontname="Helvetica", fontsize={fs}, color="{LINE}", fontcolor="#111827", penwidth={pen}, '
+           'width=0.45, height=0.3];',
            f'edge [fontname="Helvetica", fontsize={fs}, color="{LINE}", fontcolor="#374151", penwidth={pen}];']
     fills, edges, elided, dropped = {}, {}, [], []
     h_row, x_row, y_row = [], [], []
@@ -144,7 +145,8 @@ def build(grad: np.ndarray, jac: dict[int, float], T: int, N: int | None = None,
         dark = fill in palette[len(palette) * 2 // 3:]
         attrs = [f'label="h{sub(t)}\\n{short(g) if lit else " "}"', "shape=circle", "style=" +
                  ('"filled,dashed"' if is_dropped else "filled"), f'fillcolor="{fill}"',
-                 f'fontcolor="{"#ffffff" if dark else "#111827"}"', "fixedsize=true", f"width={0.85 if projector else 0.62}"]
+                 f'fontcolor="{"#ffffff" if dark else "#111827"}"', "fixedsize=true",
+                 f"width={0.85 if projector else 0.62}"]
         if focus is not None and t == focus:
             attrs += [f'color="{FOCUS}"', f"penwidth={pen * 3.5}"]
         elif is_dropped:
