@@ -235,3 +235,13 @@ def test_phase_cell_beyond_float64_is_measured_before_the_overflow():
     slope, at_0 = P._cell(base, 8.0, 500)
     assert math.isfinite(slope) and slope > 0.5 and math.isfinite(at_0)
     assert slope == rnn.slope_per_step(rnn.jacobian_log10_norms(m, x[:t0 - 1]))
+
+
+def test_the_diagram_stays_within_the_phase_diagrams_budget():
+    from ui import limits
+
+    big = E.diagram_base(Settings(T=limits.MAX_T, hidden=limits.MAX_HIDDEN, init="orthogonal", scale_kind="rho"))
+    assert big.hidden == limits.PHASE_MAX_HIDDEN and big.T == limits.PHASE_MAX_T
+    assert big.init == "gaussian" and big.scale_kind == "gain"  # the theory's W, whatever the sidebar holds
+    cells = len(limits.THEORY_GAINS) * len(limits.THEORY_INPUT_SCALES)
+    assert limits.THEORY_CELLS_WORK == cells * big.T * big.hidden ** 3 <= limits.PHASE_CELLS_WORK
