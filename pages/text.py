@@ -5,6 +5,7 @@ from rnn import text as X
 from ui import sidebar
 from ui import text_runs as R
 from ui.blocks import chart_block, page_control
+from ui.charts import live_training as L
 from ui.charts import text as C
 from ui.limits import LIVE_TICK_S, TEXT_MAX_CHARS, TEXT_WRAP
 
@@ -63,13 +64,7 @@ def panel() -> None:
         return
     R.tick()
     hist = {k: r.trainer.history() for k, r in st_.runs.items()}
-    m = st.columns(2 + len(hist))
-    m[0].metric("Step", f"{min(r.steps for r in st_.runs.values()):,}", help=" | ".join(r.status for r in st_.runs.values()))
-    m[1].metric("Unigram baseline", f"{corpus.unigram_bits:.2f} bits", help=f"uniform guess: {corpus.uniform_bits:.2f} bits")
-    for i, (k, h) in enumerate(hist.items()):
-        bpc = X.bits(h["loss"][-1]) if h["loss"].size else float("nan")
-        m[2 + i].metric(f"{C.NAMES[k]}, bits/char", f"{bpc:.2f}", delta=f"{bpc - corpus.unigram_bits:+.2f} vs unigram",
-                        delta_color="inverse")
+    R.draw_metrics(hist, corpus)
     df = C.bits_frame(hist)
     chart_block(C.bits_chart(df, corpus.unigram_bits, corpus.uniform_bits), df,
                 "Bits per character against the training step. Below the unigram line the model uses the order "
@@ -85,6 +80,10 @@ def panel() -> None:
         chart_block(C.influence_chart(f, dom), f, f"{C.NAMES[k]} at step {st_.runs[k].steps}: each earlier character "
                     "shaded by log10‖∂L_p/∂x_q‖ (one colour scale for both); the outlined one is predicted.",
                     f"text_look_back_{k}.csv", key=f"text_look_{k}")
+    with st.expander("The gradient reaching each step of a window, log10‖∂L/∂s_t‖, as it trains", icon=":material/grid_on:"):
+        for k, h in hist.items():
+            st.caption(f"{C.NAMES[k]}: every {cfgs[k].lag_every}th training step (rows) × time step t (columns).")
+            st.altair_chart(L.heat_chart(L.heat_frame(h), cfgs[k].T), width="stretch", key=f"text_heat_{k}")
     if ticking and not R.running():
         st.rerun()  # both runs ended: a full rerun stops the timer and updates the buttons
 

@@ -18,6 +18,7 @@ from . import live
 from .limits import (LIVE_BUDGET_S, TEXT_BATCH, TEXT_MAX_CHARS, TEXT_MAX_T, TEXT_MAX_VOCAB, TEXT_MIN_CHARS,
                      TEXT_SAMPLE_CHARS, TEXT_SAMPLE_TICKS)
 from .blocks import STATE
+from .charts.text import NAMES
 from .settings import PAGE_CONTROLS, Settings
 
 KEY = "text_live"
@@ -141,3 +142,16 @@ def samples(temperature: float, seed: int) -> dict[str, tuple[int, str]]:
         if have is None or (due and have[0] != r.steps) or (r.status != "running" and have[0] != r.steps):
             st_.samples[k] = (r.steps, X.generate(r.trainer, TEXT_SAMPLE_CHARS, temperature, seed))
     return dict(st_.samples)
+
+
+def draw_metrics(hist: dict[str, dict], corpus: X.Corpus) -> None:
+    """The step both models reached, the unigram baseline and each model's latest bits per character."""
+    runs = state().runs
+    m = st.columns(2 + len(hist))
+    m[0].metric("Step", f"{min(r.steps for r in runs.values()):,}", help=" | ".join(r.status for r in runs.values()))
+    m[1].metric("Unigram baseline", f"{corpus.unigram_bits:.2f} bits",
+                help=f"Each character guessed from its frequency. A uniform guess costs {corpus.uniform_bits:.2f} bits.")
+    for i, (k, h) in enumerate(hist.items()):
+        bpc = float(X.bits(h["loss"][-1])) if h["loss"].size else float("nan")
+        m[2 + i].metric(f"{NAMES[k]}, bits/char", f"{bpc:.2f}", delta=f"{bpc - corpus.unigram_bits:+.2f} vs unigram",
+                        delta_color="inverse")

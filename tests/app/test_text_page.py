@@ -26,7 +26,8 @@ def test_opens_on_a_sample_and_trains_a_tick():
     labels = [m.label for m in at.metric]
     assert labels[:2] == ["Step", "Unigram baseline"] and any("LSTM" in x for x in labels)
     assert len(at.code) == 2  # a sample from each model
-    assert len(at.get("vega_lite_chart")) == 3  # bits per character and one look-back strip per model
+    # bits per character, one look-back strip per model, one gradient heatmap per model
+    assert len(at.get("vega_lite_chart")) == 5
     strips = [t for t in chart_tables(at) if "shown" in t.column_names]
     assert sum(t.num_rows for t in strips) >= 2 * (16 + 1)  # each strip: a window of T inputs and the target
     at.button(key="text_pause").click().run()
