@@ -72,10 +72,11 @@ def test_long_sequences_are_elided():
     assert d.elided == [(U.FIRST + 1, T - U.LAST)]
     assert f"⋯ {T - U.LAST - U.FIRST} steps ⋯" in d.dot
     # while playing, the reached state is drawn too, outlined, and the states beyond it are left white
-    d = U.build(grad, {}, T, reached=1000)
+    d = U.build(grad, {t: 0.0 for t in range(1, T + 1)}, T, reached=1000)
     assert 1000 in d.steps and len(d.steps) <= U.FIRST + U.LAST + 1 + 2 * U.AROUND + 1
     assert re.search(rf'^h1000 \[.*color="{U.FOCUS}"', d.dot, re.M)
     assert d.node_fill[999] == U.NONE_FILL and d.node_fill[1000] != U.NONE_FILL
+    assert d.edge_color[1001] != U.DROPPED and d.edge_color[1000] == U.DROPPED  # crossed / not yet crossed
     assert len(d.elided) == 2
     # short sequences show every step
     n = U.FIRST + U.LAST + 2

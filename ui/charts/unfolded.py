@@ -167,7 +167,8 @@ def build(grad: np.ndarray, jac: dict[int, float], T: int, N: int | None = None,
                 out.append(f'h{t} -> y{t} [label="V", style=dotted, color="{DROPPED}", fontcolor="{DROPPED}"];')
             if prev == t - 1:
                 j = jac.get(t, math.nan)
-                c = color(j, lo, hi, palette) if lit else DROPPED
+                # the arrow's Jacobian is in the running product once the gradient has crossed it
+                c = color(j, lo, hi, palette) if focus is None or t > focus else DROPPED
                 c = c if c != NONE_FILL else DROPPED
                 edges[t] = c
                 style = ", style=dashed" if t - 1 < first_kept else ""
@@ -216,7 +217,8 @@ def product_line(log_prod: np.ndarray, grad: np.ndarray, k: int, T: int) -> str:
                 f"∂h{sub(T)}/∂h{sub(T)} = I. Press **Play** to send it back.")
     v = float(log_prod[k - 1]) if k - 1 < len(log_prod) else math.nan
     t = T - k
-    chain = (f"∂h{sub(T)}/∂h{sub(T - 1)}" + (f" ⋯ ∂h{sub(t + 1)}/∂h{sub(t)}" if k > 1 else ""))
+    last = f"∂h{sub(t + 1)}/∂h{sub(t)}" if k > 1 else ""
+    chain = f"∂h{sub(T)}/∂h{sub(T - 1)}" + {1: "", 2: " · "}.get(k, " ⋯ ") + last
     return (f"**k = {k}**: ∂h{sub(T)}/∂h{sub(t)} = {chain}, a product of {k} Jacobian{'s' if k != 1 else ''}: "
             f"‖∂h{sub(T)}/∂h{sub(t)}‖ = **{short(v)}**, and BPTT delivers ‖∂L/∂h{sub(t)}‖ = "
             f"**{short(float(grad[t]))}**.")
