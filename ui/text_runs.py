@@ -125,11 +125,13 @@ def tick(budget_s: float = LIVE_BUDGET_S) -> None:
         return
     st_.ticks += 1
     t0 = time.perf_counter()
-    while runs and time.perf_counter() - t0 < budget_s:
+    while runs:  # at least one step each, then until the budget is spent
         for r in runs:
             r.chunk = 1
             live.tick(r, 0.0)
         runs = [r for r in runs if r.status == "running"]
+        if time.perf_counter() - t0 >= budget_s:
+            break
 
 
 def samples(temperature: float, seed: int) -> dict[str, tuple[int, str]]:
