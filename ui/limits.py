@@ -95,12 +95,17 @@ TEXT_SAMPLE_CHARS = 160  # each generated sample
 TEXT_SAMPLE_TICKS = 4  # a new sample every this many ticks
 TEXT_WRAP = 32  # characters per row of the look-back strip
 
+# --- the server, all visitors together -----------------------------------------------------------------
+COMPUTE_SLOTS = 2  # engine computations at once (the cores of the smallest Community Cloud tier); ui.cached
+
 # --- the caches, all visitors together -----------------------------------------------------------------
 # everything st.cache_data may hold at once, all functions and visitors together (serialized bytes);
 # .streamlit/config.toml's server.maxCacheDataSize says the same. A Community Cloud app gets roughly
 # 690 MB to 2.7 GB.
-CACHE_BYTES = 200 * 2**20
-CACHE_SIZE_TEXT = "200mb"  # the config's spelling of CACHE_BYTES (binary units)
+# 64 MB still holds the largest entries a class makes (16 trajectories of f′ at 4 MB); a lesson of 200 sessions
+# left 1.2 MB in the caches (benchmarks/RESULTS_LOAD.md), so the cap bounds the worst case, not the usual one
+CACHE_BYTES = 64 * 2**20
+CACHE_SIZE_TEXT = "64mb"  # the config's spelling of CACHE_BYTES (binary units)
 CACHE_ENTRIES = {  # max_entries of each st.cache_data function (ui/cached/)
     "analysis": 64,  # one per (settings, cell, gate bias): a class's worth of seeds
     "activation_curves": 4,

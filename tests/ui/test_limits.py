@@ -160,7 +160,7 @@ def test_requests_stay_within_their_memory():
 def test_the_cache_cap_is_configured():
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert cfg["server"]["maxCacheDataSize"].lower() == limits.CACHE_SIZE_TEXT
-    assert limits.CACHE_BYTES == 200 * 2**20
+    assert limits.CACHE_BYTES == 64 * 2**20
     # and no single cache can hold more than a few budgets' worth: every wrapper has max_entries
     for fn in (model._analysis, cached_acts.fprime_along_trajectory, cached_acts.activation_curves, E.bptt_report,
                E.truncated, PH.phase_row, PH.critical_scales):

@@ -7,12 +7,14 @@ import torch
 
 import rnn
 
+from . import one_at_a_slot
 from ..limits import CACHE_ENTRIES
 from ..settings import Settings
 from .model import build, overflow_step
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES["activation_curves"], show_spinner=False)
+@one_at_a_slot
 def activation_curves(lo: float = -4.0, hi: float = 4.0, n: int = 321) -> dict:
     """f and f′ of every activation on a grid of pre-activations a, with γ and the codomain (Activations page)."""
     a = torch.linspace(lo, hi, n, dtype=torch.float64)
@@ -22,6 +24,7 @@ def activation_curves(lo: float = -4.0, hi: float = 4.0, n: int = 321) -> dict:
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES["fprime"], show_spinner=False)
+@one_at_a_slot
 def fprime_along_trajectory(s: Settings) -> dict:
     """f′(a_t) for every step t and unit of this model's trajectory (T·n values, float64) and mean |f′|,
     computed as rnn.analyze computes it; only the steps before the state overflows (see ui.cached.model._analysis)."""

@@ -14,6 +14,7 @@ import rnn
 from rnn.bptt import autograd_grads
 from rnn.jacobians import log10_norms
 
+from . import one_at_a_slot
 from ..limits import CACHE_ENTRIES
 from ..settings import Settings
 from .model import build
@@ -41,6 +42,7 @@ def _norm(t: torch.Tensor) -> float:
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES["bptt_report"], show_spinner="Running BPTT by hand and by autograd…")
+@one_at_a_slot
 def bptt_report(s: Settings) -> dict:
     """Everything the BPTT page shows for these settings: the loss, the gradient norms, the gradient check
     (hand BPTT against autograd), log10 of each step's term of ∂L/∂W, ∂L/∂U, ∂L/∂b_h, and the truncation
@@ -102,6 +104,7 @@ def _sgd_step(m, x, y, grads: dict, loss: float) -> dict:
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES["truncated"], show_spinner=False)
+@one_at_a_slot
 def truncated(s: Settings, N: int) -> dict:
     """rnn.bptt with truncation=N: ∂L/∂W and how it compares with full BPTT's (cosine, norm ratio)."""
     m, x, y = build(s)

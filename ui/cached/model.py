@@ -13,6 +13,7 @@ import torch
 import rnn
 from rnn import device as rdev
 
+from . import one_at_a_slot
 from ..limits import CACHE_ENTRIES, stop_if_over
 from ..settings import INPUT_SIZE, OUTPUT_SIZE, Settings
 
@@ -65,6 +66,7 @@ def overflow_step(m, x, tr=None) -> int | None:
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES["analysis"], show_spinner=False)
+@one_at_a_slot
 def _analysis(s: Settings, kind: str = "rnn", gate_bias: float = 1.0) -> dict:
     """The cached part of `analysis`. Besides rnn.Analysis's fields it says whether the forward pass itself
     overflowed: "overflow_step" (first step whose state is not finite, or None) and "T_used" (the steps

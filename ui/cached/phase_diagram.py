@@ -11,6 +11,7 @@ import streamlit as st
 import rnn
 from rnn.init import recurrent_stats
 
+from . import one_at_a_slot
 from ..limits import CACHE_ENTRIES, PHASE_MAX_HIDDEN, PHASE_SCALES
 from ..settings import Settings
 from .model import build, overflow_step
@@ -32,6 +33,7 @@ def _cell(base: Settings, scale: float, T: int) -> tuple[float, float]:
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES["phase_row"], show_spinner=False)
+@one_at_a_slot
 def phase_row(base: Settings, activation: str, T: int, scales: tuple[float, ...] = PHASE_SCALES) -> list[dict]:
     """One row of the phase diagram: for each scale, the slope per step of log10‖∂h_T/∂h_{T−k}‖ against k
     and log10‖∂h_T/∂h_0‖ (these two may be ±inf; the chart builder makes them finite)."""
@@ -57,6 +59,7 @@ def phase_grid(base: Settings, activations, lengths, scales: tuple[float, ...] =
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES["critical_scales"], show_spinner=False)
+@one_at_a_slot
 def critical_scales(base: Settings) -> dict:
     """Where the critical lines sit on the scale axis. W = scale·W₁ with W₁ the unit-scale matrix, so
     σ_max(W) = scale·σ_max(W₁): the bound γ·σ_max = 1 is at scale = 1/(γ·σ_max(W₁)) for each activation."""

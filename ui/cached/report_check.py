@@ -10,22 +10,24 @@ import torch
 
 import rnn
 
+from . import one_at_a_slot
 from ..limits import CACHE_ENTRIES
 from ..presets import PRESETS
 from ..settings import Settings
 from .bptt_by_hand import bptt_report
-from .model import analysis, build
+from . import model  # model.build looked up at call time (tests replace it)
 
 GRID = (-40.0, 40.0, 800_001)  # a from −40 to 40 in steps of 10⁻⁴
 LAG = 50  # the lag at which the sigmoid preset's product is quoted
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES["report_check"], show_spinner="Checking the report's claims…")
+@one_at_a_slot
 def claims(s: Settings) -> dict:
     """Every number the page's verdicts rest on, for the sidebar's model s (BPTT rows) and fixed grids."""
     rep = bptt_report(s)
     err = {row["parameter"]: row["max_rel_error"] for row in rep["check"]}
-    m, x, y = build(s)
+    m, x, y = model.build(s)
     res = rnn.bptt(m, x, y)
     nonzero = {k: int((res.per_step[k].detach().reshape(s.T, -1).abs().sum(1) > 0).sum()) for k in ("V", "b_y", "W")}
     a = torch.linspace(*GRID, dtype=torch.float64)
@@ -34,7 +36,7 @@ def claims(s: Settings) -> dict:
     exact = torch.sigmoid(a) * torch.sigmoid(-a)  # σ′(a) = σ(a)σ(−a), never rounded to 0 on the grid
     gap = 2.0 * torch.sigmoid(-2.0 * a.abs())  # 1 − |tanh a| = 2/(1 + e^{2|a|})
     th = rnn.ACTIVATIONS["tanh"].f(a)
-    an = analysis(PRESETS["sigmoid"].settings)
+    an = model.analysis(PRESETS["sigmoid"].settings)
     ps = PRESETS["sigmoid"].settings
     return {
         "T": s.T, "float64": rep["finite"] and s.float64, "finite": rep["finite"],

@@ -18,6 +18,7 @@ import torch
 
 import rnn
 
+from . import one_at_a_slot
 from ..limits import (CACHE_ENTRIES, PHASE_MAX_HIDDEN, PHASE_MAX_T, THEORY_GAINS, THEORY_INPUT_SCALES,
                       THEORY_MAX_LAG, THEORY_MIN_HIDDEN)
 from ..settings import INIT_NAMES, Settings
@@ -48,6 +49,7 @@ def theory_gap(s: Settings) -> str | None:
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES["mean_field"], show_spinner=False)
+@one_at_a_slot
 def mean_field(s: Settings) -> dict:
     """rnn.mean_field_for on the sidebar's vanilla RNN (its own W, U, b_h and input scale): σ_w², σ_b², q*,
     χ₁, the predicted slope (decades per step) and whether the solve converged; "gap" says why the theory
@@ -69,6 +71,7 @@ def diagram_base(s: Settings) -> Settings:
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES["theory_row"], show_spinner=False)
+@one_at_a_slot
 def diagram_row(base: Settings, input_scale: float, gains: tuple[float, ...] = THEORY_GAINS) -> list[dict]:
     """One row (one input scale) of the diagram: for each gain the measured slope of log10‖∂h_T/∂h_{T−k}‖
     against k (rnn.slope_per_step), log10‖∂h_T/∂h_0‖, and the mean-field slope for that very model."""
@@ -97,6 +100,7 @@ def diagram(base: Settings, input_scales=THEORY_INPUT_SCALES, gains=THEORY_GAINS
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES["theory_curve"], show_spinner=False)
+@one_at_a_slot
 def critical_curve(base: Settings, lo: float, hi: float, points: int = 41) -> pd.DataFrame:
     """The theoretical edge of chaos over input scales lo … hi: for each, the gain where χ₁ = 1. The model's
     own U and b_h give σ_b² (rnn.mean_field_for at gain 1), and W = g·W₁ gives σ_w² = g²·‖W₁‖_F²/n, so the
@@ -114,6 +118,7 @@ def critical_curve(base: Settings, lo: float, hi: float, points: int = 41) -> pd
 # the Lyapunov spectrum and the singular values of a product
 
 @st.cache_data(max_entries=CACHE_ENTRIES["lyapunov"], show_spinner=False)
+@one_at_a_slot
 def lyapunov(s: Settings) -> dict:
     """For the vanilla RNN, the LSTM and the GRU on the same input x (ui.cached.model.build): the Lyapunov
     spectrum (log10 per step, descending; 2n exponents for the LSTM's (h, c)), and the check on its sum,
@@ -146,6 +151,7 @@ def svals_lag(s: Settings) -> int:
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES["product_svals"], show_spinner=False)
+@one_at_a_slot
 def product_svals(s: Settings) -> dict:
     """log10 of all singular values of ∂h_T/∂h_{T−k}, k = svals_lag(s), for the sidebar's vanilla RNN with
     Gaussian W and with orthogonal W at the same weight scale, on the same input ("log10_sv"), and how many

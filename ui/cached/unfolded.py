@@ -12,16 +12,17 @@ import torch
 
 from rnn import cells
 
+from . import one_at_a_slot
 from ..limits import CACHE_ENTRIES
 from ..settings import Settings
-from .model import analysis, build
+from . import model  # model.build looked up at call time (tests replace it)
 
 
 def gradients(s: Settings) -> dict:
     """From the page's analysis: T (the steps analysed; fewer than s.T when the forward pass overflows),
     grad[t] = log10‖∂L/∂h_t‖ for t = 0 … T (NaN where BPTT's gradient is lost to overflow) and
     prod[k−1] = log10‖∂h_T/∂h_{T−k}‖ for k = 1 … T."""
-    a = analysis(s)
+    a = model.analysis(s)
     T = int(a["T_used"])
     by_lag = np.asarray(a["log10_grad"], dtype=np.float64)  # entry k−1 is lag k: state T − k
     grad = np.empty(T + 1)
@@ -31,9 +32,10 @@ def gradients(s: Settings) -> dict:
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES["unfolded_steps"], show_spinner=False)
+@one_at_a_slot
 def step_norms(s: Settings, T: int, steps: tuple[int, ...]) -> dict[int, float]:
     """log10‖∂h_t/∂h_{t−1}‖₂ for each step t in `steps` (1 … T) of the model's first T steps, in float64."""
-    m, x, _ = build(s)
+    m, x, _ = model.build(s)
     with torch.no_grad():
         tr = m.unroll(x[:T])
         want = [t for t in steps if 1 <= t <= T]
