@@ -144,3 +144,23 @@ def test_config_checks():
     assert TrainConfig(task="adding", text="ignored").validated().text == ""
     with pytest.raises(ValueError, match="T ≤"):
         trainer(text="abcdefgh", T=20).train(1)
+
+
+@pytest.mark.parametrize("model", ["rnn", "lstm"])
+def test_per_step_loss_and_gradient_equal_torch_cells(model):
+    """The trainer's first step (loss at every step, averaged) against torch's own nn.RNN / nn.LSTM with the
+    same weights and readout, on the same first batch: the same loss and the same ∂L/∂V."""
+    from rnn.training import _data_seed
+
+    tr = trainer(model=model)
+    m = tr.model
+    core = m.to_torch_rnn() if model == "rnn" else m.core
+    x, y = tr.task.batch(24, 16, torch.Generator().manual_seed(_data_seed(3)), torch.float64)
+    V = m.V.detach().clone().requires_grad_(True)
+    out, _ = core(x)
+    ref = torch.nn.functional.cross_entropy((out @ V + m.b_y.detach()).flatten(0, 1), y.flatten())
+    (gV,) = torch.autograd.grad(ref, V)
+    opt_free = Trainer(tr.config, optimizer="sgd", lr=1e-300)  # the gradient of the first step, kept
+    h = opt_free.train(1)
+    assert h["loss"][0] == pytest.approx(float(ref.detach()), rel=1e-12)
+    np.testing.assert_allclose(opt_free.model.V.grad.numpy(), gV.numpy(), rtol=1e-9, atol=1e-15)
