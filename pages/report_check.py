@@ -19,7 +19,7 @@ st.download_button("Download the table (CSV)", df.to_csv(index=False), "report_c
                    icon=":material/download:", on_click="ignore")
 left, mid, right = st.columns(3)
 with left:
-    registry.link("bptt_by_hand", label="The equations with this model's numbers")
+    registry.link("bptt_by_hand", label="The equations, with numbers")
 with mid:
     registry.link("activations", label="sigmoid′ and tanh measured")
 with right:
