@@ -18,8 +18,8 @@ st.markdown("Every step back, BPTT multiplies the gradient by diag(f′(a_t)) W�
             "much as the size of W: its bound γ = sup|f′| caps every factor at γ·σ_max(W).")
 
 st.subheader(f"In use: {s.activation}", anchor=False)
-st.latex(rf"f(a) = {cur['formula']},\qquad f'(a) = {cur['dformula']},\qquad"
-         rf"\gamma = \sup_a |f'(a)| = {cur['gamma']:g},\qquad f(a) \in {codomain}")
+st.latex(rf"f(a) = {cur['formula']},\qquad f'(a) = {cur['dformula']}")  # two lines: nothing cut at 1024 px
+st.latex(rf"\gamma = \sup_a |f'(a)| = {cur['gamma']:g},\qquad f(a) \in {codomain}")
 with st.expander("Every activation's formulas", icon=":material/function:"):
     for name, c in curves.items():
         st.latex(rf"\textsf{{{name.replace('_', ' ')}}}:\quad f(a) = {c['formula']},\qquad f'(a) = {c['dformula']}"

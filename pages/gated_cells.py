@@ -53,8 +53,8 @@ st.markdown(r"In the vanilla RNN every step back multiplies the gradient by $\op
             r"the same $W$ at every step, so the product shrinks or grows exponentially with the lag. The LSTM "
             r"adds a second, additive path through its cell state, $c_t = f_t \odot c_{t-1} + i_t \odot g_t$, "
             r"and along it the Jacobian is diagonal:")
-st.latex(r"\frac{\partial c_t}{\partial c_{t-1}} = \operatorname{diag}(f_t), \qquad "
-         r"\text{along the cell path alone, } k \text{ steps back: } \prod_{j=T-k+1}^{T} \operatorname{diag}(f_j)")
+st.latex(r"\frac{\partial c_t}{\partial c_{t-1}} = \operatorname{diag}(f_t)")
+st.latex(r"\text{along the cell path alone, } k \text{ steps back: } \prod_{j=T-k+1}^{T} \operatorname{diag}(f_j)")
 st.markdown(r"No weight matrix sits on this path: a forget gate $f_t$ near 1 passes the gradient through almost "
             r"unchanged, and the network learns, unit by unit and input by input, when to keep and when to "
             r"forget. The GRU's update gate plays the same role: $h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$ "

@@ -18,9 +18,15 @@ CUT = """() => {
     const t = e.querySelector('div, p') || e;
     if (t.scrollWidth > t.clientWidth + 1) out.push('metric: ' + e.innerText);
   });
+  const edge = main.querySelector('[data-testid="stMainBlockContainer"]') || main;
+  const right = edge.getBoundingClientRect().right - parseFloat(getComputedStyle(edge).paddingRight);
   main.querySelectorAll('.katex-display').forEach(e => {
-    const box = e.parentElement;
-    if (e.scrollWidth > box.clientWidth + 1) out.push('formula: ' + e.innerText.slice(0, 40));
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || (e.checkVisibility && !e.checkVisibility())) return;  // hidden
+    const inner = e.querySelector('.katex') || e;
+    // KaTeX's aligned blocks overhang their box by 2 px; a cut formula overhangs by far more
+    if (inner.getBoundingClientRect().right > right + 1 || e.scrollWidth > e.clientWidth + 4)
+      out.push('formula: ' + e.innerText.slice(0, 40));
   });
   main.querySelectorAll('[data-testid="stVegaLiteChart"]').forEach(e => {
     const svg = e.querySelector('svg.marks, canvas.marks');

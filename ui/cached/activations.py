@@ -10,7 +10,7 @@ import rnn
 from . import one_at_a_slot
 from ..limits import CACHE_ENTRIES
 from ..settings import Settings
-from .model import build, overflow_step
+from . import model  # read at call time, like every cached module
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES["activation_curves"], show_spinner=False)
@@ -28,10 +28,10 @@ def activation_curves(lo: float = -4.0, hi: float = 4.0, n: int = 321) -> dict:
 def fprime_along_trajectory(s: Settings) -> dict:
     """f′(a_t) for every step t and unit of this model's trajectory (T·n values, float64) and mean |f′|,
     computed as rnn.analyze computes it; only the steps before the state overflows (see ui.cached.model._analysis)."""
-    m, x, _ = build(s)
+    m, x, _ = model.build(s)
     with torch.no_grad():
         tr = m.unroll(x)
-        t0 = overflow_step(m, x, tr)
+        t0 = model.overflow_step(m, x, tr)
         # the first t0 − 1 steps of the trace are the forward pass over x[:t0 − 1]: no second pass
         a = tr.a if t0 is None else tr.a[:max(t0 - 1, 1)]
         d = m.act.df(a)  # f′(a_t), (T, 1, H)

@@ -22,7 +22,7 @@ from . import one_at_a_slot
 from ..limits import (CACHE_ENTRIES, PHASE_MAX_HIDDEN, PHASE_MAX_T, THEORY_GAINS, THEORY_INPUT_SCALES,
                       THEORY_MAX_LAG, THEORY_MIN_HIDDEN)
 from ..settings import INIT_NAMES, Settings
-from .model import analysis, build, overflow_step
+from . import model  # read at call time: a test's stand-in for model.build never sticks here
 
 CELLS = ("rnn", "lstm", "gru")
 LN10 = math.log(10.0)
@@ -31,7 +31,7 @@ LN10 = math.log(10.0)
 def _before_overflow(m, x):
     """x cut to the steps before the forward pass leaves float64's range (as the Jacobian-products page
     does), so that every f′(a_t) the chain reads is exact; x itself when it never does."""
-    t0 = overflow_step(m, x)
+    t0 = model.overflow_step(m, x)
     return x if t0 is None else x[:max(t0 - 1, 1)]
 
 
@@ -54,7 +54,7 @@ def mean_field(s: Settings) -> dict:
     """rnn.mean_field_for on the sidebar's vanilla RNN (its own W, U, b_h and input scale): σ_w², σ_b², q*,
     χ₁, the predicted slope (decades per step) and whether the solve converged; "gap" says why the theory
     does not apply here (None when it does)."""
-    m, _, _ = build(s)
+    m, _, _ = model.build(s)
     mf = rnn.mean_field_for(m, s.input_scale)
     return {"sigma_w2": mf.sigma_w2, "sigma_b2": mf.sigma_b2, "q_star": mf.q_star, "chi1": mf.chi1,
             "slope": mf.slope, "converged": mf.converged, "gap": theory_gap(s)}
@@ -77,7 +77,7 @@ def diagram_row(base: Settings, input_scale: float, gains: tuple[float, ...] = T
     against k (rnn.slope_per_step), log10‖∂h_T/∂h_0‖, and the mean-field slope for that very model."""
     rows = []
     for g in gains:
-        m, x, _ = build(replace(base, scale=g, input_scale=input_scale))
+        m, x, _ = model.build(replace(base, scale=g, input_scale=input_scale))
         try:
             logn = rnn.jacobian_log10_norms(m, _before_overflow(m, x))
             slope, at_0 = float(rnn.slope_per_step(logn)), float(logn[0])
@@ -105,7 +105,7 @@ def critical_curve(base: Settings, lo: float, hi: float, points: int = 41) -> pd
     """The theoretical edge of chaos over input scales lo … hi: for each, the gain where χ₁ = 1. The model's
     own U and b_h give σ_b² (rnn.mean_field_for at gain 1), and W = g·W₁ gives σ_w² = g²·‖W₁‖_F²/n, so the
     critical gain is √(σ_w²(χ₁ = 1) / σ_w²(g = 1))."""
-    m, _, _ = build(replace(base, scale=1.0))
+    m, _, _ = model.build(replace(base, scale=1.0))
     rows = []
     for sc in np.linspace(lo, hi, points):
         mf = rnn.mean_field_for(m, float(sc))
@@ -125,7 +125,7 @@ def lyapunov(s: Settings) -> dict:
     the mean over t of log10|det J_t| from torch.linalg.slogdet of the state Jacobians."""
     out = {}
     for kind in CELLS:
-        m, x, _ = build(s, kind)
+        m, x, _ = model.build(s, kind)
         x = _before_overflow(m, x)
         spec = rnn.lyapunov_spectrum(m, x)
         with torch.no_grad():
@@ -142,7 +142,7 @@ def lyapunov(s: Settings) -> dict:
 def measured_slopes(s: Settings) -> dict[str, float]:
     """The slope per step of log10‖∂h_T/∂h_{T−k}‖ for each cell, as the Jacobian-products and Gated-cells
     pages measure it (ui.cached.model.analysis, memory gates at their usual bias 1)."""
-    return {kind: analysis(s, kind)["slope"] for kind in CELLS}
+    return {kind: model.analysis(s, kind)["slope"] for kind in CELLS}
 
 
 def svals_lag(s: Settings) -> int:
@@ -158,7 +158,7 @@ def product_svals(s: Settings) -> dict:
     decades they span ("spread")."""
     out = {}
     for init in ("gaussian", "orthogonal"):
-        m, x, _ = build(replace(s, init=init))
+        m, x, _ = model.build(replace(s, init=init))
         x = _before_overflow(m, x)
         sv = rnn.product_singular_values(m, x, min(svals_lag(s), int(x.shape[0])))
         fin = sv[np.isfinite(sv)]
