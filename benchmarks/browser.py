@@ -1,4 +1,4 @@
-"""P5 and P6 of issue 6, measured against a real server in Debian's Chromium:
+"""P5, P6 and P8, measured against a real server in Debian's Chromium:
 
     python -m benchmarks.browser            # prints the figures and writes benchmarks/RESULTS_BROWSER.md
 
@@ -6,7 +6,7 @@ P5: first page load (navigation → the app's script finished) on a fresh server
     on the Jacobian products page at default settings (ArrowRight on the weight-scale slider, timed until the
     script has finished and the chart's SVG has changed), median of several moves.
 P6: server RSS (from /proc) with 10 browser sessions open on the Jacobian products page at default settings.
-P7: a page switch on a warm server: a click on a page in the sidebar's navigation, timed until the new page's
+P8: a page switch on a warm server: a click on a page in the sidebar's navigation, timed until the new page's
     title is on screen and the script has finished; every page visited once to warm the caches, then the
     median of several rounds per page.
 """
@@ -24,7 +24,7 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, wait_idle
 
 from ui.registry import HOME, PAGES  # noqa: E402
 
-ROUNDS = 5  # P7: timed rounds of page switches after the warm-up round
+ROUNDS = 5  # P8: timed rounds of page switches after the warm-up round
 TITLE_IS = """(want) => { const h = document.querySelector('h1');
                          return h && h.textContent.trim().startsWith(want); }"""
 IDLE = """() => { const a = document.querySelector('[data-testid="stApp"]');
@@ -96,11 +96,11 @@ def main() -> None:
     ]
     sw = out["switch"]
     worst = max(statistics.median(v) for v in sw.values())
-    rows.append(("P7", f"page switch on a warm server, sidebar click → title shown and script finished (median of "
+    rows.append(("P8", f"page switch on a warm server, sidebar click → title shown and script finished (median of "
                        f"{ROUNDS} per page; slowest page)", f"{worst:.3f} s", "≤ 0.5 s", worst <= 0.5))
-    rows += [("P7", f"… {title}", f"{statistics.median(v):.3f} s (max {max(v):.3f} s)", "≤ 0.5 s",
+    rows += [("P8", f"… {title}", f"{statistics.median(v):.3f} s (max {max(v):.3f} s)", "≤ 0.5 s",
               statistics.median(v) <= 0.5) for title, v in sw.items()]
-    text = ["# Browser and server figures (P5, P6, P7)", "",
+    text = ["# Browser and server figures (P5, P6, P8)", "",
             f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} by `python -m benchmarks.browser`, Chromium "
             f"{CHROMIUM}, 2 CPU cores.", "", "| id | what | measured | target | met |", "| --- | --- | --- | --- | --- |"]
     text += [f"| {a} | {b_} | {c} | {d} | {'yes' if e else 'NO'} |" for a, b_, c, d, e in rows]
@@ -109,7 +109,7 @@ def main() -> None:
 
 
 def page_switches(pg) -> dict[str, list[float]]:
-    """P7: seconds per sidebar click, per page, over ROUNDS rounds after one warm-up round."""
+    """P8: seconds per sidebar click, per page, over ROUNDS rounds after one warm-up round."""
     times: dict[str, list[float]] = {p.title: [] for p in PAGES}
     for r in range(ROUNDS + 1):
         for p in PAGES[1:] + PAGES[:1]:  # end each round on Home, so the next one starts by switching away
