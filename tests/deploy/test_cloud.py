@@ -27,7 +27,7 @@ import urllib.request
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 ENTRY = ROOT / "cloud" / "streamlit_app.py"
 CLOUD_REQ = ROOT / "cloud" / "requirements.txt"
 ROOT_REQ = ROOT / "requirements.txt"
