@@ -22,15 +22,6 @@ from ui.settings import DEFAULTS, Settings, to_query
 PAGE = "pages/theory.py"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # the page multiplies small matrices one step at a time: on busy shared cores torch's intra-op threads
-    # only wait for each other (measured: many times slower with 2 threads under load)
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def _ok(at) -> None:
     assert not at.exception, [e.message for e in at.exception]

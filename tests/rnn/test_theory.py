@@ -22,15 +22,6 @@ F64 = torch.float64
 LEAKY = 0.01  # torch's leaky_relu slope as the app uses it (tests/rnn/reference_activations.py)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # the chains here multiply small matrices one step at a time; on shared, busy cores torch's intra-op
-    # threads make each step wait for the others (measured: 60× slower with 2 threads under a load of 10)
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)

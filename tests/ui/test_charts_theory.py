@@ -25,14 +25,6 @@ from ui.settings import Settings
 SMALL = Settings(T=30, hidden=16)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # small matrices one step at a time: torch's intra-op threads only wait for each other on busy cores
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def _all_finite(chart) -> bool:
     nums = style.chart_numbers(chart)
