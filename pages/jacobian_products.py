@@ -12,7 +12,7 @@ from ui.cached.model import analysis
 from ui.cached.theory import mean_field
 from ui.charts import jacobian_products as charts
 from ui.charts.theory import prediction_text
-from ui.charts.jacobian_products import why_this_rate
+from ui.charts.jacobian_products import overflow_note, why_this_rate
 from ui.charts.style import ZERO_NOTE, fmt_num, fmt_pow10
 from ui.settings import scale_label
 
@@ -47,22 +47,9 @@ with right:
                f"above +{EDGE_TOL:g} decades per step, edge of chaos in between. Pick the lag above.")
 st.markdown(why_this_rate(a, regime))
 
-if a.get("overflow_step"):
-    t0 = a["overflow_step"]
-    if T_used < s.T:
-        st.warning(f"The hidden state itself leaves float64's range (about 10^308) at step {t0}: with "
-                   f"{s.activation} and this weight scale the forward pass blows up, not only the gradient. "
-                   "Past that step f′(a_t) would be read from overflowed values, so the chart and the numbers "
-                   f"follow the chain over the first {T_used} steps, where every number is exact (lag k counts "
-                   f"back from step {T_used}).", icon=":material/warning:")
-    else:
-        st.info(f"The hidden state leaves float64's range (about 10^308) at step {t0}. A linear RNN's Jacobians "
-                "do not depend on the state (f′ = 1), so the products below are exact over all T; the BPTT "
-                "gradient needs ŷ_T, which is beyond float64, so its orange line is left out.",
-                icon=":material/info:")
-elif a.get("grad_lost"):
-    st.info("The BPTT gradient ‖∂L/∂h‖ is too large for the engine's float64 norm here, so its orange line is "
-            "left out; the Jacobian products are exact.", icon=":material/info:")
+note = overflow_note(a, s.T, s.activation)  # when the forward pass or the gradient's norm overflowed
+if note:
+    (st.warning if note[0] == "warning" else st.info)(note[1], icon=f":material/{note[0]}:")
 
 metrics = [("ρ(W)", a["rho"], "Spectral radius of W (its largest |eigenvalue|): the growth rate of ‖Wᵏ‖."),
            ("σ_max(W)", a["sigma_max"], "Largest singular value of W: the most W can stretch a vector."),

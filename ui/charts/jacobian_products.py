@@ -104,3 +104,23 @@ def why_this_rate(a: Mapping, regime: str) -> str:
     elif regime == "vanishing":
         text += f" The bound γ·σ_max = {fmt_num(bound)} is below 1, so the product must vanish."
     return text
+
+
+def overflow_note(a: Mapping, T: int, activation: str) -> tuple[str, str] | None:
+    """("warning" or "info", text) when the forward pass or the gradient's norm left float64's range, else
+    None: what was cut, why, and what the chart shows instead."""
+    t0, T_used = a.get("overflow_step"), a.get("T_used", T)
+    if t0 and T_used < T:
+        return ("warning", f"The hidden state itself leaves float64's range (about 10³⁰⁸) at step {t0}: with "
+                f"{activation} and this weight scale the forward pass blows up, not only the gradient. Past that "
+                "step f′(a_t) would be read from overflowed values, so the chart and the numbers follow the chain "
+                f"over the first {T_used} steps, where every number is exact (lag k counts back from step "
+                f"{T_used}).")
+    if t0:
+        return ("info", f"The hidden state leaves float64's range (about 10³⁰⁸) at step {t0}. A linear RNN's "
+                "Jacobians do not depend on the state (f′ = 1), so the products below are exact over all T; the "
+                "BPTT gradient needs ŷ_T, which is beyond float64, so its orange line is left out.")
+    if a.get("grad_lost"):
+        return ("info", "The BPTT gradient ‖∂L/∂h‖ is too large for the engine's float64 norm here, so its orange "
+                "line is left out; the Jacobian products are exact.")
+    return None
