@@ -27,7 +27,8 @@ def test_start_advances_and_stop_halts(server, page):
     stopped = _steps(page)
     page.wait_for_timeout(2500)  # must NOT advance after Stop
     assert _steps(page) == stopped
-    assert "stopped" in page.locator('[data-testid="stMetricValue"]').nth(4).inner_text()
+    status = page.locator('[data-testid="stMetric"]').filter(has_text="Status")
+    assert "stopped" in status.locator('[data-testid="stMetricValue"]').inner_text()
     assert page.locator('[data-testid="stException"]').count() == 0
     assert not page.console_errors, page.console_errors
 

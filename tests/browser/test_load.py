@@ -36,8 +36,9 @@ RSS_FIXED = 96 * 2**20  # plus this once (torch's and Streamlit's first-use buff
 THREAD_SLACK = 2  # threads above the baseline still allowed once the tabs are closed
 SETTLE_S = 2.0
 CLK = os.sysconf("SC_CLK_TCK")
+# each metric by its label's first word or words ("Loss (chance 0.0833)" reads as "Loss")
 METRICS = """() => Object.fromEntries([...document.querySelectorAll('[data-testid="stMetric"]')].map(m => [
-  (m.querySelector('[data-testid="stMetricLabel"]') || {innerText: ''}).innerText.trim(),
+  (m.querySelector('[data-testid="stMetricLabel"]') || {innerText: ''}).innerText.split(' (')[0].trim(),
   (m.querySelector('[data-testid="stMetricValue"]') || {innerText: ''}).innerText.trim()]))"""
 
 pytestmark = pytest.mark.load
