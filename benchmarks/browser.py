@@ -24,6 +24,7 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, wait_idle
 
 from ui.registry import HOME, PAGES  # noqa: E402
 
+NOTES = "## Notes (kept when the figures above are measured again)"
 ROUNDS = 5  # P8: timed rounds of page switches after the warm-up round
 TITLE_IS = """(want) => { const h = document.querySelector('h1');
                          return h && h.textContent.trim().startsWith(want); }"""
@@ -104,7 +105,10 @@ def main() -> None:
             f"Measured {dt.datetime.now():%Y-%m-%d %H:%M} by `python -m benchmarks.browser`, Chromium "
             f"{CHROMIUM}, 2 CPU cores.", "", "| id | what | measured | target | met |", "| --- | --- | --- | --- | --- |"]
     text += [f"| {a} | {b_} | {c} | {d} | {'yes' if e else 'NO'} |" for a, b_, c, d, e in rows]
-    (ROOT / "benchmarks" / "RESULTS_BROWSER.md").write_text("\n".join(text) + "\n")
+    out_file = ROOT / "benchmarks" / "RESULTS_BROWSER.md"
+    old = out_file.read_text() if out_file.exists() else ""
+    kept = old[old.index(NOTES):] if NOTES in old else ""  # the written analysis below the figures stays
+    out_file.write_text("\n".join(text) + "\n" + ("\n" + kept if kept else ""))
     print("\n".join(text))
 
 
