@@ -16,7 +16,9 @@ Targets (ratios, both sides timed in this one process, interleaved run by run):
   P4  a training step of rnn.VanillaRNN (forward, autograd backward, SGD step)
       ≤ 2 × the same step with torch.nn.RNN and the same linear readout
   P7  a training step of the Text page (rnn.training.Trainer, next-character task, 200 characters, hidden 128)
-      ≤ 2 × the same step with torch.nn.RNN / nn.LSTM and the same readout (issue 13)
+      ≤ 2 × the same step with torch.nn.RNN / nn.LSTM and the same readout
+  P9  rnn.lyapunov_spectrum (all exponents) at T = 1000, hidden 128, float64 ≤ 3 × rnn.jacobian_log10_norms
+      on the same model; rnn.mean_field under 10 ms a call
   P5  in Chromium, slider → chart redrawn ≤ 0.5 s median at default settings, first page load ≤ 5 s
   P6  server memory (RSS) ≤ 650 MB with 10 sessions at default settings
       P5 and P6 need a server and a browser: `python -m benchmarks.browser` measures them and writes
@@ -276,6 +278,27 @@ def bench_p3(repeat: int, B: int) -> Row:
                f"max relative |Δ grad| hand vs autograd: {err:.1e}")
 
 
+def bench_p9(repeat: int) -> Row:
+    """The Lyapunov spectrum (all n exponents, one QR a step) against the Jacobian log-norms of the same model;
+    mean_field's time a call in the note (its target: under 10 ms, so a whole curve draws at once)."""
+    T, H = 1000, 128
+    m = rnn.VanillaRNN(4, H, 2, activation="tanh", seed=0, dtype=torch.float64)
+    x = torch.randn(T, 4, generator=torch.Generator().manual_seed(9), dtype=torch.float64) * 0.5
+    ts = interleaved({"ours": lambda: rnn.lyapunov_spectrum(m, x), "ref": lambda: rnn.jacobian_log10_norms(m, x)},
+                     max(3, repeat // 3))
+    lyap = rnn.lyapunov_spectrum(m, x)
+    slope = rnn.slope_per_step(rnn.jacobian_log10_norms(m, x))
+    calls = []
+    for i in range(50):
+        t = time.perf_counter()
+        rnn.mean_field("tanh", 0.5 + i / 25, 0.3)
+        calls.append(time.perf_counter() - t)
+    return Row("P9", "Lyapunov spectrum vs Jacobian log-norms", f"T={T}, H={H}, float64, tanh",
+               "rnn.lyapunov_spectrum", "rnn.jacobian_log10_norms", ts["ours"], ts["ref"], "le", 3.0,
+               f"top exponent {lyap[0]:.4f} vs measured slope {slope:.4f} decades per step",
+               f"rnn.mean_field: {1e3 * statistics.median(calls):.2f} ms a call (median of 50; target < 10 ms)")
+
+
 def bench_p4(repeat: int, dtype: torch.dtype) -> Row:
     T, B, H, n_in, n_out = 100, 64, 64, 16, 8
     g = torch.Generator().manual_seed(5)
@@ -514,6 +537,8 @@ def markdown(rows: list[Row], info: dict[str, str], args, started: str, wall: fl
             "`torch.nn.RNN`'s with the same linear readout, at T = 100, batch 64, hidden 64.",
             "- P5: in Chromium, slider → chart redrawn ≤ 0.5 s median at default settings; first page load ≤ 5 s.",
             "- P6: server memory (RSS) ≤ 650 MB with 10 sessions at default settings.",
+            "- P9: the Lyapunov spectrum (`rnn.lyapunov_spectrum`, all exponents) at T = 1000, hidden 128, "
+            "float64 ≤ 3× `rnn.jacobian_log10_norms` on the same model; `rnn.mean_field` under 10 ms a call.",
             "- P8: in Chromium, a page switch on a warm server (a click in the sidebar until the new page's title "
             "is shown and its script has finished) ≤ 0.5 s median for every page.", ""]
     out += ["## P5, P6 and P8: browser and server", "",
@@ -553,7 +578,8 @@ def main(argv: list[str] | None = None) -> int:
              ("P2", lambda: [bench_p2(repeat, args.quick)]),
              ("P3", lambda: [bench_p3(repeat, 1), bench_p3(repeat, 32)]),
              ("P4", lambda: [bench_p4(repeat, torch.float32), bench_p4(repeat, torch.float64)]),
-             ("P7", lambda: [bench_p7(repeat, "rnn"), bench_p7(repeat, "lstm")])]
+             ("P7", lambda: [bench_p7(repeat, "rnn"), bench_p7(repeat, "lstm")]),
+             ("P9", lambda: [bench_p9(repeat)])]
     for i, fn in steps:
         if on(i):
             s = time.perf_counter()
