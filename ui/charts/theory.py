@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import theme
 from .phase_diagram import NEUTRAL, _edges, phase_frame
-from .style import axis_pow10, fmt_num, style
+from .style import ZERO_NOTE, axis_pow10, finite_log, fmt_num, style
 
 CURVE = "mean-field edge (χ₁ = 1)"
 CELL_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -101,14 +101,9 @@ def spectrum_frame(lyap: Mapping) -> pd.DataFrame:
                            "exponent": np.asarray(v["spectrum"], dtype=np.float64)}) for k, v in lyap.items()]
     df = pd.concat(parts, ignore_index=True)
     df["text"] = [fmt_num(v, 4, fixed=True) for v in df["exponent"]]
-    v = df["exponent"].to_numpy()
-    df = df[~np.isnan(v)].copy()
-    v = df["exponent"].to_numpy()
-    fin = v[np.isfinite(v)]
-    floor = float(np.floor(fin.min()) - 1.0) if fin.size else -1.0
-    df["note"] = np.where(np.isneginf(v), "exactly singular (−∞), drawn at the floor", "")
-    df["exponent"] = np.where(np.isfinite(v), v, floor)
-    return df.reset_index(drop=True)
+    df = finite_log(df, "exponent")  # NaN dropped, −∞ at the floor (the shared rule of every log chart)
+    df["note"] = df["note"].replace(ZERO_NOTE, "exactly singular (−∞), drawn at the floor")
+    return df
 
 
 def spectrum_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
@@ -136,16 +131,9 @@ def svals_frame(sv: Mapping) -> pd.DataFrame:
     `note`."""
     parts = [pd.DataFrame({"W": INIT_NAMES[k], "rank": np.arange(1, len(v["log10_sv"]) + 1),
                            "log10": np.asarray(v["log10_sv"], dtype=np.float64)}) for k, v in sv.items()]
-    df = pd.concat(parts, ignore_index=True)
-    v = df["log10"].to_numpy()
-    df = df[~np.isnan(v)].copy()
-    v = df["log10"].to_numpy()
-    fin = v[np.isfinite(v)]
-    floor = float(np.floor(fin.min()) - 1.0) if fin.size else -1.0
-    df["note"] = np.where(np.isneginf(v), "exactly 0 (log = −∞), drawn at the floor", "")
-    df["log10"] = np.where(np.isfinite(v), v, floor)
+    df = finite_log(pd.concat(parts, ignore_index=True))  # NaN dropped, −∞ at the floor, noted
     df["text"] = [fmt_num(x, 4, fixed=True) for x in df["log10"]]
-    return df.reset_index(drop=True)
+    return df
 
 
 def svals_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
