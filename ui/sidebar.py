@@ -13,7 +13,7 @@ import streamlit as st
 from rnn import device as rdev
 
 from . import settings as S
-from .limits import MAX_SEED, MAX_T
+from .limits import MAX_SEED
 
 PREFIX = "w_"  # session_state key of each sidebar widget
 # the weight scale's stops: about ×√2 apart (the Phase diagram's cells among them, so a click there loads a
@@ -21,6 +21,10 @@ PREFIX = "w_"  # session_state key of each sidebar widget
 SCALE_STEPS = (0.0, 0.1, 0.18, 0.25, 0.35, 0.5, 0.6, 0.71, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.4, 1.6,
                2.0, 2.8, 3.0, 4.0, 5.6, 8.0, 10.0, 20.0, 100.0)
 INPUT_STEPS = (0.0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+# the sequence length's stops: about ×1.3 apart, so the lengths a class uses (10 to 500) fill most of the
+# track and one arrow key moves one stop; a link's own T (e.g. 37) is added as a stop for that session
+T_STEPS = (1, 2, 3, 5, 8, 10, 15, 20, 25, 30, 40, 50, 60, 75, 100, 125, 150, 200, 250, 300, 400, 500, 750, 1000,
+           1500, 2000)
 HIDDEN_STEPS = (1, 2, 4, 8, 16, 32, 48, 64, 96, 128, 192, 256)
 
 
@@ -140,7 +144,7 @@ def draw() -> S.Settings:
     F, P = S.FIELDS, PREFIX
     sb = st.sidebar
     sb.header("Settings", anchor=False)
-    sb.slider(F["T"].label, 1, MAX_T, key=P + "T", help=F["T"].help)
+    sb.select_slider(F["T"].label, _steps(T_STEPS, st.session_state[P + "T"]), key=P + "T", help=F["T"].help)
     sb.selectbox(F["activation"].label, S.ACTIVATION_NAMES, key=P + "activation", help=F["activation"].help)
     sb.select_slider(F["scale"].label, _steps(SCALE_STEPS, st.session_state[P + "scale"]), key=P + "scale",
                      help=F["scale"].help)

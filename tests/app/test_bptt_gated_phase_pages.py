@@ -53,7 +53,7 @@ def latex_text(at: AppTest) -> str:
 
 def change(at: AppTest, T=None, activation=None, scale=None) -> AppTest:
     if T is not None:
-        at.slider(key="w_T").set_value(T).run()
+        at.select_slider(key="w_T").set_value(T).run()
     if activation is not None:
         at.selectbox(key="w_activation").set_value(activation).run()
     if scale is not None:

@@ -69,11 +69,11 @@ def test_page_loads(page):
 
 
 @pytest.mark.parametrize("page", ["pages/activations.py", "pages/jacobian_products.py"])
-@pytest.mark.parametrize("widget, value", [("slider", 40), ("selectbox", "sigmoid"), ("select_slider", 0.5)])
-def test_sidebar_changes_the_chart_data(page, widget, value):
+@pytest.mark.parametrize("key, widget, value", [("w_T", "select_slider", 40), ("w_activation", "selectbox", "sigmoid"),
+                                                ("w_scale", "select_slider", 0.5)])
+def test_sidebar_changes_the_chart_data(page, key, widget, value):
     at = _on(page)
     before = _chart_data(at)
-    key = {"slider": "w_T", "selectbox": "w_activation", "select_slider": "w_scale"}[widget]
     el = getattr(at.sidebar, widget)(key=key)
     (el.select(value) if widget == "selectbox" else el.set_value(value))
     at.run()
@@ -112,7 +112,7 @@ def test_url_to_widgets():
                "input_scale": "0.2", "init": "orthogonal", "seed": "3"})
     _ok(at)
     assert not at.warning
-    assert at.sidebar.slider(key="w_T").value == 37
+    assert at.sidebar.select_slider(key="w_T").value == 37
     assert at.sidebar.selectbox(key="w_activation").value == "relu"
     assert at.sidebar.select_slider(key="w_scale").value == 1.5
     assert at.session_state["w_scale_kind"] == "rho"
@@ -126,12 +126,12 @@ def test_url_to_widgets():
 
 def test_widgets_to_url():
     at = _on("pages/jacobian_products.py")
-    at.sidebar.slider(key="w_T").set_value(55)
+    at.sidebar.select_slider(key="w_T").set_value(50)
     at.sidebar.selectbox(key="w_activation").select("sigmoid")
     at.sidebar.select_slider(key="w_scale").set_value(2.0)
     at.run()
     _ok(at)
-    assert at.query_params["T"] == "55"
+    assert at.query_params["T"] == "50"
     assert at.query_params["activation"] == "sigmoid"
     assert at.query_params["scale"] == "2"
     # and back: the URL this produced opens the same view in a new session

@@ -54,7 +54,7 @@ def test_next_and_previous_move_and_apply():
 
 def test_a_changed_sidebar_stays_until_the_step_changes():
     at = open_app({"step": 3}, LESSON)
-    at.slider(key="w_T").set_value(40).run()
+    at.select_slider(key="w_T").set_value(40).run()
     assert not at.exception
     assert at.session_state["w_T"] == 40 and at.session_state["p_step"] == 3
     at.button(key="lesson_reset").click().run()

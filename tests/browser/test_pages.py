@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from conftest import shot, wait_idle, watched_page
+from ui.sidebar import T_STEPS
 
 # (url path, words in its title, charts drawn at least, at default settings)
 PAGES = [
@@ -237,18 +238,19 @@ def check_view(page, path: str, charts: int) -> None:
 # the sidebar's sliders by keyboard
 
 def test_sequence_length_by_keyboard_changes_the_chart(server, page):
-    """T by ArrowRight, PageUp and End on the sidebar slider: the caption, the URL and the chart follow."""
+    """T by ArrowRight, PageUp and End on the sidebar slider: one stop a key press (ui.sidebar.T_STEPS,
+    100 → 125 → 150 → 200), and the caption, the URL and the chart follow."""
     title = TITLE["jacobian_products"]
     open_page(page, f"{server}/jacobian_products", title, 1)
     svg0 = charts_svg(page)
     press(page, "Sequence length T", "ArrowRight", "ArrowRight", "ArrowRight")
-    page.wait_for_function("() => new URLSearchParams(location.search).get('T') === '103'", timeout=15_000)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('T') === '200'", timeout=15_000)
     after_input(page, title, 1)
-    assert "T = 103" in page.locator('[data-testid="stMain"]').inner_text()
+    assert "T = 200" in page.locator('[data-testid="stMain"]').inner_text()
     svg1 = charts_svg(page)
     assert svg1 != svg0
     press(page, "Sequence length T", "PageUp")
-    page.wait_for_function("() => Number(new URLSearchParams(location.search).get('T')) > 103", timeout=15_000)
+    page.wait_for_function("() => Number(new URLSearchParams(location.search).get('T')) > 200", timeout=15_000)
     after_input(page, title, 1)
     assert charts_svg(page) != svg1
     press(page, "Sequence length T", "End")
@@ -302,13 +304,13 @@ def test_preset_with_a_page_opens_it(server, page):
 # ---------------------------------------------------------------------------------------------------------
 # a shared link reproduces the view; a hostile one does no harm
 
-SHARED = {"T": "37", "activation": "relu", "scale": "1.4", "scale_kind": "rho"}
+SHARED = {"T": "40", "activation": "relu", "scale": "1.4", "scale_kind": "rho"}
 
 
 def test_shared_link_reproduces_the_view(server, page):
     title = TITLE["jacobian_products"]
     open_page(page, f"{server}/jacobian_products?" + "&".join(f"{k}={v}" for k, v in SHARED.items()), title, 1)
-    assert sidebar_values(page) == {"T": "37", "activation": "relu", "scale": "1.4", "scale_kind": "ρ"}
+    assert sidebar_values(page) == {"T": "40", "activation": "relu", "scale": "1.4", "scale_kind": "ρ"}
     main = page.locator('[data-testid="stMain"]')
     # must NOT: a value of the link dropped, silently or with a warning
     assert {k: query(page).get(k) for k in SHARED} == SHARED
@@ -321,8 +323,8 @@ def test_shared_link_reproduces_the_view(server, page):
     # the same view reached by hand, in a fresh session at the defaults
     open_page(page, f"{server}/jacobian_products", title, 1)
     assert metric_texts(page) != linked
-    press(page, "Sequence length T", "Home", *["ArrowRight"] * 36)
-    page.wait_for_function("() => new URLSearchParams(location.search).get('T') === '37'", timeout=15_000)
+    press(page, "Sequence length T", "Home", *["ArrowRight"] * T_STEPS.index(40))  # one stop a key press
+    page.wait_for_function("() => new URLSearchParams(location.search).get('T') === '40'", timeout=15_000)
     after_input(page, title, 1)
     combo = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Activation f")
     combo.click()
@@ -341,7 +343,7 @@ def test_shared_link_reproduces_the_view(server, page):
     page.wait_for_function("() => new URLSearchParams(location.search).get('scale_kind') === 'rho'",
                            timeout=15_000)
     after_input(page, title, 1)
-    assert sidebar_values(page) == {"T": "37", "activation": "relu", "scale": "1.4", "scale_kind": "ρ"}
+    assert sidebar_values(page) == {"T": "40", "activation": "relu", "scale": "1.4", "scale_kind": "ρ"}
     assert metric_texts(page) == linked
     assert main.locator("h4").first.inner_text() == headline
     assert line_paths(page) == linked_lines

@@ -226,8 +226,10 @@ def test_widget_domains_are_the_fields_domains():
     assert max(sidebar.INPUT_STEPS) == FIELDS["input_scale"].hi
     at = app_with({})
     no_exception(at)
-    T = at.sidebar.slider(key="w_T")
-    assert (T.min, T.max) == (FIELDS["T"].lo, FIELDS["T"].hi)
+    T = at.sidebar.select_slider(key="w_T")
+    assert (T.options[0], T.options[-1]) == (str(FIELDS["T"].lo), str(FIELDS["T"].hi))
+    for v in sidebar.T_STEPS:
+        assert parse("T", v) == v == parse("T", S.to_text(v))
     seed = at.sidebar.number_input(key="w_seed")
     assert (seed.min, seed.max) == (FIELDS["seed"].lo, FIELDS["seed"].hi)
     assert list(at.sidebar.selectbox(key="w_activation").options) == list(FIELDS["activation"].choices)
@@ -241,13 +243,13 @@ def test_widget_values_go_through_the_same_parse():
     same setting."""
     at = app_with({"hidden": "8", "scale_kind": "rho"})
     at.session_state["w_scale_kind"] = None
-    at.sidebar.slider(key="w_T").set_value(37)
+    at.sidebar.select_slider(key="w_T").set_value(30)
     at.sidebar.select_slider(key="w_scale").set_value(0.18)
     at.run()
     no_exception(at)
     assert at.session_state["w_scale_kind"] == DEFAULTS.scale_kind
     s = held(at)
-    assert (s.T, s.scale) == (37, 0.18)
+    assert (s.T, s.scale) == (30, 0.18)
     assert from_mapping(dict(at.query_params))[0] == s  # the URL the widgets wrote reads back the same
 
 
