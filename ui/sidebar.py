@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import fields
+from pathlib import Path
 
 import streamlit as st
 
@@ -107,13 +108,23 @@ def request(**values) -> None:
 def _route_through_app() -> None:
     """Until a server's first script run reaches app.py's st.navigation, Streamlit routes a URL path that
     names a file in pages/ the old (v1) way: that file alone, without app.py and its sidebar. A shared link
-    opened first on a fresh server would land there. Every page calls this (through `current`): it marks
-    the old routing as off and reruns, so the link goes through app.py like any other visit."""
+    opened first on a fresh server would land there. Every page calls this (through `current`): a session
+    routed the old way lists the main script itself among its pages (app.py's own navigation never does);
+    then the old routing is marked off and the session reruns through app.py like any other visit. The
+    test is per session: when a class opens a link on a fresh server, the first session switches the
+    server-wide flag off while the others are already in their old-way first run, and each of those must
+    still find its own way back."""
     try:
         from streamlit.runtime.pages_manager import PagesManager
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
     except ImportError:  # a Streamlit without the old routing
         return
-    if getattr(PagesManager, "uses_pages_directory", False):
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    pm = ctx.pages_manager
+    main = Path(pm.main_script_path).resolve()
+    if any(Path(p.get("script_path") or "").resolve() == main for p in pm.get_pages().values()):
         PagesManager.uses_pages_directory = False
         st.rerun()
 
