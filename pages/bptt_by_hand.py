@@ -21,9 +21,9 @@ st.caption("Backpropagation through time written out with the chain rule of the 
 stop_if_over(s, "bptt")  # hand BPTT keeps T·n² numbers: refused with a message above ui.limits' budget
 rep, an = E.bptt_report(s), analysis(s)
 if not rep["finite"]:
-    st.warning("Hand BPTT in float64 overflowed for these settings: some numbers below went past 10^308 (marked overflow), and the "
+    st.warning("Hand BPTT in float64 overflowed for these settings: some numbers below went past 10³⁰⁸ (marked overflow), and the "
                "charts leave them out. The product of Jacobians, computed in log space, stays finite: "
-               f"log10‖∂h_T/∂h_0‖ = {an['log10_norm'][-1]:.1f}. Lower T or the weight scale to see every "
+               rf"$\log_{{10}} \lVert \partial h_T/\partial h_0 \rVert = {an['log10_norm'][-1]:.1f}$. Lower T or the weight scale to see every "
                "number.", icon=":material/warning:")
 
 st.subheader("The network unfolded: where the gradient goes", anchor=False)

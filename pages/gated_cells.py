@@ -16,7 +16,7 @@ from ui.settings import GATE_BIAS_CHOICES, GATE_BIAS_HELP, INIT_NAMES, scale_lab
 s = sidebar.current()
 st.title("Gated cells: vanilla RNN, LSTM and GRU", anchor=False)
 stop_if_over(s, "jacobian", ("rnn", "lstm", "gru"))  # all three cells' cost, before anything is built
-b = float(page_control("gate_bias", st.select_slider, "Memory-gate bias b (LSTM forget gate f, GRU update gate z)",
+b = float(page_control("gate_bias", st.select_slider, "Memory-gate bias b (LSTM forget gate F, GRU update gate z)",
                        args=(GATE_BIAS_CHOICES,), help=GATE_BIAS_HELP))
 keep = 1.0 / (1.0 + math.exp(-b))  # σ(b)
 st.caption(f"The same {s.T} random inputs and seed {s.seed} drive three recurrent cells with n = {s.hidden} "
@@ -41,8 +41,8 @@ st.caption(f"The regime: within ±{EDGE_TOL:g} decades per step the vanilla RNN 
 frame = C.cells_frame(cells, keep)
 chart_block(C.cells_chart(frame), frame,
               "Horizontal: the lag k, how many steps back from the last step T. Vertical: log10 of the spectral "
-              "norm of the product of state Jacobians ∂s_T/∂s_{T−k}, with s = h for the vanilla RNN and the GRU "
-              "and s = (h, c) for the LSTM. A straight falling line is a gradient that vanishes exponentially; "
+              "norm of the product of state Jacobians $\partial s_T/\partial s_{T-k}$, with $s = h$ for the vanilla RNN and the GRU "
+              "and $s = (h, c)$ for the LSTM. A straight falling line is a gradient that vanishes exponentially; "
               "its slope is the rate in decades per step. Compare the three slopes: the flatter the line, the "
               "longer the cell remembers. Dashed: the LSTM's cell path alone, σ(b)ᵏ, the number the text below "
               "quotes; the whole LSTM state (h, c) also carries paths through its gates.",
@@ -51,11 +51,12 @@ chart_block(C.cells_chart(frame), frame,
 st.subheader("Why gates help", anchor=False)
 st.markdown(r"In the vanilla RNN every step back multiplies the gradient by $\operatorname{diag}(f'(a_t))\,W^\top$: "
             r"the same $W$ at every step, so the product shrinks or grows exponentially with the lag. The LSTM "
-            r"adds a second, additive path through its cell state, $c_t = f_t \odot c_{t-1} + i_t \odot g_t$, "
-            r"and along it the Jacobian is diagonal:")
-st.latex(r"\frac{\partial c_t}{\partial c_{t-1}} = \operatorname{diag}(f_t)")
-st.latex(r"\text{along the cell path alone, } k \text{ steps back: } \prod_{j=T-k+1}^{T} \operatorname{diag}(f_j)")
-st.markdown(r"No weight matrix sits on this path: a forget gate $f_t$ near 1 passes the gradient through almost "
+            r"adds a second, additive path through its cell state, $c_t = F_t \odot c_{t-1} + i_t \odot \tilde c_t$ "
+            r"(forget gate $F_t$, input gate $i_t$, candidate $\tilde c_t$; many texts write the forget gate "
+            r"$f_t$, but here $f$ is the activation), and along it the Jacobian is diagonal:")
+st.latex(r"\frac{\partial c_t}{\partial c_{t-1}} = \operatorname{diag}(F_t)")
+st.latex(r"\text{along the cell path alone, } k \text{ steps back: } \prod_{j=T-k+1}^{T} \operatorname{diag}(F_j)")
+st.markdown(r"No weight matrix sits on this path: a forget gate $F_t$ near 1 passes the gradient through almost "
             r"unchanged, and the network learns, unit by unit and input by input, when to keep and when to "
             r"forget. The GRU's update gate plays the same role: $h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$ "
             r"gives $\partial h_t/\partial h_{t-1} = \operatorname{diag}(z_t) + {}$(terms through the gates).")
@@ -63,7 +64,7 @@ st.markdown(rf"These cells are untrained: their memory gates sit near $\sigma(b)
             rf"cell path alone a signal from 50 steps back keeps about "
             rf"$\sigma(b)^{{50}} = 10^{{{50 * math.log10(keep):.1f}}}$ of its size. At $b = 1$ they still forget "
             r"exponentially, sometimes faster than the vanilla RNN. Raise $b$ with the slider at the top and the "
-            r"LSTM's and GRU's lines flatten (the LSTM's may even tilt upwards: with $f \approx 1$ its cell "
+            r"LSTM's and GRU's lines flatten (the LSTM's may even tilt upwards: with $F \approx 1$ its cell "
             r"forgets nothing that its gates write into it), while the vanilla RNN, which has no such gate, stays "
             r"where its $W$ puts it. Training does the same where a long memory pays: learnt gates, not the "
             r"spectrum of $W$, set the rate.")

@@ -39,15 +39,15 @@ chart_block(C.diagram_chart(df, curve, here), df,
 st.subheader("Why orthogonal W helps: the singular values of the product", anchor=False)
 k = E.svals_lag(s)
 sv = E.product_svals(s)
-st.markdown(f"All singular values of ∂h_T/∂h_{{T−{k}}} for the sidebar's model with Gaussian W and with orthogonal W "
+st.markdown(rf"All singular values of $\partial h_T/\partial h_{{T-{k}}}$ for the sidebar's model with Gaussian W and with orthogonal W "
             f"at the same {scale_label(s)}: a Gaussian product keeps a few strong directions while the rest "
             "vanish, an orthogonal one keeps them closer together (dynamical isometry: Pennington, Schoenholz & "
             f"Ganguli 2017). Spread: {fmt_num(sv['gaussian']['spread'], 3)} decades (Gaussian) against "
             f"{fmt_num(sv['orthogonal']['spread'], 3)} (orthogonal).")
 vf = C.svals_frame(sv)
 chart_block(C.svals_chart(vf), vf,
-            f"Horizontal: the rank i of the singular value, largest first. Vertical: σ_i of the product of {k} "
-            "Jacobians, on a log scale (10^k); the dashed line is σ = 1, a direction kept intact. Look for the "
+            f"Horizontal: the rank i of the singular value, largest first. Vertical: σᵢ of the product of {k} "
+            "Jacobians, on a log scale (powers of ten); the dashed line is σ = 1, a direction kept intact. Look for the "
             "height of each curve (how much of the gradient survives) and its fall from left to right (how "
             "unequally the directions are treated).", "product_singular_values.csv")
 st.caption(f"W initialised {INIT_NAMES[s.init]} in the sidebar; this section compares both at the same scale.")

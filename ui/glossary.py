@@ -9,9 +9,9 @@ TERMS: dict[str, str] = {
     "truncated BPTT":
         "BPTT that goes back only N steps from the loss and drops the older terms: cheaper, but blind to "
         "dependencies longer than N.",
-    "Jacobian ∂h_t/∂h_{t−1}":
+    "Jacobian ∂hₜ/∂hₜ₋₁":
         "The matrix of how much each unit of the state at step t moves when a unit at step t − 1 moves. For the "
-        "vanilla RNN it is diag(f′(a_t)) Wᵀ.",
+        "vanilla RNN it is diag(f′(aₜ)) Wᵀ.",
     "product of Jacobians":
         "What a gradient is multiplied by on its way k steps back: one Jacobian per step. Its size decides "
         "whether a signal from far back still arrives.",
@@ -31,12 +31,12 @@ TERMS: dict[str, str] = {
         "10 steps shrink it by a factor of 10.",
     "norm, spectral norm ‖·‖₂":
         "The size of a matrix: the most it can stretch any vector. The app measures products with it.",
-    "Frobenius norm ‖·‖_F":
+    "Frobenius norm ‖·‖F":
         "Another size of a matrix: the square root of the sum of its squared entries; at least the spectral "
         "norm, and easier to compute.",
     "spectral radius ρ(W)":
         "The largest absolute eigenvalue of W: how fast Wᵏ grows or shrinks in the long run.",
-    "largest singular value σ_max(W)":
+    "largest singular value σₘₐₓ(W)":
         "The most W can stretch a vector (its spectral norm).",
     "gain g":
         "The weight scale of a Gaussian W: its entries are drawn with standard deviation g/√n, so that W "
@@ -52,12 +52,13 @@ TERMS: dict[str, str] = {
     "IRNN":
         "A ReLU recurrent network whose W starts as the identity matrix (Le, Jaitly & Hinton 2015).",
     "orthogonal W":
-        "A matrix that rotates without stretching: every singular value is 1, so ρ = σ_max = 1.",
+        "A matrix that rotates without stretching: every singular value is 1, so ρ = σₘₐₓ = 1.",
     "symmetric-log axis":
         "An axis that is linear near 0 and logarithmic further out, so 0, 1, 10 and 1000 all fit.",
     "LSTM":
-        "Long short-term memory: a cell with an additive memory c_t and gates (forget, input, output) that "
-        "decide what to keep; the forget gate near 1 carries the gradient across many steps.",
+        "Long short-term memory: a cell with an additive memory cₜ and gates (forget Fₜ, input iₜ, output "
+        "oₜ) that decide what to keep; the forget gate near 1 carries the gradient across many steps. Many "
+        "texts write the forget gate fₜ; this app keeps f for the activation.",
     "GRU":
         "Gated recurrent unit: a lighter gated cell whose update gate mixes the old state and a new candidate.",
     "memory-gate bias b":
@@ -72,7 +73,17 @@ TERMS: dict[str, str] = {
 }
 
 
+# the screen writes subscripts as subscripts (σₘₐₓ, hₜ₋₁); a visitor types them plainly (σ_max, h_t-1)
+_PLAIN = str.maketrans({**dict(zip("ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼ₀₁₂₃₄₅₆₇₈₉₋", "aeoxhklmnpstij0123456789-")), "_": None, "−": "-",
+                        "{": None, "}": None})
+
+
+def _plain(text: str) -> str:
+    return text.lower().translate(_PLAIN)
+
+
 def matching(query: str) -> dict[str, str]:
-    """The terms whose name or definition contains `query` (case-insensitive); all for an empty query."""
-    q = query.strip().lower()
-    return {t: d for t, d in TERMS.items() if not q or q in t.lower() or q in d.lower()}
+    """The terms whose name or definition contains `query` (case-insensitive, subscripts read as plain
+    letters: "σ_max" finds σₘₐₓ); all for an empty query."""
+    q = _plain(query.strip())
+    return {t: d for t, d in TERMS.items() if not q or q in _plain(t) or q in _plain(d)}

@@ -85,9 +85,9 @@ STEPS: tuple[Step, ...] = (
          r"phase diagram shows how narrow that line is.",
          PRESETS["edge"].settings, "jacobian", "phase_diagram"),
     Step("The LSTM's cell path",
-         r"The LSTM adds a path with no weight matrix on it: $c_t = f_t \odot c_{t-1} + i_t \odot g_t$, so "
-         r"$\partial c_t/\partial c_{t-1} = \operatorname{diag}(f_t)$. With its forget gate's bias at $b = 3$ "
-         r"($f \approx 0.95$), the LSTM's line stays far flatter than the vanilla RNN's on the same inputs.",
+         r"The LSTM adds a path with no weight matrix on it: $c_t = F_t \odot c_{t-1} + i_t \odot \tilde c_t$, so "
+         r"$\partial c_t/\partial c_{t-1} = \operatorname{diag}(F_t)$. With its forget gate's bias at $b = 3$ "
+         r"($F \approx 0.95$), the LSTM's line stays far flatter than the vanilla RNN's on the same inputs.",
          PRESETS["lstm"].settings, "cells", "gated_cells", {"gate_bias": 3.0}),
     Step("Truncated BPTT",
          r"Truncated BPTT keeps only the last $N$ steps of the sum, $\partial L/\partial W \approx "
@@ -159,8 +159,9 @@ def _jacobian(s: Settings, step: Step) -> None:
                 f"{k} steps back arrives scaled by **{fmt_pow10(float(a['log10_norm'][k - 1]))}**.")
     df = jac_charts.jacobian_frame(a)
     chart_block(jac_charts.jacobian_chart(df), df,
-                "x: the lag k. y: the norm on a log scale. Grey: ‖∂h_T/∂h_{T−k}‖, the product of k Jacobians; "
-                "dashed: the bound (γ·σ_max)^k and ρ^k; orange: the gradient BPTT sends back.",
+                r"x: the lag k. y: the norm on a log scale. Thick grey: $\lVert \partial h_T/\partial h_{T-k} \rVert$, "
+                "the product of k Jacobians; dashed: the bound (γ·σₘₐₓ)ᵏ and ρᵏ; orange: the gradient BPTT sends "
+                "back.",
                 "lesson_jacobian_products.csv")
 
 
@@ -188,7 +189,8 @@ def _cells(s: Settings, step: Step) -> None:
                            for k, a in found.items()))
     frame = cell_charts.cells_frame(found)
     chart_block(cell_charts.cells_chart(frame), frame,
-                f"x: the lag k; y: ‖∂s_T/∂s_{{T−k}}‖ on a log scale for the vanilla RNN, the LSTM (s = (h, c)) and "
+                rf"x: the lag k; y: $\lVert \partial s_T/\partial s_{{T-k}} \rVert$ on a log scale for the vanilla RNN, "
+                rf"the LSTM ($s = (h, c)$) and "
                 f"the GRU on the same inputs, memory gates' bias b = {b:g}. The flatter the line, the longer the "
                 "cell remembers.", "lesson_gated_cells.csv")
 

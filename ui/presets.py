@@ -66,8 +66,8 @@ PRESETS: dict[str, Preset] = {
         "LSTM keeps the gradient", ":material/memory:",
         Settings(T=100, activation="tanh", scale=1.0, scale_kind="gain", init="gaussian", input_scale=1.0,
                  **_BASE),
-        r"Here the vanilla tanh RNN vanishes fast. The LSTM's cell path $c_t = f_t \odot c_{t-1} + "
-        r"i_t \odot \tilde c_t$, with its forget gate's bias at $b = 3$ ($f_t \approx \sigma(3) = 0.95$), "
+        r"Here the vanilla tanh RNN vanishes fast. The LSTM's cell path $c_t = F_t \odot c_{t-1} + "
+        r"i_t \odot \tilde c_t$, with its forget gate's bias at $b = 3$ ($F_t \approx \sigma(3) = 0.95$), "
         r"carries the gradient across all 100 steps.",
         "vanishing", page="gated_cells", page_values=(("gate_bias", "3"),)),
 }

@@ -44,7 +44,7 @@ PAGES: tuple[PageInfo, ...] = (
              "f and f′ for tanh, sigmoid, relu, leaky relu and linear, the bound γ = sup|f′|, and how large f′ "
              "really is along your network's trajectory."),
     PageInfo("pages/jacobian_products.py", "Jacobian products", ":material/timeline:", "Learn",
-             "The heart: ‖∏ ∂h_j/∂h_{j−1}‖ against the lag, with the bounds, the BPTT gradient and the regime."),
+             "The heart: ‖∏ ∂hⱼ/∂hⱼ₋₁‖ against the lag, with the bounds, the BPTT gradient and the regime."),
     PageInfo("pages/bptt_by_hand.py", "BPTT by hand", ":material/functions:", "Learn",
              "Backpropagation through time written out with the chain rule, step by step, and truncated BPTT."),
     PageInfo("pages/report_check.py", "The report, checked", ":material/fact_check:", "Learn",

@@ -178,7 +178,7 @@ def _choice(page: str, label: str, choices: tuple[str, ...], default: str, help:
 
 
 GATE_BIAS_CHOICES = ("0", "1", "2", "3", "4", "5", "6", "8")
-GATE_BIAS_HELP = ("The starting bias of the gates that keep the old state: the LSTM's forget gate f and the "
+GATE_BIAS_HELP = ("The starting bias of the gates that keep the old state: the LSTM's forget gate F and the "
                   "GRU's update gate z. Each starts near σ(b): 0.73 at b = 1 (the usual LSTM init), 0.998 at "
                   "b = 6.")
 

@@ -59,7 +59,7 @@ def diagram(s: Settings, key: str, N: int | None = None, caption: bool = True) -
                     icon=":material/pause:" if now else ":material/play_arrow:", width="stretch",
                     help="Send the gradient back from the loss one step at a time.")
         right.slider("Steps the gradient has travelled back, k", 0, T, key=k_key, disabled=now,
-                     help="Pause on any step: the states from h_T back to h_{T−k} are coloured.")
+                     help=r"Pause on any step: the states from $h_T$ back to $h_{T-k}$ are coloured.")
         st.graphviz_chart(d.dot, width="stretch")
         st.markdown(U.product_line(g["prod"], g["grad"], k, T))
         if caption:
@@ -67,10 +67,11 @@ def diagram(s: Settings, key: str, N: int | None = None, caption: bool = True) -
                      if N is not None and N < T else "")
             elided = (" Long sequences show the first and the last steps; ⋯ stands for the steps between."
                       if d.elided else "")
-            st.caption("The network unfolded in time: input x_t enters through U, the state h_t passes to the next "
-                       "step through W and to the output ŷ_t through V; the loss L reads ŷ_T. Each state is filled by "
-                       "the size of the gradient BPTT delivers to it, ‖∂L/∂h_t‖, and each W arrow coloured by one "
-                       "step's Jacobian ‖∂h_t/∂h_{t−1}‖, on the one scale of the legend: colour fading to the left "
+            st.caption(r"The network unfolded in time: input $x_t$ enters through U, the state $h_t$ passes to the next "
+                       r"step through W and to the output $\hat y_t$ through V; the loss L reads $\hat y_T$. Each state "
+                       r"is filled by the size of the gradient BPTT delivers to it, $\lVert \partial L/\partial h_t "
+                       r"\rVert$, and each W arrow coloured by one step's Jacobian $\lVert \partial h_t/\partial "
+                       r"h_{t-1} \rVert$, on the one scale of the legend: colour fading to the left "
                        "is a vanishing gradient, colour burning is an exploding one." + trunc + elided +
                        (f" The forward pass overflows at step {T + 1}, so the diagram stops at step {T}."
                         if T < s.T else ""))
