@@ -237,6 +237,18 @@ def to_text(v: Any) -> str:
     return str(v)
 
 
+def to_screen(name: str, v: Any) -> str:
+    """A value as the sidebar shows it, for sentences about a change: 'spectral radius ρ', 'identity (IRNN)',
+    'on', '0.5' (the URL's codes, such as sigma_max or true, are for links, not for people)."""
+    if name == "scale_kind":
+        return SCALE_NAMES.get(v, str(v))
+    if name == "init":
+        return INIT_NAMES.get(v, str(v))
+    if isinstance(v, bool):
+        return "on" if v else "off"
+    return to_text(v)
+
+
 def to_query(s: Settings) -> dict[str, str]:
     """The URL form of the settings: every field, as text."""
     return {f.name: to_text(getattr(s, f.name)) for f in fields(s)}

@@ -61,7 +61,7 @@ def apply(**values) -> None:
     for k, v in values.items():
         old, new = st.session_state.get(PREFIX + k, getattr(S.DEFAULTS, k)), S.parse(k, v)
         if old != new:
-            changed.append(f"{S.FIELDS[k].label}: {S.to_text(old)} → {S.to_text(new)}")
+            changed.append(f"{S.FIELDS[k].label}: {S.to_screen(k, old)} → {S.to_screen(k, new)}")
         st.session_state[PREFIX + k] = new
     st.session_state[CHANGED] = changed
 

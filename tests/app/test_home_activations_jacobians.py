@@ -4,6 +4,7 @@ and survives hostile values; the numbers on screen are the engine's."""
 from __future__ import annotations
 
 import pathlib
+import re
 from dataclasses import asdict, fields
 
 import pytest
@@ -14,6 +15,7 @@ import rnn
 from ui.cached import model
 from ui.charts import style
 from ui import registry
+from ui import settings as S
 from ui.presets import PRESETS
 from ui.settings import DEFAULTS, Settings, to_query
 
@@ -206,3 +208,16 @@ def test_too_short_to_judge_at_t_1():
     assert "too short to judge" in text
     assert not any(w in text for w in ("vanishing]", "exploding]", "edge of chaos]"))
     assert at.get("vega_lite_chart")
+
+
+def test_the_change_note_names_values_as_the_sidebar_shows_them():
+    """A preset that switches what the scale means says so in the sidebar's words ("spectral radius ρ"), never
+    with the URL's codes (rho, sigma_max, true)."""
+    name = next(n for n, p in PRESETS.items() if p.settings.scale_kind != "gain")
+    at = _app({})
+    at.button(key=f"preset_{name}").click().run()
+    _ok(at)
+    said = " ".join(i.value for i in at.info)
+    kind = PRESETS[name].settings.scale_kind
+    assert f"gain g → {S.SCALE_NAMES[kind]}" in said, said
+    assert not re.search(r"\b(rho|sigma_max|gaussian|true|false)\b", said), said
