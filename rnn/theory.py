@@ -14,8 +14,9 @@ so ‖∂h_T/∂h_{T−k}‖ ≈ χ₁^{k/2}: the slope ½·log10 χ₁ decades 
 
 Lyapunov spectrum (Benettin, Galgani, Giorgilli & Strelcyn 1980; computed for RNNs this way by Engelken,
 Wolf & Abbott 2020, "Lyapunov spectra of chaotic recurrent neural networks"): push an orthonormal frame
-through the chain, Q_t R_t = J_t Q_{t−1} (QR each step), and λ_i = (1/T) Σ_t log10|R_t,ii|. The frame
-never grows or shrinks, so every exponent is finite at any T; their sum is the mean log10|det J_t|.
+through the chain, Q_t R_t = J_t Q_{t−1}, and λ_i = (1/T) Σ_t log10|R_t,ii| (the QR taken every few steps
+where float64 allows it: see lyapunov_spectrum). The frame never grows or shrinks, so every exponent is
+finite at any T; their sum is the mean log10|det J_t|.
 
 Singular values of a product (dynamical isometry: Pennington, Schoenholz & Ganguli 2017): the exponents
 above are rates; the k singular values of ∂h_T/∂h_{T−k} themselves come from the same QR chain kept in a
@@ -31,7 +32,7 @@ import numpy as np
 import torch
 
 from .activations import LEAKY_SLOPE, get_activation
-from .jacobians import state_jacobians
+from .jacobians import _chain
 from .model import GatedRNN, VanillaRNN
 
 F64 = torch.float64
@@ -227,14 +228,25 @@ def mean_field_for(m: VanillaRNN, input_scale) -> MeanField:
 # ---------------------------------------------------------------------------------------------------------
 # the chain of state Jacobians
 
-CHUNK = 256  # factors formed at a time (vanilla RNN)
+CHUNK = 256  # the most factors formed at a time …
+CHUNK_BYTES = 8 * 2**20  # … and at most about this much of them in float64 (n = 512: 4 at a time)
+# Benettin's method with a QR every k steps (see lyapunov_spectrum). A block of k factors is kept when no column
+# of its product lost more than LOST_MAX decades to the others, ‖(J_k ⋯ J_1 Q)e_j‖/|R_jj| ≤ 10^6 (so each
+# |R_jj| keeps about 10 of float64's 16 digits), and its numbers stay within 10^{±SCALE_MAX}; the next k is
+# sized from the rates the last block showed to lose about LOST_TARGET decades, at most twice the last k
+# and K_MAX
+LOST_MAX = 6.0
+LOST_TARGET = 5.0
+SCALE_MAX = 150.0
+K_MAX = 32
 
 
 def _factor_chunks(m, x):
     """(T, n, chunks) with chunks(start) an iterator over J_t = ∂s_t/∂s_{t−1}, t = start+1 … T, as float64
-    chunks (K, n, n).
-    The vanilla RNN's factors are formed a chunk at a time from its trajectory (memory O(T·n)); the gated
-    cells' come from rnn.state_jacobians (memory T·n²)."""
+    chunks (K, n, n) of at most about CHUNK_BYTES (K ≤ CHUNK).
+    The factors are formed a chunk at a time from one forward pass, so memory is O(T·n) for the trajectory
+    and O(K·n²) for a chunk, whatever T is: the vanilla RNN's from f′(a_t), the gated cells' from the gates
+    and states that rnn.jacobians' chain keeps (the LSTM's state is (h, c))."""
     xt = torch.as_tensor(x)
     if xt.dim() == 3 and xt.shape[1] != 1:
         raise ValueError(f"expected one sequence, x of shape (T, input) or (T, 1, input), "
@@ -243,18 +255,29 @@ def _factor_chunks(m, x):
         a = m.unroll(xt).a[:, 0]  # (T, H) pre-activations (unroll checks the shape)
         T, n = a.shape
         WT = m.W.detach().to(F64).T
+        K = _chunk(n)
 
         def chunks(start=0):
-            for lo in range(start, T, CHUNK):
-                d = m.act.df(a[lo:lo + CHUNK]).to(F64)
+            for lo in range(start, T, K):
+                d = m.act.df(a[lo:lo + K]).to(F64)
                 # ∂h_t/∂h_{t−1} = diag(f′(a_t)) Wᵀ                                        (K, H, H)
                 yield d[:, :, None] * WT
         return T, n, chunks
     if isinstance(m, GatedRNN):
-        J = state_jacobians(m, xt)  # (T, n, n); the LSTM's state is (h, c)
-        T, n = J.shape[0], J.shape[1]
-        return T, n, lambda start=0: (J[lo:lo + CHUNK].to(F64) for lo in range(start, T, CHUNK))
+        chain = _chain(m, xt)  # one forward pass (its gates and states, O(T·n))
+        T, n, K = chain.T, chain.n, _chunk(chain.n)
+        return T, n, lambda start=0: (chain.factors(lo, min(lo + K, T)).to(F64) for lo in range(start, T, K))
     raise ValueError(f"expected an rnn.VanillaRNN or rnn.GatedRNN, got {type(m).__name__}")
+
+
+def _chunk(n: int) -> int:
+    return max(1, min(CHUNK, CHUNK_BYTES // (8 * n * n)))
+
+
+def _factors(chunks):
+    """The factors J_t one at a time (views into their chunk)."""
+    for J in chunks:
+        yield from J.unbind(0)
 
 
 @torch.no_grad()
@@ -263,19 +286,58 @@ def lyapunov_spectrum(m, x) -> np.ndarray:
     units of rnn.slope_per_step), descending, float64: n of them for the vanilla RNN and the GRU, 2n for
     the LSTM's state (h, c). Benettin's method: Q_t R_t = J_t Q_{t−1}, λ_i = (1/T) Σ_t log10|R_t,ii|,
     in float64. Their sum is the mean of log10|det J_t|. Finite at any T; −inf only where a factor is
-    exactly singular (a relu layer with a unit off, or f′ rounded to 0 in a saturated unit). One QR a step
-    costs about 2.6× rnn.jacobian_log10_norms at n = 128, T = 1000 (measured, one thread); multiplying a
-    few factors between QRs would save little there, since each tanh step already spreads the directions
-    by about as many digits as a QR can afford to lose."""
+    exactly singular (a relu layer with a unit off, or f′ rounded to 0 in a saturated unit).
+
+    The QR is taken every k steps rather than every step: Q′R = J_{t+k} ⋯ J_{t+1} Q is, in exact
+    arithmetic, the product of the k one-step QRs (R = R_{t+k} ⋯ R_{t+1}, so log|R_jj| is the sum of theirs),
+    and a QR with its Q costs about ten 128 × 128 matrix products. What a longer block costs is accuracy:
+    Householder QR is backward stable column by column, so |R_jj| comes out with a relative error of about
+    eps·‖(J ⋯ J Q)e_j‖/|R_jj|, a ratio that grows with k as the directions spread (10^{k(λ₁ − λ_j)}).
+    Each block is therefore checked: it is kept when that ratio stays within 10^LOST_MAX for every column
+    and its numbers within 10^{±SCALE_MAX} (far from overflow and subnormals), else done again with fewer
+    steps, down to one step a QR, which is always kept (the plain method). The next k comes from
+    the rates of loss and growth per step the last block showed. The frame Q stays in Householder form
+    (geqrf's reflectors): the next block's first product J·Q is Qᵀ applied to Jᵀ (ormqr), cheaper than
+    forming Q and multiplying. Measured at n = 128, T = 1000 (tanh, gain 1: λ₁ − λ_n ≈ 1.7 decades a
+    step): k is 2 or 3, about 470 QRs in all, 1.9× rnn.jacobian_log10_norms' time where one QR a step took
+    3.5× (benchmarks/run.py, P9), and the exponents agree with one QR a step to 2e-12. The factors are
+    formed a chunk at a time (_factor_chunks), so memory is O(T·n + chunk·n²) for every cell."""
     T, n, chunks = _factor_chunks(m, x)
-    Q = torch.eye(n, dtype=F64)
+    frame = None  # Q_{t} as geqrf's (reflectors, tau); None for Q_0 = I
     total = torch.zeros(n, dtype=F64)
-    for J in chunks():
-        for J_t in J:
-            # Q_t R_t = J_t Q_{t−1}
-            Q, R = torch.linalg.qr(J_t @ Q)
-            # Σ_t log10|R_t,ii|
-            total += torch.log10(torch.diagonal(R).abs())
+    factors = _factors(chunks())
+    pending: list[torch.Tensor] = []  # factors read but not yet in a kept block
+    k, done = 1, 0
+    while done < T:
+        while len(pending) < min(k, T - done):
+            pending.append(next(factors))
+        kk = min(k, len(pending))
+        # X = J_{t+kk} ⋯ J_{t+1} Q_t, the first product as (Q_tᵀ J_{t+1}ᵀ)ᵀ
+        X = pending[0] if frame is None else torch.ormqr(*frame, pending[0].mT, left=True, transpose=True).mT
+        for J_t in pending[1:kk]:
+            X = torch.mm(J_t, X)
+        # X = Q_{t+kk} R: R in the upper triangle of `a`, Q_{t+kk} as the reflectors (a, tau)
+        a, tau = torch.geqrf(X)
+        ld = torch.log10(torch.diagonal(a).abs())  # log10|R_jj|
+        lc = torch.log10(torch.linalg.vector_norm(X, dim=0))  # log10‖X e_j‖ (≥ log10|R_jj|)
+        lost = float((lc - ld).max())  # decades the worst column lost (inf for a zero R_jj, NaN for 0/0)
+        scale = float(torch.maximum(lc.max(), -ld.min()))  # how far the numbers went from 1, in decades
+        if kk > 1 and not (lost <= LOST_MAX and scale <= SCALE_MAX):
+            k = max(1, kk // 2)  # again, shorter
+            continue
+        # Σ_t log10|R_t,jj| over the block
+        total += ld
+        frame = (a, tau)
+        del pending[:kk]
+        done += kk
+        # the next block's length from the rates per step this one showed; 1 after a zero R_jj or a number
+        # that is not finite (a singular factor keeps one QR a step)
+        if math.isfinite(lost) and math.isfinite(scale):
+            k = max(1, int(min(2 * kk, K_MAX,
+                               LOST_TARGET * kk / lost if lost > 0 else math.inf,
+                               0.5 * SCALE_MAX * kk / scale if scale > 0 else math.inf)))
+        else:
+            k = 1
     return np.sort((total / T).numpy())[::-1].copy()
 
 
