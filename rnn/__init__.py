@@ -8,12 +8,12 @@ from .jacobians import (Analysis, analyze, classify, gradient_log10_norms, jacob
                         slope_per_step, state_jacobians)
 from .model import GatedRNN, VanillaRNN, make_model
 from .theory import (MeanField, critical_sigma_w2, lyapunov_spectrum, mean_field, mean_field_for,
-                     product_singular_values)
+                     mean_log10_det, product_singular_values)
 
 __all__ = [
     "ACTIVATIONS", "Activation", "get_activation", "BPTTResult", "bptt", "pick_device", "pick_dtype",
     "make_recurrent", "recurrent_stats", "scale_recurrent", "sigma_max", "spectral_radius", "Analysis",
     "analyze", "classify", "gradient_log10_norms", "jacobian_log10_norms", "slope_per_step",
     "state_jacobians", "GatedRNN", "VanillaRNN", "make_model", "MeanField", "critical_sigma_w2",
-    "lyapunov_spectrum", "mean_field", "mean_field_for", "product_singular_values",
+    "lyapunov_spectrum", "mean_log10_det", "mean_field", "mean_field_for", "product_singular_values",
 ]

@@ -274,6 +274,15 @@ def _chunk(n: int) -> int:
     return max(1, min(CHUNK, CHUNK_BYTES // (8 * n * n)))
 
 
+@torch.no_grad()
+def mean_log10_det(m, x) -> float:
+    """The mean over t of log10|det J_t| for the state Jacobians J_t = ∂s_t/∂s_{t−1} along x, by LU
+    (torch.linalg.slogdet) in float64, a chunk of factors at a time (memory O(K·n²), not T·n²): the sum that
+    the Lyapunov spectrum must add up to, computed without any QR."""
+    T, _, chunks = _factor_chunks(m, x)
+    return sum(float(torch.linalg.slogdet(J).logabsdet.sum()) for J in chunks()) / T / math.log(10.0)
+
+
 def _factors(chunks):
     """The factors J_t one at a time (views into their chunk)."""
     for J in chunks:

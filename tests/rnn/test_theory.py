@@ -303,6 +303,18 @@ def test_lyapunov_against_plain_loop_and_determinant(kind):
     assert np.all(np.diff(lam) <= 0)
 
 
+@pytest.mark.parametrize("kind", list(MODELS))
+def test_mean_log10_det_is_slogdet_of_the_stacked_jacobians(kind, monkeypatch):
+    """rnn.mean_log10_det (the Lyapunov sum's check, streamed) equals torch.linalg.slogdet over all T
+    Jacobians stacked at once, also when the chunks hold one factor each."""
+    m, x = MODELS[kind](), inputs(300)
+    J = rnn.state_jacobians(m, x).to(F64)
+    want = float((torch.linalg.slogdet(J)[1] / math.log(10)).mean())
+    assert rnn.mean_log10_det(m, x) == pytest.approx(want, rel=1e-12)
+    monkeypatch.setattr("rnn.theory.CHUNK_BYTES", 1)  # one factor a chunk
+    assert rnn.mean_log10_det(m, x) == pytest.approx(want, rel=1e-12)
+
+
 WIDE = {
     # λ₁ − λ_n in decades per step, and the QRs over 600 steps (measured): 2.0 and 318 (k about 2); 3.4 and 610
     # (one QR a step, and blocks of 2 tried and done again); 2.7 and 446 for the LSTM's (h, c); 0.25 and 30

@@ -14,7 +14,6 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import streamlit as st
-import torch
 
 import rnn
 
@@ -25,7 +24,6 @@ from ..settings import INIT_NAMES, Settings
 from . import model  # read at call time: a test's stand-in for model.build never sticks here
 
 CELLS = ("rnn", "lstm", "gru")
-LN10 = math.log(10.0)
 
 
 def _before_overflow(m, x):
@@ -128,12 +126,7 @@ def lyapunov(s: Settings) -> dict:
         m, x, _ = model.build(s, kind)
         x = _before_overflow(m, x)
         spec = rnn.lyapunov_spectrum(m, x)
-        with torch.no_grad():
-            J = rnn.state_jacobians(m, x)  # (T, n, n)
-            # mean_t log10|det J_t| = mean_t ln|det J_t| / ln 10   (a chunk at a time: slogdet copies its input)
-            logdet = sum(float(torch.linalg.slogdet(J[i:i + 64].to(torch.float64)).logabsdet.sum())
-                         for i in range(0, J.shape[0], 64)) / J.shape[0] / LN10
-            del J
+        logdet = rnn.mean_log10_det(m, x)  # the factors a chunk at a time, never all T at once
         out[kind] = {"spectrum": spec, "mean_log10_det": logdet, "T_used": int(x.shape[0]),
                      "top": float(spec[0]), "sum": float(spec.sum()), "n_positive": int((spec > 0).sum())}
     return out
