@@ -15,7 +15,7 @@ codomain = cur["codomain"].replace("∞", r"\infty").replace("−", "-")
 
 st.title("Activations", anchor=False)
 st.markdown("Every step back, BPTT multiplies the gradient by diag(f′(a_t)) Wᵀ. So the size of f′ matters as "
-            "much as the size of W: its bound γ = sup|f′| caps every factor at γ·σ_max(W).")
+            "much as the size of W: its bound γ = sup|f′| caps every factor at γ·σₘₐₓ(W).")
 
 st.subheader(f"In use: {s.activation}", anchor=False)
 st.latex(rf"f(a) = {cur['formula']},\qquad f'(a) = {cur['dformula']}")  # two lines: nothing cut at 1024 px
@@ -28,7 +28,7 @@ with st.expander("Every activation's formulas", icon=":material/function:"):
 df = charts.activation_frame(curves, current=s.activation)
 chart_block(charts.activation_chart(df), df,
               "Each panel: x is the pre-activation a, y is f(a) (grey) and f′(a) (orange); the dashed purple "
-              "rule is γ = sup|f′|, the most one step can multiply the gradient by (with σ_max = 1). Look at "
+              "rule is γ = sup|f′|, the most one step can multiply the gradient by (with σₘₐₓ = 1). Look at "
               "sigmoid: f′ never reaches more than 1/4. The y axis is clipped at ±1.5, so unbounded f "
               "(relu, leaky relu, linear) leave the panel; the panel title gives each codomain.",
               "activations.csv", label="Download f and f′ (CSV)", width=None)

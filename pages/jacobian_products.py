@@ -52,9 +52,9 @@ if note:
     (st.warning if note[0] == "warning" else st.info)(note[1], icon=f":material/{note[0]}:")
 
 metrics = [("ρ(W)", a["rho"], "Spectral radius of W (its largest |eigenvalue|): the growth rate of ‖Wᵏ‖."),
-           ("σ_max(W)", a["sigma_max"], "Largest singular value of W: the most W can stretch a vector."),
+           ("σₘₐₓ(W)", a["sigma_max"], "Largest singular value of W: the most W can stretch a vector."),
            ("γ = sup|f′|", a["gamma"], f"The largest slope of {s.activation}: the bound on f′."),
-           ("γ·σ_max", a["gamma"] * a["sigma_max"], "Below 1 the product must vanish (Pascanu et al. 2013); "
+           ("γ·σₘₐₓ", a["gamma"] * a["sigma_max"], "Below 1 the product must vanish (Pascanu et al. 2013); "
             "above 1 it only may grow."),
            ("mean |f′|", a["mean_abs_fprime"], "|f′(a_t)| averaged over every step and unit of this trajectory."),
            ("ρ·mean |f′|", a["rho"] * a["mean_abs_fprime"], "A rough rate per step: each step scales by f′ and W.")]

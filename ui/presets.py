@@ -56,7 +56,7 @@ PRESETS: dict[str, Preset] = {
         r"the norm stays near 1 at every lag.",
         "edge"),
     "sigmoid": Preset(
-        "sigmoid vanishes whenever σ_max < 4", ":material/south:",
+        "sigmoid vanishes whenever σₘₐₓ < 4", ":material/south:",
         Settings(T=100, activation="sigmoid", scale=3.0, scale_kind="sigma_max", init="gaussian",
                  input_scale=0.5, **_BASE),
         r"$\sigma' \le 1/4$, so each step back scales by at most $\gamma\,\sigma_{\max} = 0.25 \cdot 3 "

@@ -64,7 +64,7 @@ PAGES: tuple[PageInfo, ...] = (
              "A character-level RNN and an LSTM trained live on a text (yours or a sample): bits per character, "
              "samples, and how far back each one's gradient reaches over the text."),
     PageInfo("pages/glossary.py", "Glossary", ":material/menu_book:", "Help",
-             "Every term of the app in plain words: decades per step, edge of chaos, spectral norm, ρ, σ_max, "
+             "Every term of the app in plain words: decades per step, edge of chaos, spectral norm, ρ, σₘₐₓ, "
              "gain, saturation, LSTM, and more."),
 )
 HOME = PAGES[0]

@@ -60,8 +60,8 @@ FIELDS: dict[str, Field] = {
     "scale": Field(float, "Weight scale", "The size of the recurrent matrix W, in the unit chosen below.",
                    0.0, MAX_SCALE),
     "scale_kind": Field(str, "Scale means", "gain g: entries N(0, g²/n); ρ: spectral radius of W; "
-                        "σ_max: largest singular value of W.", choices=SCALE_KINDS),
-    "init": Field(str, "Initialisation of W", "Gaussian, orthogonal (ρ = σ_max), or identity (IRNN).",
+                        "σₘₐₓ: largest singular value of W.", choices=SCALE_KINDS),
+    "init": Field(str, "Initialisation of W", "Gaussian, orthogonal (ρ = σₘₐₓ), or identity (IRNN).",
                   choices=INITS),
     "hidden": Field(int, "Hidden size n", "Number of hidden units; W is n × n.", 1, MAX_HIDDEN),
     "input_scale": Field(float, "Input scale", "Standard deviation of the random inputs x_t; large inputs "
@@ -73,8 +73,8 @@ FIELDS: dict[str, Field] = {
 
 DEFAULTS = Settings()
 
-SCALE_SYMBOL = {"gain": "g", "rho": "ρ", "sigma_max": "σ_max"}
-SCALE_NAMES = {"gain": "gain g", "rho": "spectral radius ρ", "sigma_max": "σ_max"}
+SCALE_SYMBOL = {"gain": "g", "rho": "ρ", "sigma_max": "σₘₐₓ"}
+SCALE_NAMES = {"gain": "gain g", "rho": "spectral radius ρ", "sigma_max": "largest singular value σₘₐₓ"}
 INIT_NAMES = {"gaussian": "Gaussian", "orthogonal": "orthogonal", "identity": "identity (IRNN)"}
 # plain ASCII decimal notation only: no "nan", "inf", "1_000", hex, or digits from other scripts
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")

@@ -166,9 +166,9 @@ def test_metrics_are_the_engines_numbers(kw):
     _ok(at)
     m = _metrics(at)
     assert m["ρ(W)"] == style.fmt_num(a.rho)
-    assert m["σ_max(W)"] == style.fmt_num(a.sigma_max)
+    assert m["σₘₐₓ(W)"] == style.fmt_num(a.sigma_max)
     assert m["γ = sup|f′|"] == style.fmt_num(a.gamma)
-    assert m["γ·σ_max"] == style.fmt_num(a.gamma * a.sigma_max)
+    assert m["γ·σₘₐₓ"] == style.fmt_num(a.gamma * a.sigma_max)
     assert m["mean |f′|"] == style.fmt_num(a.mean_abs_fprime)
     page_text = " ".join(md.value for md in at.markdown)
     assert a.regime in page_text

@@ -98,11 +98,11 @@ def why_this_rate(a: Mapping, regime: str) -> str:
             f"{fmt_num(mean)}, so together about ρ·mean|f′| = {fmt_num(rho * mean)} per step. Measured: "
             f"×{fmt_num(rate)} per step.")
     if regime == "vanishing" and bound >= 1:
-        text += (f" The bound γ·σ_max = {fmt_num(bound)} is above 1, yet the gradient vanishes: a bound above 1 "
+        text += (f" The bound γ·σₘₐₓ = {fmt_num(bound)} is above 1, yet the gradient vanishes: a bound above 1 "
                  "guarantees nothing, it only allows growth. Here saturated units (|f′| well below γ) shrink "
                  "every step.")
     elif regime == "vanishing":
-        text += f" The bound γ·σ_max = {fmt_num(bound)} is below 1, so the product must vanish."
+        text += f" The bound γ·σₘₐₓ = {fmt_num(bound)} is below 1, so the product must vanish."
     return text
 
 

@@ -43,8 +43,8 @@ def claims_frame(c: dict) -> pd.DataFrame:
          "imprecise: (−1, 1), open"),
         ("§2.2.2: sigmoid has “a smooth gradient, important for long-range dependencies”",
          "the sigmoid suits long-range dependencies",
-         f"γ = sup σ′ = {c['sigmoid_gamma']:g}, so each step back scales by at most σ_max/4. The sigmoid preset "
-         f"(σ_max = {fmt_num(p['sigma_max'], 3)}): slope {fmt_num(p['slope'], 3)} decades per step "
+         f"γ = sup σ′ = {c['sigmoid_gamma']:g}, so each step back scales by at most σₘₐₓ/4. The sigmoid preset "
+         f"(σₘₐₓ = {fmt_num(p['sigma_max'], 3)}): slope {fmt_num(p['slope'], 3)} decades per step "
          f"({p['regime']}), ‖∂h_T/∂h_T−{p['lag']}‖ = {fmt_pow10(p['log10_at_lag'])} ≤ bound "
          f"{fmt_pow10(p['bound_at_lag'])}",
          MISLEADING + ": γ = ¼ is why sigmoid RNNs vanish"),
