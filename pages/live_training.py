@@ -57,9 +57,8 @@ def panel() -> None:
         df = C.loss_frame(h)
         st.altair_chart(C.loss_chart(df, task.chance_loss), width="stretch")
         st.caption("Loss against training step (log axis); the dashed line is chance. Look for the drop below it.")
-        heat = C.heat_frame(h)
-        st.altair_chart(C.heat_chart(heat, cfg.T), width="stretch")
-        st.caption(f"log10‖∂L/∂s_t‖ for every {cfg.lag_every}th training step (rows) and time step t (columns). "
+        live.draw_heat(h, cfg.T, cfg.lag_every)
+        st.caption(rf"$\log_{{10}} \lVert \partial L/\partial s_t \rVert$ for every {cfg.lag_every}th training step (rows) and time step t (columns). "
                    "Dark on the left: the gradient never reaches early steps (vanishing); a bright band "
                    "spreading left: the net learns to carry it.")
     with right:
@@ -68,7 +67,7 @@ def panel() -> None:
         st.altair_chart(C.grad_chart(C.grad_frame(h)), width="stretch")
         st.caption("Total gradient norm before and after clipping (log axis); spikes are exploding gradients.")
         st.altair_chart(C.spectrum_chart(C.spectrum_frame(h)), width="stretch")
-        st.caption("ρ(W) and σ_max(W) of the recurrent matrix as it trains; the dashed line is 1.")
+        st.caption("ρ(W) and σₘₐₓ(W) of the recurrent matrix as it trains; the dashed line is 1.")
     # the CSV is made on click (a callable): no file per rerun, so a tick never retires one the page still points to
     st.download_button("Download this run (CSV)", partial(df.to_csv, index=False), "live_run.csv", "text/csv",
                        icon=":material/download:", on_click="ignore", key="dl_live")

@@ -2,10 +2,9 @@
 import streamlit as st
 
 from rnn import text as X
-from ui import sidebar
+from ui import live, sidebar
 from ui import text_runs as R
 from ui.blocks import chart_block, page_control
-from ui.charts import live_training as L
 from ui.charts import text as C
 from ui.limits import LIVE_TICK_S, TEXT_MAX_CHARS, TEXT_WRAP
 
@@ -13,10 +12,11 @@ s = sidebar.current()
 st.title("Text: how far back does it look?", anchor=False)
 st.caption("A vanilla RNN and a gated cell learn to predict the next character of a text, side by side on the same "
            "windows. Then pick a character: the ones before it are shaded by how much they move its prediction, "
-           "‖∂L_p/∂x_q‖ by autograd. The sidebar sets hidden size, seed, activation and the RNN's weight scale.")
+           r"$\lVert \partial L_p/\partial x_q \rVert$ by autograd. The sidebar sets hidden size, seed, activation and the RNN's weight scale.")
 
 with st.expander("Text, cell and run", icon=":material/tune:", expanded=not R.state().runs):
-    a, b, c, d = st.columns(4)
+    a, b = st.columns(2)
+    c, d = st.columns(2)
     with a:
         source = page_control("text", st.selectbox, args=(R.choices("text"),), format_func=R.TITLES.get)
     with b:
@@ -78,12 +78,12 @@ def panel() -> None:
     dom = C.shared_domain(list(frames.values()))
     for k, f in frames.items():
         chart_block(C.influence_chart(f, dom), f, f"{C.NAMES[k]} at step {st_.runs[k].steps}: each earlier character "
-                    "shaded by log10‖∂L_p/∂x_q‖ (one colour scale for both); the outlined one is predicted.",
+                    r"shaded by $\log_{10} \lVert \partial L_p/\partial x_q \rVert$ (one colour scale for both); the outlined one is predicted.",
                     f"text_look_back_{k}.csv", key=f"text_look_{k}")
-    with st.expander("The gradient reaching each step of a window, log10‖∂L/∂s_t‖, as it trains", icon=":material/grid_on:"):
+    with st.expander("The gradient reaching each step of a window, log₁₀‖∂L/∂sₜ‖, as it trains", icon=":material/grid_on:"):
         for k, h in hist.items():
             st.caption(f"{C.NAMES[k]}: every {cfgs[k].lag_every}th training step (rows) × time step t (columns).")
-            st.altair_chart(L.heat_chart(L.heat_frame(h), cfgs[k].T), width="stretch", key=f"text_heat_{k}")
+            live.draw_heat(h, cfgs[k].T, cfgs[k].lag_every, key=f"text_heat_{k}")
     if ticking and not R.running():
         st.rerun()  # both runs ended: a full rerun stops the timer and updates the buttons
 

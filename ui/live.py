@@ -214,6 +214,16 @@ def tick(run: LiveRun, budget_s: float = LIVE_BUDGET_S) -> None:
             break
 
 
+def draw_heat(h: dict, T: int, every: int, key: str | None = None) -> None:
+    """The heatmap of log10‖∂L/∂s_t‖ over training; before its first row (training step `every`) a line that
+    says when it comes, not an empty chart with a legend of NaN."""
+    heat = C.heat_frame(h)
+    if heat.empty:
+        st.caption(f"The heatmap starts at training step {every}: one row every {every} steps.")
+        return
+    st.altair_chart(C.heat_chart(heat, T), width="stretch", key=key)
+
+
 def finish_if_done(run: LiveRun) -> None:
     """A run that ended on its own joins the archive like a stopped one."""
     if run.status in ("finished", "diverged"):

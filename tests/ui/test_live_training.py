@@ -119,3 +119,34 @@ def test_same_with_an_lstm_starts_the_same_run_with_an_lstm(at):
         first.trainer.config.task, first.trainer.config.seed, first.trainer.config.T)
     assert at.session_state["p_model"] == "lstm"
     assert any(a["label"] == first.label for a in at.session_state["live"].archive) or first.steps == 0
+
+
+def _heat_app(steps: int):
+    def page(steps):
+        from rnn.training import Trainer
+        from ui import live
+        from ui.settings import Settings
+
+        cfg, _ = live.config(Settings(T=12, hidden=8, seed=1), "adding", "rnn", "adam", 0.01, "none", 1.0, None, 4)
+        tr = Trainer(cfg)
+        tr.train(steps)
+        live.draw_heat(tr.history(), cfg.T, cfg.lag_every)
+
+    from streamlit.testing.v1 import AppTest
+    return AppTest.from_function(page, kwargs={"steps": steps}, default_timeout=60).run()
+
+
+def test_heatmap_before_its_first_row_is_a_line_not_an_empty_chart():
+    """Before the first recorded row the heatmap's frame is empty: a caption says when it starts (an empty
+    chart showed a legend of NaN); once there are rows, the chart."""
+    cfg, _ = live.config(Settings(T=12, hidden=8, seed=1), "adding", "rnn", "adam", 0.01, "none", 1.0, None, 4)
+    t = Trainer(cfg)
+    first = 0  # the training step at which the first row is recorded
+    while not t.history()["lag_step"].size and first <= 5 * cfg.lag_every:
+        t.train(1)
+        first += 1
+    assert first >= 1
+    early, later = _heat_app(first - 1), _heat_app(first)
+    assert not early.exception and not later.exception
+    assert len(early.get("vega_lite_chart")) == 0 and "starts at training step" in early.caption[0].value
+    assert len(later.get("vega_lite_chart")) == 1 and not later.caption
