@@ -4,6 +4,7 @@ from functools import partial
 
 import streamlit as st
 
+from rnn.jacobians import EDGE_TOL
 from ui import sidebar
 from ui.blocks import chart_block
 from ui.cached import phase_diagram as E
@@ -33,9 +34,18 @@ st.caption(f"Every cell is one vanilla RNN: W {INIT_NAMES[s.init]} at that scale
 measure = st.segmented_control("Colour shows", list(C.MEASURES), format_func=C.MEASURES.get, default="slope",
                                key="phase_measure") or "slope"
 crit = E.critical_scales(base)
-what = ("Colour: the slope of log10‖∂h_T/∂h_{T−k}‖ against the lag k, in decades per step (saturating at "
-        f"±{C.SLOPE_CLIP}; hover for the value)" if measure == "slope"
-        else "Colour: log10‖∂h_T/∂h_0‖, the whole product over T steps")
+
+
+def what(df) -> str:
+    """The caption's words for the colour: the measure and its scale (the norm's range is the chart's own)."""
+    if measure == "slope":
+        return ("Colour: the slope of log10‖∂h_T/∂h_{T−k}‖ against the lag k, in decades per step "
+                f"(saturating at ±{C.SLOPE_CLIP}; hover for the value)")
+    return ("Colour: log10‖∂h_T/∂h_0‖, the whole product over T steps (a symmetric log scale up to "
+            f"±{C.colour_limit(df):.0f} decades, linear within ±{C.NORM_LINEAR:g} and logarithmic beyond, so a "
+            "short row of a few decades keeps its colour beside a long one of hundreds; hover for the value)")
+
+
 lines_note = (f"Grey: {sym} = 1. Purple: σ_max(W) = 1/γ; left of it every product of Jacobians must vanish "
               "(Pascanu et al. 2013), so the blue region reaches at least that far.")
 
@@ -45,8 +55,9 @@ df1 = C.phase_frame(grid1, measure)
 lo, hi = float(df1["scale_lo"].min()), float(df1["scale_hi"].max())
 lines1 = C.critical_lines(crit, sym, [s.activation], lo, hi)
 chart_block(C.phase_chart(df1, "T", lines1, {"scale": s.scale, "T": s.T}, measure, axis, sym), grid1,
-              f"Horizontal: the weight scale. Vertical: the sequence length T. {what}: blue vanishes, orange "
-              f"explodes, near-white is the edge (green outline). {lines_note} Look for where blue turns orange, "
+              f"Horizontal: the weight scale. Vertical: the sequence length T. {what(df1)}: blue vanishes, orange "
+              f"explodes, near-white is the edge (a cell with |slope| ≤ {EDGE_TOL:g} gets a green outline, "
+              f"listed in the legend only when one does). {lines_note} Look for where blue turns orange, "
               "and whether it moves with T. Dashed grey outline: the current settings.",
               "phase_scale_T.csv", key="phase_T", on_select=partial(load, "phase_T", "T"),
               selection_mode="cell")
@@ -59,7 +70,7 @@ df2 = C.phase_frame(grid2, measure)
 lines2 = C.critical_lines(crit, sym, ACTIVATION_NAMES, lo, hi)
 chart_block(C.phase_chart(df2, "activation", lines2, {"scale": s.scale, "activation": s.activation}, measure,
                             axis, sym), grid2,
-              f"Horizontal: the weight scale. Vertical: the activation f. {what}. {lines_note} Each activation "
+              f"Horizontal: the weight scale. Vertical: the activation f. {what(df2)}. {lines_note} Each activation "
               "has its own purple tick, since γ = sup|f′| differs: 1/4 for the sigmoid, 1 for the others. Look "
               "for how far right the sigmoid stays blue.",
               "phase_scale_activation.csv", key="phase_act", on_select=partial(load, "phase_act", "activation"),

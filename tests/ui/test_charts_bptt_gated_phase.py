@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import rnn
+from rnn.jacobians import EDGE_TOL
 from ui.cached import bptt_by_hand as E
 from ui.cached import phase_diagram as PH
 from ui.charts import bptt_by_hand as CB
@@ -192,3 +193,119 @@ def test_bptt_page_norms_past_float64_read_inf_not_an_exception():
     assert E._norm(torch.zeros(3)) == 0.0
     rows = E._log10_norms(torch.tensor([[3.0, 4.0], [0.0, 0.0], [1.0, math.inf]], dtype=torch.float64))
     assert rows[0] == pytest.approx(math.log10(5.0), abs=1e-15) and rows[1] == -math.inf and math.isnan(rows[2])
+
+
+# what the phase diagram's legends promise, and where its layers sit (issue #15)
+
+def _units(spec: dict) -> list[dict]:
+    """The unit specs of a (nested) layer chart, in drawing order."""
+    if "layer" in spec:
+        return [u for child in spec["layer"] for u in _units(child)]
+    return [spec]
+
+
+def _legends(spec: dict) -> list[tuple[str, dict]]:
+    """(channel, encoding) for every encoding of the chart that makes a legend."""
+    return [(ch, enc) for u in _units(spec) for ch, enc in u.get("encoding", {}).items()
+            if isinstance(enc, dict) and "field" in enc and ch in ("color", "stroke", "strokeDash")
+            and enc.get("legend", {}) is not None]
+
+
+def _outline_domain(spec: dict) -> list[str] | None:
+    doms = [enc["scale"]["domain"] for ch, enc in _legends(spec) if enc["field"] == "outline"]
+    assert all(d == doms[0] for d in doms)
+    return doms[0] if doms else None
+
+
+def _lines() -> pd.DataFrame:
+    return CP.critical_lines({"bound": {a: 0.5 for a in rnn.ACTIVATIONS}}, "g", list(rnn.ACTIVATIONS), 0.1, 10)
+
+
+def test_phase_legend_lists_only_the_outlines_drawn():
+    """The legend promised a green 'edge' outline that no cell of the default grid has. Now it lists the edge
+    only where a cell is at the edge, the current settings only where that cell is in the grid."""
+    grid = fake_grid()
+    no_edge = CP.phase_frame(grid[grid["scale"] != 1.0], "slope")
+    assert (no_edge["regime"] != "edge").all()
+    spec = CP.phase_chart(no_edge, "T", _lines(), {"scale": 2.0, "T": 100}).to_dict()
+    assert _outline_domain(spec) == ["current settings"]
+    assert not any(u.get("transform") for u in _units(spec))  # no edge layer at all
+    with_edge = CP.phase_frame(grid, "slope")
+    spec = CP.phase_chart(with_edge, "T", _lines(), {"scale": 2.0, "T": 100}).to_dict()
+    assert _outline_domain(spec) == [f"edge (|slope| ≤ {EDGE_TOL:g})", "current settings"]
+    spec = CP.phase_chart(no_edge, "T", _lines(), {"scale": 3.0, "T": 100}).to_dict()  # not a cell
+    assert _outline_domain(spec) is None
+
+
+@pytest.mark.parametrize("y, current", [("T", {"scale": 1.0, "T": 100}),
+                                        ("activation", {"scale": 1.0, "activation": "relu"})])
+def test_phase_current_settings_drawn_above_the_critical_lines(y, current):
+    """The 'g = 1' line crossed the current-settings box and hid it: the box (on its white halo) is drawn
+    last, dashed as the caption says."""
+    df = CP.phase_frame(fake_grid(), "slope")
+    if y == "activation":
+        df = df[df["T"] == 100].assign(activation=["tanh", "relu", "linear", "sigmoid"])
+    units = _units(CP.phase_chart(df, y, _lines(), current).to_dict())
+    lines = [i for i, u in enumerate(units) if u["mark"]["type"] in ("rule", "tick")]  # and their halos
+    box = [i for i, u in enumerate(units) if u.get("encoding", {}).get("stroke", {}).get("field") == "outline"
+           and "transform" not in u]
+    assert lines and len(box) == 1
+    assert box[0] == len(units) - 1 and box[0] > max(lines) and units[box[0] - 1]["mark"]["stroke"] == "#ffffff"
+    assert units[-1]["mark"]["type"] != "rect"  # Vega-Lite drops strokeDash on rect marks: a bar keeps the dash
+    dash = units[-1]["encoding"]["strokeDash"]["scale"]
+    assert dash["range"][dash["domain"].index("current settings")] == [5, 3]
+
+
+@pytest.mark.parametrize("y", ["T", "activation"])
+def test_phase_critical_lines_are_lines_in_their_legend(y):
+    """The legend drew squares for the critical lines; they are strokes now, with the dash they are drawn
+    with (grey dashed g = 1, purple dotted σ_max = 1/γ), in one legend."""
+    df = CP.phase_frame(fake_grid(), "slope")
+    if y == "activation":
+        df = df[df["T"] == 100].assign(activation=["tanh", "relu", "linear", "sigmoid"])
+    spec = CP.phase_chart(df, y, _lines(), None).to_dict()
+    legends = [(ch, enc) for ch, enc in _legends(spec) if enc["field"] == "line"]
+    assert {ch for ch, _ in legends} == {"color", "strokeDash"}
+    for ch, enc in legends:
+        assert enc["legend"]["symbolType"] == "stroke" and enc["title"] == "critical line"
+    marks = {u["mark"]["type"] for u in _units(spec) if u["encoding"].get("color", {}).get("field") == "line"}
+    assert marks == {"rule"}  # rules, which take a dash and a stroke-drawn legend (ticks are filled)
+
+
+def test_phase_norm_colours_keep_short_rows_readable():
+    """log10‖∂h_T/∂h_0‖ grows with T: on a linear ±400 scale the T = 10 row (±8) was within 2 % of white.
+    A symmetric log scale puts it at a third of the way to full colour or more."""
+    rows = []
+    for T in (10, 500):
+        for sc, slope in ((0.5, -0.8), (2.0, 0.8)):
+            rows.append({"activation": "tanh", "T": T, "scale": sc, "slope": slope, "log10_norm_T": slope * T})
+    df = CP.phase_frame(pd.DataFrame(rows), "norm")
+    c = CP.colour_limit(df)
+    assert c == 400
+    spec = CP.phase_chart(df, "T", _lines(), None, "norm").to_dict()
+    heat = _units(spec)[0]
+    scale = heat["encoding"]["color"]["scale"]
+    assert scale["type"] == "symlog" and scale["constant"] == CP.NORM_LINEAR
+    assert scale["domain"] == [-c, 0, c]
+    assert CP.colour_position(8, c, "norm") > 0.33 > 8 / 400 * 10
+    assert CP.colour_position(400, c, "norm") == 1.0 and CP.colour_position(0, c, "norm") == 0.0
+    values = heat["encoding"]["color"]["legend"]["values"]
+    assert values == [-100, -10, 0, 10, 100] and all(abs(v) <= c for v in values)
+    slope = _units(CP.phase_chart(CP.phase_frame(pd.DataFrame(rows), "slope"), "T", _lines(), None).to_dict())[0]
+    assert "type" not in slope["encoding"]["color"]["scale"]  # the slope stays linear
+
+
+def test_phase_colour_legend_does_not_move_the_chart_between_measures():
+    """The colour legend sat at the right, as wide as its title and labels ('−0.4' or '−400'), so the
+    heatmap jumped sideways when the measure changed. It sits above the chart at a fixed length in both, and
+    no legend is left at the side."""
+    got = []
+    for measure in CP.MEASURES:
+        spec = CP.phase_chart(CP.phase_frame(fake_grid(), measure), "T", _lines(), {"scale": 1.0, "T": 100},
+                              measure).to_dict()
+        legends = _legends(spec)
+        assert legends and all(enc["legend"].get("orient") in ("top", "bottom") for _, enc in legends)
+        assert "orient" not in spec.get("config", {}).get("legend", {})
+        heat = _units(spec)[0]["encoding"]["color"]["legend"]
+        got.append((heat["orient"], heat["direction"], heat["gradientLength"]))
+    assert got[0] == got[1] == ("top", "horizontal", CP.COLOUR_LEGEND_PX)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import rnn
+from ui import theme
 from ui.cached import activations as cached_acts
 from ui.cached import model
 from ui.charts import activations as acts
@@ -171,3 +172,32 @@ def test_fprime_chart_marks_gamma_and_mean():
     spec = acts.fprime_chart(df, 0.25, 0.2167).to_dict()
     rows = [r for rows in spec["datasets"].values() for r in rows if "what" in r]
     assert {r["x"] for r in rows} == {0.25, 0.2167}
+
+
+def test_activation_panels_each_have_an_x_axis_and_none_hangs_under_the_empty_cell():
+    """Five panels in two columns leave the sixth cell empty: with a shared x axis, Vega-Lite drew it only
+    under the last row, one of them under the empty cell, and the panels above (relu's among them) had none.
+    Each panel has its own axis now, on the one shared x scale."""
+    df = acts.activation_frame(_curves(), current="tanh")
+    spec = acts.activation_chart(df).to_dict()
+    assert len(set(df["panel"])) == 5 and spec["columns"] == 2  # the empty sixth cell is still there
+    assert spec["resolve"]["axis"]["x"] == "independent"
+    assert "scale" not in spec.get("resolve", {})  # the panels still share one x and one y scale
+    assert spec["spec"]["layer"][0]["encoding"]["x"]["title"] == "pre-activation a"
+
+
+def test_activation_legend_names_every_mark_drawn_gamma_rule_included():
+    """The legend held f(a) and f′(a) only; the purple dashed γ rule is named in it too, in its own colour
+    and dash, and drawn from the same scales (so what the legend shows is what the panels draw)."""
+    df = acts.activation_frame(_curves(), current="tanh")
+    spec = acts.activation_chart(df).to_dict()
+    lines, rule = spec["spec"]["layer"]
+    assert rule["mark"]["type"] == "rule"
+    for layer in (lines, rule):
+        assert "color" not in layer["mark"] and "strokeDash" not in layer["mark"]  # colour from the legend's scale
+        color, dash = layer["encoding"]["color"], layer["encoding"]["strokeDash"]
+        assert color["field"] == dash["field"] == "curve"
+        assert color["scale"]["domain"] == dash["scale"]["domain"] == ["f(a)", "f′(a)", acts.GAMMA_RULE]
+    assert color["scale"]["range"][2] == theme.BOUND_COLOR and dash["scale"]["range"][2] != [1, 0]  # dashed
+    assert {"calculate": f"'{acts.GAMMA_RULE}'", "as": "curve"} in rule["transform"]
+    assert spec["config"]["legend"]["symbolType"] == "stroke"  # lines drawn as lines

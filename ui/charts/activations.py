@@ -26,26 +26,39 @@ def activation_frame(curves: Mapping[str, Mapping], current: str | None = None) 
     return df[np.isfinite(df["value"])].reset_index(drop=True)
 
 
+GAMMA_RULE = "γ = sup|f′|"  # the legend's name of the dashed purple rule
+CURVES = ("f(a)", "f′(a)", GAMMA_RULE)  # every mark of the panels, in the legend's order
+
+
 def activation_chart(df: pd.DataFrame, columns: int = 2, y_lim: float = 1.5) -> alt.Chart:
-    """Small multiples: f and f′ per activation, γ = sup|f′| as a dashed horizontal rule. The y axis is
-    shared and clipped to ±y_lim so that f′ (≤ 1) can be compared; unbounded f leave the panel."""
+    """Small multiples: f and f′ per activation, γ = sup|f′| as a dashed horizontal rule; one legend names all
+    three (colour and dash). The y axis is shared and clipped to ±y_lim so that f′ (≤ 1) can be compared;
+    unbounded f leave the panel. Every panel has its own x axis (the x scale stays shared), so a panel above
+    the last row's empty cell keeps its axis and no axis hangs under the empty cell."""
     panels = list(dict.fromkeys(df["panel"]))
-    y = alt.Y("value:Q", title=None, scale=alt.Scale(domain=[-y_lim, y_lim]))
+    yscale = alt.Scale(domain=[-y_lim, y_lim])
+    color = alt.Color("curve:N", title=None, sort=list(CURVES),
+                      scale=alt.Scale(domain=list(CURVES), range=[theme.INK, "#d97706", theme.BOUND_COLOR]))
+    dash = alt.StrokeDash("curve:N", title=None, sort=list(CURVES),
+                          scale=alt.Scale(domain=list(CURVES), range=[[1, 0], [1, 0], [7, 4]]))
     lines = alt.Chart().mark_line(strokeWidth=3, clip=True).encode(
-        x=alt.X("a:Q", title="pre-activation a"), y=y,
-        color=alt.Color("curve:N", title=None, scale=alt.Scale(domain=["f(a)", "f′(a)"],
-                                                               range=[theme.INK, "#d97706"])),
+        x=alt.X("a:Q", title="pre-activation a"), y=alt.Y("value:Q", title=None, scale=yscale),
+        color=color, strokeDash=dash,
         tooltip=[alt.Tooltip("activation:N"), alt.Tooltip("curve:N"), alt.Tooltip("a:Q", format=".2f"),
                  alt.Tooltip("value:Q", format=".4f")])
-    rule = alt.Chart().mark_rule(strokeDash=[7, 4], strokeWidth=2, color=theme.BOUND_COLOR).encode(
-        y=alt.Y("mean(gamma):Q", scale=alt.Scale(domain=[-y_lim, y_lim])),
-        tooltip=[alt.Tooltip("activation:N"), alt.Tooltip("mean(gamma):Q", title="γ = sup|f′|")])
+    rule = (alt.Chart().transform_aggregate(gamma="mean(gamma)", groupby=["activation"])
+            .transform_calculate(curve=f"'{GAMMA_RULE}'")
+            .mark_rule(strokeWidth=2).encode(
+                y=alt.Y("gamma:Q", scale=yscale), color=color, strokeDash=dash,
+                tooltip=[alt.Tooltip("activation:N"), alt.Tooltip("gamma:Q", title=GAMMA_RULE)]))
     chart = (alt.layer(lines, rule, data=df).properties(width=240, height=170)
              .facet(facet=alt.Facet("panel:N", sort=panels, title=None,
                                     header=alt.Header(labelExpr="split(datum.value, '|')", labelFontSize=FS)),
-                    columns=columns))
+                    columns=columns)
+             .resolve_axis(x="independent"))
     return (chart.configure_axis(labelFontSize=FS, titleFontSize=FS)
-            .configure_legend(labelFontSize=FS, orient="top")
+            .configure_legend(labelFontSize=FS, orient="top", symbolStrokeWidth=3, symbolType="stroke",
+                              symbolSize=400)
             .configure_header(labelFontSize=FS))
 
 

@@ -23,6 +23,10 @@ NEUTRAL = "#f7f7f7"  # the colour of slope 0 on the diverging scale
 SLOPE_CLIP = 0.5  # decades per step where the slope's colours saturate (the tooltip keeps the true value)
 LINE_COLORS = (INK, BOUND_COLOR)  # scale = 1, and the bound σ_max = 1/γ (purple as the bound elsewhere)
 MEASURES = {"slope": "slope per step (decades)", "norm": "log10 ‖∂h_T/∂h_0‖"}
+NORM_LINEAR = 1.0  # decades: the norm's colour scale is linear within ±NORM_LINEAR, logarithmic beyond (symlog)
+COLOUR_LEGEND_PX = 260  # the colour legend's length, the same for both measures
+OUTLINES = (f"edge (|slope| ≤ {EDGE_TOL:g})", "current settings")
+OUTLINE_STYLE = {OUTLINES[0]: (REGIME_COLORS["edge"], [1, 0]), OUTLINES[1]: (INK, [5, 3])}  # colour, dash
 
 
 def _edges(values) -> tuple[np.ndarray, np.ndarray]:
@@ -73,16 +77,53 @@ def critical_lines(crit: Mapping, scale_symbol: str, activations, lo: float, hi:
     return df[keep].reset_index(drop=True)
 
 
+def colour_limit(df: pd.DataFrame) -> float:
+    """The end of the colour range, ±c: the largest |value| of the frame (phase_frame has already clipped the
+    slope to ±SLOPE_CLIP and set ±∞ to the end of the range)."""
+    return float(np.abs(df["value"]).max()) or 1.0
+
+
+def colour_scale(measure: str, c: float) -> alt.Scale:
+    """The diverging colour scale, blue at −c, near-white at 0, orange at +c. The slope is linear; the norm's
+    log10 grows with T (±400 decades at T = 500 beside ±8 at T = 10), so it is a symmetric log scale (linear
+    within ±NORM_LINEAR decades, logarithmic beyond): a short row of a few decades keeps visible colour."""
+    kw = {"type": "symlog", "constant": NORM_LINEAR} if measure == "norm" else {}
+    return alt.Scale(domain=[-c, 0, c], range=[REGIME_COLORS["vanishing"], NEUTRAL, REGIME_COLORS["exploding"]],
+                     **kw)
+
+
+def colour_position(v: float, c: float, measure: str) -> float:
+    """Where a value falls on the colour scale, from 0 (near-white) to 1 (full blue or orange): what
+    colour_scale does (for tests)."""
+    if measure == "norm":
+        f = lambda x: np.log1p(abs(x) / NORM_LINEAR)  # noqa: E731 (Vega's symlog, up to the sign)
+        return float(min(f(v) / f(c), 1.0))
+    return float(min(abs(v) / c, 1.0))
+
+
+def _legend_values(measure: str, c: float) -> list[float] | None:
+    """The norm's legend labels on its symlog gradient: 0 and ±10^k inside ±c (±1 only when c is small, else
+    it crowds 0); None lets Vega choose for the linear slope."""
+    if measure != "norm":
+        return None
+    ks = [10.0 ** k for k in range(0 if c < 30 else 1, 6) if 10.0 ** k <= c]
+    return [-v for v in reversed(ks)] + [0.0] + ks
+
+
 def phase_chart(df: pd.DataFrame, y: str, lines: pd.DataFrame, current: Mapping | None = None,
                 measure: str = "slope", scale_title: str = "weight scale", scale_symbol: str = "g"
                 ) -> alt.TopLevelMixin:
     """Heatmap over scale (log axis) × y ("T" or "activation"); click a cell to select it (param "cell").
-    Green outline: the edge; grey outline: the current settings; dashed / dotted rules: critical lines.
-    Grey and purple lines sit on a white halo, so they show on blue, white and orange cells alike."""
-    c = float(np.abs(df["value"]).max()) or 1.0
+    Green outline: the edge (only where a cell is at the edge, and only then in the legend); dashed grey
+    outline: the current settings, drawn above everything else; dashed / dotted rules (one short rule per
+    row for the activations): critical lines, shown as lines in their legend. Grey and purple lines sit on a
+    white halo, so they show on blue, white and orange cells alike. The colour legend sits above the chart in both
+    measures, at a fixed length, so the plot keeps its width and place when the measure changes."""
+    c = colour_limit(df)
     ytype = "O" if y == "T" else "N"
-    yenc = alt.Y(f"{y}:{ytype}", title="sequence length T" if y == "T" else "activation f",
-                 sort="descending" if y == "T" else None)
+    ytitle = "sequence length T" if y == "T" else "activation f"
+    yscale = alt.Scale(paddingInner=0, paddingOuter=0)  # rows touch, whichever marks share the axis
+    yenc = alt.Y(f"{y}:{ytype}", title=ytitle, sort="descending" if y == "T" else None, scale=yscale)
     lo, hi = float(df["scale_lo"].min()), float(df["scale_hi"].max())
     xscale = alt.Scale(type="log", domain=[lo, hi], nice=False)
     x = alt.X("scale_lo:Q", title=scale_title, scale=xscale,
@@ -92,46 +133,64 @@ def phase_chart(df: pd.DataFrame, y: str, lines: pd.DataFrame, current: Mapping 
     tips = [alt.Tooltip("scale:Q", title=scale_title), alt.Tooltip(f"{y}:{ytype}"),
             alt.Tooltip("slope_text:N", title="slope per step (decades)"),
             alt.Tooltip("norm_text:N", title="log10 ‖∂h_T/∂h_0‖"), alt.Tooltip("regime:N")]
+    values = _legend_values(measure, c)
     heat = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
-        color=alt.Color("value:Q", title=MEASURES[measure],
-                        scale=alt.Scale(domain=[-c, 0, c], range=[REGIME_COLORS["vanishing"], NEUTRAL,
-                                                                  REGIME_COLORS["exploding"]]),
-                        legend=alt.Legend(orient="right", gradientLength=200)),
+        color=alt.Color("value:Q", title=MEASURES[measure], scale=colour_scale(measure, c),
+                        legend=alt.Legend(orient="top", direction="horizontal", gradientLength=COLOUR_LEGEND_PX,
+                                          titleOrient="left", **({"values": values} if values else {}))),
         tooltip=tips).add_params(sel)
-    outline_names = [f"edge (|slope| ≤ {EDGE_TOL:g})", "current settings"]
-    stroke = alt.Stroke("outline:N", title="outline", legend=alt.Legend(orient="bottom"), scale=alt.Scale(
-        domain=outline_names, range=[REGIME_COLORS["edge"], INK]))
-    edge = base.transform_filter(alt.datum.regime == "edge").transform_calculate(
-        outline=f"'{outline_names[0]}'").mark_rect(fill=None, strokeWidth=3).encode(stroke=stroke, tooltip=tips)
-    layers = [heat, edge]
-    if current is not None:
-        cur = df[(np.isclose(df["scale"], current["scale"])) & (df[y] == current[y])].assign(
-            outline=outline_names[1])
-        if len(cur):
-            layers.append(alt.Chart(cur).mark_rect(fill=None, stroke=HALO, strokeWidth=7, opacity=0.85).encode(
-                x=x, x2="scale_hi:Q", y=yenc))
-            layers.append(alt.Chart(cur).mark_rect(fill=None, strokeWidth=3, strokeDash=[5, 3]).encode(
-                x=x, x2="scale_hi:Q", y=yenc, stroke=stroke, tooltip=tips))
+    layers = [heat]
+
     names = line_names(scale_symbol)
+    legend = alt.Legend(orient="bottom", direction="vertical", symbolType="stroke", symbolSize=400)
     color = alt.Color("line:N", scale=alt.Scale(domain=names, range=list(LINE_COLORS)), title="critical line",
-                      legend=alt.Legend(orient="bottom", symbolType="square", symbolSize=200))
-    dash = alt.StrokeDash("line:N", scale=alt.Scale(domain=names, range=[[8, 4], [3, 3]]), legend=None)
+                      legend=legend)
+    dash = alt.StrokeDash("line:N", scale=alt.Scale(domain=names, range=[[8, 4], [3, 3]]), title="critical line",
+                          legend=legend)
     line_tips = [alt.Tooltip("line:N", title="critical line"), alt.Tooltip("scale:Q", format=".3f")]
     if len(lines):
-        if y == "T":
-            one = lines.drop_duplicates("line")
-            halo = alt.Chart(one).mark_rule(strokeWidth=7, color=HALO, opacity=0.85).encode(
-                x=alt.X("scale:Q", scale=xscale))
-            rules = alt.Chart(one).mark_rule(strokeWidth=3).encode(
-                x=alt.X("scale:Q", scale=xscale), color=color, strokeDash=dash, tooltip=line_tips)
-        else:
-            halo = alt.Chart(lines).mark_tick(thickness=7, size=44, orient="vertical", color=HALO,
-                                              opacity=0.85).encode(x=alt.X("scale:Q", scale=xscale), y=yenc)
-            rules = alt.Chart(lines).mark_tick(thickness=3, size=44, orient="vertical").encode(
-                x=alt.X("scale:Q", scale=xscale), y=yenc, color=color,
-                tooltip=[alt.Tooltip("activation:N")] + line_tips)
-        layers += [halo, rules]
-    chart = alt.layer(*layers).properties(height=alt.Step(48)).resolve_scale(color="independent")
+        if y == "T":  # one rule across every row
+            data, pos = lines.drop_duplicates("line"), {}
+        else:  # a short rule in each activation's row, where its own bound lies (the rows' gaps kept)
+            data = lines
+            pos = {"y": alt.Y(f"{y}:{ytype}", title=ytitle, sort=None, scale=yscale, bandPosition=0.04),
+                   "y2": alt.Y2(y, bandPosition=0.96)}
+            line_tips = [alt.Tooltip("activation:N")] + line_tips
+        halo = alt.Chart(data).mark_rule(strokeWidth=7, color=HALO, opacity=0.85).encode(
+            x=alt.X("scale:Q", scale=xscale), **pos)
+        rules = alt.Chart(data).mark_rule(strokeWidth=3).encode(
+            x=alt.X("scale:Q", scale=xscale), color=color, strokeDash=dash, tooltip=line_tips, **pos)
+        layers.append(alt.layer(halo, rules))  # one colour and dash scale, so one legend of lines
+
+    cur = pd.DataFrame()
+    if current is not None:
+        cur = df[(np.isclose(df["scale"], current["scale"])) & (df[y] == current[y])].assign(
+            outline=OUTLINES[1])
+    drawn = [OUTLINES[0]] if (df["regime"] == "edge").any() else []
+    drawn += [OUTLINES[1]] if len(cur) else []
+    # above the critical lines, so a line never hides the current settings; bars, not rects: Vega-Lite
+    # drops strokeDash on rect marks, and the current settings' outline is dashed
+    outlines = []
+    if drawn:  # a legend of the outlines that are drawn, and nothing else
+        olegend = alt.Legend(orient="bottom", direction="vertical", symbolType="square", symbolSize=300)
+        stroke = alt.Stroke("outline:N", title="outline", legend=olegend, scale=alt.Scale(
+            domain=drawn, range=[OUTLINE_STYLE[o][0] for o in drawn]))
+        odash = alt.StrokeDash("outline:N", title="outline", legend=olegend, scale=alt.Scale(
+            domain=drawn, range=[OUTLINE_STYLE[o][1] for o in drawn]))
+    if OUTLINES[0] in drawn:
+        outlines.append(base.transform_filter(alt.datum.regime == "edge").transform_calculate(
+            outline=f"'{OUTLINES[0]}'").mark_bar(fill=None, strokeWidth=3).encode(
+            stroke=stroke, strokeDash=odash, tooltip=tips))
+    if len(cur):
+        outlines.append(alt.Chart(cur).mark_rect(fill=None, stroke=HALO, strokeWidth=7, opacity=0.85).encode(
+            x=x, x2="scale_hi:Q", y=yenc))
+        outlines.append(alt.Chart(cur).mark_bar(fill=None, strokeWidth=3).encode(
+            x=x, x2="scale_hi:Q", y=yenc, stroke=stroke, strokeDash=odash, tooltip=tips))
+    if outlines:
+        layers.append(alt.layer(*outlines))
+    # each group keeps its own scales, so colour and dash merge into one legend per group
+    chart = alt.layer(*layers).properties(height=alt.Step(48)).resolve_scale(
+        color="independent", stroke="independent", strokeDash="independent")
     return style(chart, legend=None)
 
 
