@@ -46,7 +46,7 @@ def what(df) -> str:
             "short row of a few decades keeps its colour beside a long one of hundreds; hover for the value)")
 
 
-lines_note = (f"Grey: {sym} = 1. Purple: σ_max(W) = 1/γ; left of it every product of Jacobians must vanish "
+lines_note = (f"Grey: {sym} = 1. Purple: σₘₐₓ(W) = 1/γ; left of it every product of Jacobians must vanish "
               "(Pascanu et al. 2013), so the blue region reaches at least that far.")
 
 st.subheader(f"Weight scale × sequence length, f = {s.activation}", anchor=False)

@@ -167,8 +167,8 @@ def test_critical_lines_where_theory_puts_them():
     crit = PH.critical_scales(base)
     assert crit["bound"]["sigmoid"] == pytest.approx(4.0)  # σ_max = 1/γ = 4
     assert crit["bound"]["tanh"] == pytest.approx(1.0)
-    lines = CP.critical_lines(crit, "σ_max", ["sigmoid", "tanh"], 0.15, 9.0)
-    assert set(lines["line"]) == {"σ_max = 1", "σ_max = 1/γ"}
+    lines = CP.critical_lines(crit, "σₘₐₓ", ["sigmoid", "tanh"], 0.15, 9.0)
+    assert set(lines["line"]) == {"σₘₐₓ = 1", "σₘₐₓ = 1/γ"}
     gauss = PH.critical_scales(PH.phase_base(Settings(hidden=16)))  # gain g: σ_max(W) = g·σ_max(W₁)
     m, _, _ = E.build(replace(Settings(hidden=16), scale=1.0))
     assert gauss["bound"]["tanh"] == pytest.approx(1.0 / rnn.sigma_max(m.W))

@@ -63,7 +63,7 @@ def phase_frame(grid: pd.DataFrame, measure: str = "slope") -> pd.DataFrame:
 
 def line_names(scale_symbol: str) -> list[str]:
     """The names of the two critical lines: the scale's own unit (g = 1, ρ = 1 or σ_max = 1), and the bound."""
-    return [f"{scale_symbol} = 1", "σ_max = 1/γ"]
+    return [f"{scale_symbol} = 1", "σₘₐₓ = 1/γ"]
 
 
 def critical_lines(crit: Mapping, scale_symbol: str, activations, lo: float, hi: float) -> pd.DataFrame:
