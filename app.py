@@ -5,6 +5,14 @@ import streamlit as st
 from ui import projector, registry, sidebar
 
 st.set_page_config(page_title="Gradients through time", page_icon=registry.ICON, layout="wide")
+# Text that reads on both themes (ui.theme): Streamlit writes a slider's value and the chosen option of a segmented
+# control in its primary red, and no red reads both as text on the dark background (4.5:1 wants a light red) and
+# behind a primary button's white label (4.5:1 wants a dark one; Streamlit's dark red gives 4.6:1 there but 3.5:1
+# as text on the sidebar). So those two labels take the text colour around them; the slider's thumb and the
+# chosen option's frame keep the red. (!important: Streamlit's rule for the chosen option is more specific.)
+# A constant; st.html keeps a lone <style> out of the layout.
+st.html("<style>[data-testid='stSliderThumbValue'], [data-testid='stButtonGroup'] button[aria-checked='true'] "
+        "{ color: inherit !important; }</style>")
 pg = st.navigation(registry.navigation())
 sidebar.draw()
 projector.draw()

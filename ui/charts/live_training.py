@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import theme
 from ..limits import LIVE_HEAT_COLS, LIVE_HEAT_ROWS
-from .style import style
+from .style import TEXT, style
 
 
 def _style(ch: alt.Chart, height: int = 260) -> alt.Chart:
@@ -47,7 +47,7 @@ def loss_chart(df: pd.DataFrame, chance: float | None = None) -> alt.Chart:
         rule = pd.DataFrame({"chance": [chance], "label": [f"chance {chance:.3g}"]})
         layers.append(alt.Chart(rule).mark_rule(strokeDash=[8, 4], strokeWidth=3, color=theme.INK).encode(
             y="chance:Q", tooltip=[alt.Tooltip("chance:Q", title="chance level", format=".4g")]))
-        layers.append(alt.Chart(rule).mark_text(align="left", dx=4, dy=-8, color=theme.INK, fontSize=14).encode(
+        layers.append(alt.Chart(rule).mark_text(align="left", dx=4, dy=-8, color=TEXT, fontSize=14).encode(
             y="chance:Q", x=alt.value(0), text="label:N"))
     return _style(alt.layer(*layers))
 

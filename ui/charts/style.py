@@ -119,6 +119,19 @@ def decades(df: pd.DataFrame, col: str = "log10") -> list[float]:
     return [float(min(lo, -1)), float(max(hi, 1))]
 
 
+# Chart text in the colour of ui.theme.CHART_TEXT for the background Streamlit draws the chart on (its theme
+# sets the chart's background, which Vega keeps in the signal `background`), so it reads on light and on dark.
+TEXT = {"expr": f"luminance(background) > 0.5 ? '{theme.CHART_TEXT['light']}' : '{theme.CHART_TEXT['dark']}'"}
+
+
+@alt.theme.register("gradients", enable=True)
+def _theme() -> alt.theme.ThemeConfig:
+    """Every chart of the app, also those that configure themselves: its text in TEXT. (Altair merges a
+    chart's own config over this; Streamlit keeps an enabled theme other than Altair's default.)"""
+    return {"config": {part: {"labelColor": dict(TEXT), "titleColor": dict(TEXT)}  # fresh dicts: Altair merges
+                       for part in ("axis", "legend", "header")}}  # into them
+
+
 def style(chart, height: int | None = None, legend: str | None = "top", label_limit: int = 400):
     """Every chart of the app: fonts readable on a projector (≥ 14 px), thick legend symbols; `height` in
     pixels (None keeps the chart's own), `legend` its position (None: Vega-Lite's, on the right)."""

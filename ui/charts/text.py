@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import theme
-from .style import finite_log, style
+from .style import TEXT, finite_log, style
 
 NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
 _SHOWN = {" ": "␣", "\n": "↵"}
@@ -53,8 +53,8 @@ def bits_chart(df: pd.DataFrame, unigram: float, uniform: float) -> alt.Chart:
     rules = alt.Chart(base).mark_rule(strokeDash=[6, 4], strokeWidth=2).encode(
         y="bits:Q", color=alt.value("#6b7280"),
         tooltip=[alt.Tooltip("baseline:N", title="baseline")])
-    labels = rules.mark_text(align="left", dx=4, dy=-8, fontSize=14, color="#6b7280").encode(
-        text="baseline:N", x=alt.value(0))
+    labels = alt.Chart(base).mark_text(align="left", dx=4, dy=-8, fontSize=14, color=TEXT).encode(
+        y="bits:Q", text="baseline:N", x=alt.value(0))
     return style(alt.layer(lines, rules, labels), 280, legend="bottom")
 
 
