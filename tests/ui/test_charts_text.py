@@ -47,3 +47,19 @@ def test_bits_chart_draws_one_step_and_drops_non_finite():
     spec = C.bits_chart(df, 3.9, 4.3).to_dict()
     assert spec["layer"][0]["mark"]["point"]
     assert all(math.isfinite(v) for v in chart_numbers(C.bits_chart(df, 3.9, 4.3)))
+
+
+def test_baseline_labels_sit_on_opposite_sides_of_their_rules():
+    """The uniform guess (never below the unigram entropy) is labelled above its rule and the unigram entropy
+    below its own, so the two labels cannot print over each other even when the values nearly meet."""
+    df = C.bits_frame({"rnn": {"step": np.array([1]), "loss": np.array([2.0])}})
+    spec = C.bits_chart(df, 4.0, 4.05).to_dict()
+    texts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    assert len(texts) == 2
+    by_label = {}
+    for layer in texts:
+        (row,) = spec["datasets"][layer["data"]["name"]]  # one label a layer
+        by_label[row["baseline"]] = (layer["mark"]["baseline"], layer["mark"]["dy"])
+    uniform = next(v for k, v in by_label.items() if "uniform" in k)
+    unigram = next(v for k, v in by_label.items() if "unigram" in k)
+    assert uniform[0] == "bottom" and uniform[1] < 0 and unigram[0] == "top" and unigram[1] > 0

@@ -81,9 +81,9 @@ def heat_chart(df: pd.DataFrame, T: int) -> alt.Chart:
         x=alt.X("t:O", title=f"time step t (0 … {T}); the loss sits at t = {T}",
                 axis=alt.Axis(values=list(range(0, T + 1, max(1, T // 10))), labelAngle=0)),
         y=alt.Y("step:O", title="training step", axis=alt.Axis(labelOverlap=True, labelLimit=70, titlePadding=6)),
-        color=alt.Color("log10_grad:Q", title="log10‖∂L/∂s_t‖", scale=alt.Scale(scheme="viridis")),
+        color=alt.Color("log10_grad:Q", title="log₁₀‖∂L/∂sₜ‖", scale=alt.Scale(scheme="viridis")),
         tooltip=[alt.Tooltip("step:O", title="training step"), alt.Tooltip("t:O", title="t"),
-                 alt.Tooltip("log10_grad:Q", title="log10‖∂L/∂s_t‖", format=".2f")],
+                 alt.Tooltip("log10_grad:Q", title="log₁₀‖∂L/∂sₜ‖", format=".2f")],
     ), height=300)
 
 
@@ -108,14 +108,14 @@ def grad_chart(df: pd.DataFrame) -> alt.Chart:
 def spectrum_frame(h: dict) -> pd.DataFrame:
     df = pd.DataFrame({"step": np.concatenate([h["step"], h["step"]]),
                        "value": np.concatenate([h["rho"], h["sigma_max"]]),
-                       "which": ["ρ(W)"] * len(h["step"]) + ["σ_max(W)"] * len(h["step"])})
+                       "which": ["ρ(W)"] * len(h["step"]) + ["σₘₐₓ(W)"] * len(h["step"])})
     return df[np.isfinite(df["value"].to_numpy(dtype=float))].reset_index(drop=True)
 
 
 def spectrum_chart(df: pd.DataFrame) -> alt.Chart:
     rule = alt.Chart(pd.DataFrame({"one": [1.0]})).mark_rule(strokeDash=[4, 4], color="#6b7280").encode(y="one:Q")
     lines = alt.Chart(df).mark_line(strokeWidth=2).encode(
-        x=alt.X("step:Q", title="training step"), y=alt.Y("value:Q", title="ρ(W), σ_max(W)"),
+        x=alt.X("step:Q", title="training step"), y=alt.Y("value:Q", title="ρ(W), σₘₐₓ(W)"),
         color=alt.Color("which:N", title=None, scale=alt.Scale(range=["#0891b2", "#9333ea"])),
         tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("which:N"), alt.Tooltip("value:Q", format=".4f")])
     return _style(alt.layer(lines, rule), height=220)

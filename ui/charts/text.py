@@ -49,13 +49,16 @@ def bits_chart(df: pd.DataFrame, unigram: float, uniform: float) -> alt.Chart:
             domain=names, range=[theme.CELL_COLORS[k] for k, v in NAMES.items() if v in names])),
         tooltip=[alt.Tooltip("model:N"), alt.Tooltip("step:Q"), alt.Tooltip("bits:Q", format=".3f")])
     base = pd.DataFrame({"bits": [uniform, unigram],
-                         "baseline": [f"uniform guess log2 V = {uniform:.2f}", f"unigram entropy = {unigram:.2f}"]})
+                         "baseline": [f"uniform guess log₂ V = {uniform:.2f}", f"unigram entropy = {unigram:.2f}"]})
     rules = alt.Chart(base).mark_rule(strokeDash=[6, 4], strokeWidth=2).encode(
         y="bits:Q", color=alt.value("#6b7280"),
         tooltip=[alt.Tooltip("baseline:N", title="baseline")])
-    labels = alt.Chart(base).mark_text(align="left", dx=4, dy=-8, fontSize=14, color=TEXT).encode(
-        y="bits:Q", text="baseline:N", x=alt.value(0))
-    return style(alt.layer(lines, rules, labels), 280, legend="bottom")
+    # the uniform guess is never below the unigram entropy: its label above its rule, the other's below
+    # its own, so the two never print over each other however close the two values are
+    labels = [alt.Chart(base.iloc[[i]]).mark_text(align="left", baseline=b, dx=4, dy=dy, fontSize=14,
+                                                   color=TEXT).encode(y="bits:Q", text="baseline:N", x=alt.value(0))
+              for i, b, dy in ((0, "bottom", -4), (1, "top", 4))]
+    return style(alt.layer(lines, rules, *labels), 280, legend="bottom")
 
 
 def influence_frame(text: str, position: int, start: int, norms: np.ndarray, wrap: int) -> pd.DataFrame:
