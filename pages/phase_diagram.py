@@ -39,9 +39,11 @@ crit = E.critical_scales(base)
 def what(df) -> str:
     """The caption's words for the colour: the measure and its scale (the norm's range is the chart's own)."""
     if measure == "slope":
-        return ("Colour: the slope of log10‖∂h_T/∂h_{T−k}‖ against the lag k, in decades per step "
+        return (r"Colour: the slope of $\log_{10} \lVert \partial h_T/\partial h_{T-k} \rVert$ against the lag k, in "
+                "decades per step "
                 f"(saturating at ±{C.SLOPE_CLIP}; hover for the value)")
-    return ("Colour: log10‖∂h_T/∂h_0‖, the whole product over T steps (a symmetric log scale up to "
+    return (r"Colour: $\log_{10} \lVert \partial h_T/\partial h_0 \rVert$, the whole product over T steps "
+            "(a symmetric log scale up to "
             f"±{C.colour_limit(df):.0f} decades, linear within ±{C.NORM_LINEAR:g} and logarithmic beyond, so a "
             "short row of a few decades keeps its colour beside a long one of hundreds; hover for the value)")
 

@@ -22,7 +22,7 @@ from .style import fmt_num, style
 NEUTRAL = "#f7f7f7"  # the colour of slope 0 on the diverging scale
 SLOPE_CLIP = 0.5  # decades per step where the slope's colours saturate (the tooltip keeps the true value)
 LINE_COLORS = (INK, BOUND_COLOR)  # scale = 1, and the bound σ_max = 1/γ (purple as the bound elsewhere)
-MEASURES = {"slope": "slope per step (decades)", "norm": "log10 ‖∂h_T/∂h_0‖"}
+MEASURES = {"slope": "slope per step (decades)", "norm": "whole product, log₁₀‖∂h_T/∂h₀‖"}
 NORM_LINEAR = 1.0  # decades: the norm's colour scale is linear within ±NORM_LINEAR, logarithmic beyond (symlog)
 COLOUR_LEGEND_PX = 260  # the colour legend's length, the same for both measures
 OUTLINES = (f"edge (|slope| ≤ {EDGE_TOL:g})", "current settings")
@@ -132,7 +132,7 @@ def phase_chart(df: pd.DataFrame, y: str, lines: pd.DataFrame, current: Mapping 
     base = alt.Chart(df).encode(x=x, x2="scale_hi:Q", y=yenc)
     tips = [alt.Tooltip("scale:Q", title=scale_title), alt.Tooltip(f"{y}:{ytype}"),
             alt.Tooltip("slope_text:N", title="slope per step (decades)"),
-            alt.Tooltip("norm_text:N", title="log10 ‖∂h_T/∂h_0‖"), alt.Tooltip("regime:N")]
+            alt.Tooltip("norm_text:N", title="log₁₀‖∂h_T/∂h₀‖"), alt.Tooltip("regime:N")]
     values = _legend_values(measure, c)
     heat = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
         color=alt.Color("value:Q", title=MEASURES[measure], scale=colour_scale(measure, c),
