@@ -22,7 +22,7 @@ keep = 1.0 / (1.0 + math.exp(-b))  # σ(b)
 st.caption(f"The same {s.T} random inputs and seed {s.seed} drive three recurrent cells with n = {s.hidden} "
            f"hidden units. The vanilla RNN uses the sidebar's activation ({s.activation}) and W "
            f"({INIT_NAMES[s.init]}, {scale_label(s)}); the LSTM and GRU use torch's own initialisation from the "
-           f"same seed, with their memory gates' bias at b = {b:g} (f and z near σ(b) = {keep:.3g}).")
+           f"same seed, with their memory gates' bias at b = {b:g} (F and z near σ(b) = {keep:.3g}).")
 with st.spinner("Computing the three Jacobian products…"):
     cells = analyse_cells(s, b)
 

@@ -14,11 +14,13 @@ from ui.settings import INIT_NAMES, scale_label
 s = sidebar.current()
 st.title("Theory beside measurement", anchor=False)
 mf = E.mean_field(s)
-st.markdown("A wide network with Gaussian W (entries N(0, σ_w²/n)) has a theory: its pre-activations settle at a "
-            "variance q\\*, and each step back multiplies a small change ‖δh‖² by χ₁ = σ_w²·E[f′(√q\\* z)²]. So the "
-            "product of Jacobians falls or grows by ½·log10 χ₁ decades per step: χ₁ = 1 is the **edge of chaos** "
-            "(Poole et al. 2016; for RNNs Chen, Pennington & Schoenholz 2018). For the sidebar's model: "
-            f"σ_w² = {fmt_num(mf['sigma_w2'])}, σ_b² = {fmt_num(mf['sigma_b2'])}, χ₁ = {fmt_num(mf['chi1'])}, "
+st.markdown(r"A wide network with Gaussian W (entries $\mathcal N(0, \sigma_w^2/n)$) has a theory: its "
+            r"pre-activations settle at a variance $q^*$, and each step back multiplies a small change "
+            r"$\lVert \delta h \rVert^2$ by $\chi_1 = \sigma_w^2\, \mathbb E[f'(\sqrt{q^*} z)^2]$. So the product "
+            r"of Jacobians falls or grows by $\tfrac12 \log_{10} \chi_1$ decades per step: $\chi_1 = 1$ is the "
+            "**edge of chaos** (Poole et al. 2016; for RNNs Chen, Pennington & Schoenholz 2018). For the sidebar's "
+            f"model: $\\sigma_w^2$ = {fmt_num(mf['sigma_w2'])}, $\\sigma_b^2$ = {fmt_num(mf['sigma_b2'])}, "
+            f"χ₁ = {fmt_num(mf['chi1'])}, "
             f"predicted slope **{fmt_num(mf['slope'], 3)}** per step." + (f" {mf['gap']}" if mf["gap"] else ""))
 
 st.subheader("Where theory puts the edge: gain × input scale", anchor=False)

@@ -165,12 +165,13 @@ def prediction_text(mf: Mapping, measured: float) -> tuple[str | None, str]:
                       "to draw.")
     head = (f"**Mean-field theory predicts slope {fmt_num(mf['slope'], 3)} per step; measured "
             f"{fmt_num(measured, 3)}.**")
-    note = (f"From this model's own weights and inputs: σ_w² = ‖W‖²/n = {fmt_num(mf['sigma_w2'])}, input "
-            f"variance σ_b² = {fmt_num(mf['sigma_b2'])}, so the pre-activations settle at variance q* = "
-            f"{fmt_num(mf['q_star'])} and each step multiplies ‖δh‖² by χ₁ = σ_w²·E[f′(√q* z)²] = "
-            f"{fmt_num(mf['chi1'])}: slope ½·log10 χ₁ (Poole et al. 2016; Chen, Pennington & Schoenholz 2018). "
+    note = (r"From this model's own weights and inputs: $\sigma_w^2 = \lVert W \rVert_F^2/n$ = "
+            f"{fmt_num(mf['sigma_w2'])}, input variance $\\sigma_b^2$ = {fmt_num(mf['sigma_b2'])}, so the "
+            f"pre-activations settle at variance $q^*$ = {fmt_num(mf['q_star'])} and each step multiplies "
+            r"$\lVert \delta h \rVert^2$ by $\chi_1 = \sigma_w^2\, \mathbb E[f'(\sqrt{q^*} z)^2]$ = "
+            f"{fmt_num(mf['chi1'])}: slope ½·log₁₀ χ₁ (Poole et al. 2016; Chen, Pennington & Schoenholz 2018). "
             "The fuchsia dashed line on the chart. χ₁ < 1 vanishes, χ₁ > 1 explodes; the theory is exact for "
             "a wide network with Gaussian W, so finite n and T leave a small gap.")
     if not mf["converged"]:
-        note += " (The solve for q* did not fully converge here: take P as a guide.)"
+        note += " (The solve for $q^*$ did not fully converge here: take the prediction as a guide.)"
     return head, note
