@@ -92,11 +92,11 @@ def influence_chart(df: pd.DataFrame, domain: list[float]) -> alt.Chart:
     x = alt.X("col:O", axis=None)
     y = alt.Y("row:O", axis=None)
     tip = [alt.Tooltip("char:N", title="character"), alt.Tooltip("lag:Q", title="characters back"),
-           alt.Tooltip("log10:Q", title="log10‖∂L_p/∂x_q‖", format=".2f"), alt.Tooltip("note:N", title="")]
+           alt.Tooltip("log10:Q", title="log₁₀‖∂Lₚ/∂x(q)‖", format=".2f"), alt.Tooltip("note:N", title="")]
     inputs = alt.Chart(df[df["kind"] == "input"])
     cells = inputs.mark_rect(stroke="white", strokeWidth=1).encode(
         x=x, y=y, tooltip=tip,
-        color=alt.Color("log10:Q", title="log10‖∂L_p/∂x_q‖", scale=alt.Scale(scheme="viridis", domain=domain),
+        color=alt.Color("log10:Q", title="log₁₀‖∂Lₚ/∂x(q)‖", scale=alt.Scale(scheme="viridis", domain=domain),
                         legend=alt.Legend(gradientLength=60)))
     mid = (domain[0] + domain[1]) / 2
     chars = inputs.mark_text(fontSize=16, fontWeight="bold").encode(
