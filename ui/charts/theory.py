@@ -113,10 +113,10 @@ def spectrum_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
     color = alt.Color("cell:N", title=None, sort=names, scale=alt.Scale(domain=names, range=colors))
     lines = alt.Chart(df).mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=30)).encode(
         x=alt.X("index:Q", title="exponent number i (1 = the largest)"),
-        y=alt.Y("exponent:Q", title="Lyapunov exponent λ_i (decades per step)"),
+        y=alt.Y("exponent:Q", title="Lyapunov exponent λᵢ (decades per step)"),
         color=color,
         tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("index:Q", title="i"),
-                 alt.Tooltip("text:N", title="λ_i (decades per step)"), alt.Tooltip("note:N")])
+                 alt.Tooltip("text:N", title="λᵢ (decades per step)"), alt.Tooltip("note:N")])
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=theme.INK, strokeWidth=2,
                                                            strokeDash=[4, 4]).encode(y="y:Q")
     return style(alt.layer(zero, lines), height=380)
@@ -142,10 +142,10 @@ def svals_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
     colors = [theme.INIT_COLORS[k] for k in INIT_NAMES if INIT_NAMES[k] in set(df["W"])]
     lines = alt.Chart(df).mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=30)).encode(
         x=alt.X("rank:Q", title="rank i of the singular value (1 = the largest)"),
-        y=alt.Y("log10:Q", axis=axis_pow10("singular value σ_i (log scale)")),
+        y=alt.Y("log10:Q", axis=axis_pow10("singular value σᵢ (log scale)")),
         color=alt.Color("W:N", title=None, sort=names, scale=alt.Scale(domain=names, range=colors)),
         tooltip=[alt.Tooltip("W:N"), alt.Tooltip("rank:Q", title="i"),
-                 alt.Tooltip("text:N", title="log10 σ_i"), alt.Tooltip("note:N")])
+                 alt.Tooltip("text:N", title="log₁₀ σᵢ"), alt.Tooltip("note:N")])
     one = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=theme.INK, strokeWidth=2,
                                                           strokeDash=[4, 4]).encode(y="y:Q")
     return style(alt.layer(one, lines), height=380)
