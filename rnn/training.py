@@ -212,23 +212,38 @@ class Trainer:
             return x @ m.U + m.b_h  # (T, B, H)
         return m.input_side(x)  # (T, B, gates·H)
 
-    def _forward(self, x: Tensor) -> tuple[Tensor, list[tuple[Tensor, ...] | None]]:
-        """The output at step T (B, out) and the states s_0 … s_T as autograd nodes whose .grad will be
-        ∂L/∂s_t (None before the truncation cut). s = (h,) or (h, c) for the LSTM.
+    def _cuts(self, T: int) -> tuple[int, list[int]]:
+        """(cut, restarts) of the truncation: the state s_cut that starts the kept graph (0 unless a last-step
+        loss is truncated), and the steps whose carried-out state is a fresh leaf (a loss at every step)."""
+        N = self.config.truncation
+        if N is None:
+            return 0, []
+        if not self.task.per_step:
+            return max(T - N - 1, 0), []
+        # a loss at every step: the state carried out of step T−N−1, T−2N−2, … is a fresh leaf, so L_T keeps
+        # T−N … T as above and every L_t at least the steps since the last cut (Williams & Peng's BPTT(N+1))
+        return 0, sorted(range(T - N - 1, 0, -(N + 1)))
 
-        Each state handed to the next step is a view of the step's output, so its gradient counts only
-        what flows back from later steps and the readout — ∂L/∂c_t excludes the same step's h_t = o ⊙ tanh(c_t),
-        as in the state Jacobians of rnn.jacobians."""
+    def _forward(self, x: Tensor):
+        """The output (at step T (B, out), or at every step (T, B, out) for a per-step task) and a function
+        that, called after loss.backward(), gives Σ over the state's parts of ‖∂L/∂s_t⁽ᵇ⁾‖² for t = 0 … T
+        (T+1, B): zero before the truncation cut, s = (h,) or (h, c) for the LSTM.
+
+        ∂L/∂s_t counts only what flows back from later steps and the readout — ∂L/∂c_t excludes the same
+        step's h_t = o ⊙ tanh(c_t), as in the state Jacobians of rnn.jacobians."""
+        if getattr(self.model, "kind", "rnn") == "lstm":
+            return self._forward_lstm(x)
+        return self._forward_steps(x)
+
+    def _forward_steps(self, x: Tensor):
+        """`_forward` one `_step` at a time, autograd keeping every step (any model; the LSTM's own path,
+        `_forward_lstm`, is tested against this one)."""
         T, B, _ = x.shape  # (T, B, in)
         H = self.model.hidden_size
         n_state = 2 if getattr(self.model, "kind", "rnn") == "lstm" else 1
-        N = self.config.truncation
-        per_step = self.task.per_step
-        cut = max(T - N - 1, 0) if N is not None and not per_step else 0  # the state that starts the kept graph
-        # a loss at every step: the state carried out of step T−N−1, T−2N−2, … is a fresh leaf, so L_T keeps
-        # T−N … T as above and every L_t at least the steps since the last cut (Williams & Peng's BPTT(N+1))
-        restarts = set(range(T - N - 1, 0, -(N + 1))) if N is not None and per_step else set()
-        self._carried = []
+        cut, restarts = self._cuts(T)
+        restarts = set(restarts)
+        carried = []
         state = tuple(x.new_zeros(B, H) for _ in range(n_state))
         xs = self._inputs(x).unbind(0)  # one backward for all steps (indexing x[t] would add a (T, B, ·) zero tensor per step)
         if cut > 0:
@@ -239,6 +254,7 @@ class Trainer:
         state = tuple(s.detach().requires_grad_(True) for s in state)
         states: list = [None] * cut + [state]
         for t in range(cut + 1, T + 1):
+            # each state handed on is a view of the step's output, whose .grad will be ∂L/∂s_t
             new = tuple(s.view_as(s) for s in self._step(xs[t - 1], state))
             for s in new:
                 s.retain_grad()
@@ -246,14 +262,71 @@ class Trainer:
             state = new
             if t in restarts:
                 state = tuple(s.detach().requires_grad_(True) for s in new)
-                self._carried.append((new, state))
-        if per_step:
+                carried.append((new, state))
+
+        def state_sq() -> Tensor:
+            for kept, leaf in carried:  # a truncation cut: ∂L/∂s_t = the part of L_t + the part after t
+                for s, s_leaf in zip(kept, leaf):
+                    s.grad = s_leaf.grad if s.grad is None else s.grad + s_leaf.grad
+            zero = x.new_zeros(B)
+            return torch.stack([sum((s.grad ** 2).sum(-1) if s.grad is not None else zero for s in st)
+                                if st is not None else zero for st in states])
+
+        hs = [st[0] for st in states[1:]] if self.task.per_step else None  # (cut = 0 for a per-step task)
+        return self._readout(hs, state[0]), state_sq
+
+    def _forward_lstm(self, x: Tensor):
+        """`_forward` for the LSTM: each stretch between truncation cuts is one rnn.cells.LSTMSequence (the
+        same steps as `_step`, with its backward written out), which hands back ∂L/∂h_t and ∂L/∂c_t."""
+        T, B, _ = x.shape
+        m = self.model
+        H, W_hh = m.hidden_size, m.core.weight_hh_l0
+        cut, restarts = self._cuts(T)
+        bounds = [cut, *restarts, T]
+        spans = list(zip(bounds, bounds[1:]))
+        gx = self._inputs(x)  # (T, B, 4H)
+        if len(spans) == 1 and cut == 0:
+            parts = [gx]
+        else:  # the steps before the cut, then the stretches (one backward node)
+            first, *parts = gx.split([cut] + [b - a for a, b in spans])
+        h, c = x.new_zeros(B, H), x.new_zeros(B, H)
+        if cut > 0:
+            with torch.no_grad():
+                for gx_t in first.unbind(0):
+                    h, c = self._step(gx_t, (h, c))
+        sinks, hs = [], []
+        for part in parts:
+            # s_a enters detached from the past (a truncation cut); the sequence hands back ∂L/∂s_a in its sink
+            sink: dict = {}
+            h_seq, c = cells.LSTMSequence.apply(part, h.detach(), c, W_hh, sink)
+            h = h_seq[-1]
+            hs.append(h_seq)
+            sinks.append(sink)
+
+        def state_sq() -> Tensor:
+            sq, prev = x.new_zeros(T + 1, B), None
+            for (a, b), sink in zip(spans, sinks):
+                if sink:  # (empty if no gradient reached this stretch)
+                    dh, dc = sink["dh0"], sink["dc0"]
+                    if prev:  # a cut: ∂L/∂s_a = the part of L_a (the stretch before) + the part after a
+                        dh, dc = prev["dh"][-1] + dh, prev["dc"][-1] + dc
+                    sq[a] = (dh ** 2).sum(-1) + (dc ** 2).sum(-1)
+                    sq[a + 1:b + 1] = (sink["dh"] ** 2).sum(-1) + (sink["dc"] ** 2).sum(-1)
+                prev = sink
+            return sq
+
+        return self._readout(hs[0] if len(hs) == 1 else torch.cat(hs), h), state_sq
+
+    def _readout(self, hs, h_T: Tensor) -> Tensor:
+        """ŷ_t = g(Vᵀh_t + b_y) at every step (T, B, out) for a per-step task (hs: h_1 … h_T, a list or a
+        (T, B, H) tensor), else at step T only (B, out)."""
+        m = self.model
+        if self.task.per_step:
             # ŷ_t = g(Vᵀh_t + b_y) at every step t = 1 … T: (T, B, out)
-            hs = torch.stack([st[0] for st in states[1:]])
-            return self.model.out_act.f(hs @ self.model.V + self.model.b_y), states
+            hs = hs if isinstance(hs, Tensor) else torch.stack(hs)
+            return m.out_act.f(hs @ m.V + m.b_y)
         # ŷ_T = g(Vᵀh_T + b_y) with g linear: the regression output or the logits              (seed eq. 2)
-        out = self.model.out_act.f(state[0] @ self.model.V + self.model.b_y)
-        return out, states
+        return m.out_act.f(h_T @ m.V + m.b_y)
 
     def loss_fn(self, out: Tensor, y: Tensor) -> Tensor:
         """The batch-mean loss of the output at step T: ½‖ŷ_T − y‖² or the cross-entropy."""
@@ -275,7 +348,7 @@ class Trainer:
         B = x.shape[1]
         for p in self.params:
             p.grad = None
-        out, states = self._forward(x)
+        out, state_sq = self._forward(x)
         loss = self.loss_fn(out, y)
         acc = float(self.task.correct(out.detach(), y).to(torch.float64).mean())
         loss_v = float(loss.detach())
@@ -288,16 +361,10 @@ class Trainer:
             grads = [p.grad for p in self.params]
             g_pre = float(_norm(grads))
             rec["grad_norm"] = g_pre
-            for kept, leaf in self._carried:  # a truncation cut: ∂L/∂s_t = the part of L_t + the part after t
-                for s, s_leaf in zip(kept, leaf):
-                    s.grad = s_leaf.grad if s.grad is None else s.grad + s_leaf.grad
-            self._carried = []
             # ‖∂L_b/∂s_t‖ per sequence (L = mean_b L_b, so ∂L_b/∂s_t⁽ᵇ⁾ = B·∂L/∂s_t⁽ᵇ⁾), mean over the batch;
             # zero before the truncation cut, and for c_T (the loss reads h_T only)
             with torch.no_grad():
-                zero = x.new_zeros(B)
-                sq = torch.stack([sum((s.grad ** 2).sum(-1) if s.grad is not None else zero for s in st)
-                                  if st is not None else zero for st in states])  # (T+1, B)
+                sq = state_sq()  # (T+1, B)
                 lag = (B * sq.sqrt()).mean(1).to(torch.float64).cpu().numpy()
             if math.isfinite(g_pre):
                 if cfg.clip == "norm":

@@ -1,0 +1,100 @@
+"""rnn.cells.LSTMSequence (the trainer's LSTM: T steps of lstm_step as one autograd node with its backward
+written out) against lstm_step step by step, differentiated by autograd."""
+import numpy as np
+import pytest
+import torch
+
+from rnn.cells import LSTMSequence, lstm_step
+
+
+def inputs(T, B, H, dtype, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    gx = torch.randn(T, B, 4 * H, generator=g, dtype=dtype)
+    h0, c0 = torch.randn(B, H, generator=g, dtype=dtype), torch.randn(B, H, generator=g, dtype=dtype)
+    W = torch.randn(4 * H, H, generator=g, dtype=dtype) / H ** 0.5
+    R = torch.randn(T, B, H, generator=g, dtype=dtype)  # the loss L = Σ_t Σ R_t ⊙ h_t
+    return gx, h0, c0, W, R
+
+
+def by_autograd(gx, h0, c0, W, R):
+    """The steps one by one; each state handed on is a view whose .grad is ∂L/∂s_t (as the trainer's
+    generic path): ∂L/∂c_t then leaves out the same step's h_t."""
+    gx, h0, c0, W = (t.detach().clone().requires_grad_(True) for t in (gx, h0, c0, W))
+    h, c, hs, states = h0, c0, [], []
+    for t in range(gx.shape[0]):
+        h, c, _ = lstm_step(gx[t], h, c, W)
+        h, c = h.view_as(h), c.view_as(c)
+        h.retain_grad()
+        c.retain_grad()
+        hs.append(h)
+        states.append((h, c))
+    hs = torch.stack(hs)
+    (hs * R).sum().backward()
+    zero = torch.zeros_like(h0)
+    return dict(hs=hs.detach(), c_T=c.detach(), gx=gx.grad, h0=h0.grad, c0=c0.grad, W=W.grad,
+                dh=torch.stack([s[0].grad for s in states]),
+                dc=torch.stack([s[1].grad if s[1].grad is not None else zero for s in states]))
+
+
+def by_sequence(gx, h0, c0, W, R):
+    gx, h0, c0, W = (t.detach().clone().requires_grad_(True) for t in (gx, h0, c0, W))
+    sink = {}
+    hs, c_T = LSTMSequence.apply(gx, h0, c0, W, sink)
+    assert not c_T.requires_grad
+    (hs * R).sum().backward()
+    assert torch.equal(sink["dh0"], h0.grad) and torch.equal(sink["dc0"], c0.grad)
+    return dict(hs=hs.detach(), c_T=c_T, gx=gx.grad, h0=h0.grad, c0=c0.grad, W=W.grad, dh=sink["dh"],
+                dc=sink["dc"])
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("T, B, H", [(1, 1, 1), (2, 3, 5), (13, 4, 6), (9, 32, 16), (40, 2, 3)])
+def test_forward_is_lstm_step_and_backward_is_autograd(T, B, H, dtype):
+    args = inputs(T, B, H, dtype, seed=T * 100 + H)
+    want, got = by_autograd(*args), by_sequence(*args)
+    # the forward is lstm_step's own operations, bit for bit
+    assert torch.equal(got["hs"], want["hs"]) and torch.equal(got["c_T"], want["c_T"])
+    tol = dict(rtol=1e-12, atol=1e-14) if dtype == torch.float64 else dict(rtol=2e-5, atol=1e-6)
+    for k in ("gx", "h0", "c0", "W", "dh", "dc"):
+        torch.testing.assert_close(got[k], want[k], **tol, msg=k)
+    assert torch.all(got["dc"][-1] == 0)  # c_T: nothing after step T
+
+
+def test_buffers_write_the_same_step():
+    """lstm_step with `out` buffers computes what it computes without them."""
+    gx, h, c, W, _ = inputs(1, 5, 7, torch.float64)
+    want = lstm_step(gx[0], h, c, W)
+    bufs = (torch.empty(5, 28, dtype=torch.float64), *(torch.empty(5, 7, dtype=torch.float64) for _ in range(3)))
+    got = lstm_step(gx[0], h, c, W, out=bufs)
+    assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
+    assert all(torch.equal(a, b) for a, b in zip(got[2], want[2]))
+    assert torch.equal(bufs[2], torch.tanh(want[1]))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the trainer's LSTM path (one LSTMSequence per stretch between truncation cuts) against its step-by-step path
+
+TEXT = "the cat sat on the mat; the dog sat on the log. " * 3
+
+
+@pytest.mark.parametrize("task, truncation", [("adding", None), ("adding", 0), ("adding", 3), ("adding", 8),
+                                              ("remember_first", 2), ("text", None), ("text", 0), ("text", 1),
+                                              ("text", 3), ("text", 4), ("text", 20)])
+@pytest.mark.parametrize("optimizer, clip", [("sgd", "none"), ("adam", "norm")])
+def test_trainer_lstm_path_equals_the_step_by_step_path(task, truncation, optimizer, clip):
+    from rnn.training import SCALARS, TrainConfig, Trainer
+
+    cfg = TrainConfig(task=task, text=TEXT if task == "text" else "", T=9, batch_size=3, model="lstm",
+                      hidden_size=5, truncation=truncation, optimizer=optimizer, lr=0.05, clip=clip,
+                      clip_threshold=0.5, seed=2)
+    fast, slow = Trainer(cfg), Trainer(cfg)
+    slow._forward = slow._forward_steps  # autograd through every `_step`, ∂L/∂s_t from retain_grad
+    a, b = fast.train(3), slow.train(3)
+    assert a["loss"][0] == b["loss"][0]  # the same forward, bit for bit
+    for k in SCALARS:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-10, atol=1e-300, err_msg=k)
+    np.testing.assert_allclose(a["grad_h_norm"], b["grad_h_norm"], rtol=1e-10, atol=1e-300)
+    if truncation is not None and truncation < 8:
+        assert np.any(a["grad_h_norm"] == 0.0) == (task != "text")  # a last-step loss: zero before the cut
+    for p, q in zip(fast.model.parameters(), slow.model.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-10, atol=1e-14)
