@@ -80,6 +80,7 @@ class TrainConfig:
     lag_every: int = 10  # keep the per-step ‖∂L/∂h_t‖ in `history()` every this many steps
     lag_history: int = 200  # and at most this many of them
     text: str = ""  # the corpus of task "text" (rnn.text, prepared by rnn.text.prepare_text); else unused
+    matrix_stats: bool = True  # record ρ and σ_max of W every step (an eigenvalue solve and SVDs); NaN if off
 
     def validated(self) -> "TrainConfig":
         """The same config with names normalised; a ValueError saying expected vs got otherwise."""
@@ -106,7 +107,7 @@ class TrainConfig:
             history_size=checks.integer(self.history_size, "history_size", 1),
             lag_every=checks.integer(self.lag_every, "lag_every", 1),
             lag_history=checks.integer(self.lag_history, "lag_history", 1),
-            text=self.text if task.name == "text" else "")
+            text=self.text if task.name == "text" else "", matrix_stats=bool(self.matrix_stats))
 
 
 def _get_task(name, text: str) -> Task:
@@ -183,7 +184,7 @@ class Trainer:
 
     def _matrix_stats(self) -> tuple[float, float, float]:
         W = self.recurrent_matrix().detach()
-        if not bool(torch.isfinite(W).all()):
+        if not self.config.matrix_stats or not bool(torch.isfinite(W).all()):
             return math.nan, math.nan, math.nan
         rho, smax = _init.spectral_radius(W), _init.sigma_max(W)
         whole = smax if isinstance(self.model, VanillaRNN) else _init.sigma_max(self.model.core.weight_hh_l0)

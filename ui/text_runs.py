@@ -72,7 +72,7 @@ def configs(s: Settings, text: str, cell: str, truncation: str) -> tuple[dict[st
     out = {}
     for model in ("rnn", cell):
         cfg, more = live.config(replace(s, T=T), "text", model, "adam", 0.01, "norm", 1.0, N, TEXT_BATCH)
-        out[model] = replace(cfg, text=text)
+        out[model] = replace(cfg, text=text, matrix_stats=False)  # this page never shows ρ or σ_max of W
         notes += [n for n in more if n not in notes]
     return out, notes
 

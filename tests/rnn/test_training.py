@@ -268,6 +268,17 @@ def test_metric_shapes_and_matrix_stats():
         out["sigma_max"][1] != out["sigma_max"][0]
 
 
+@pytest.mark.parametrize("model", ["rnn", "lstm"])
+def test_without_matrix_stats_only_rho_and_sigma_max_go_missing(model):
+    """matrix_stats=False (the Text page, which never shows them) leaves ρ and σ_max NaN and every other
+    number of the run exactly as with them."""
+    on, off = Trainer(small(model=model)).train(4), Trainer(small(model=model, matrix_stats=False)).train(4)
+    for k in ("rho", "sigma_max", "sigma_max_hh"):
+        assert np.isfinite(on[k]).all() and np.isnan(off[k]).all(), k
+    for k in set(on) - {"rho", "sigma_max", "sigma_max_hh"}:
+        np.testing.assert_array_equal(on[k], off[k], err_msg=k)
+
+
 def test_gated_matrix_stats_use_the_candidate_block():
     tr = Trainer(small(model="lstm", hidden_size=4))
     H = 4
