@@ -508,6 +508,12 @@ SHORTFALL = {
           "part). Best next steps: a few Lanczos steps instead of the exact eigenvalue solve for the shortest "
           "products, and ‖Q‖_F with Q·U from one pass over each product. (The forward pass cannot be fused "
           "with the chain: one runs forward in t, the other backward from T.)",
+    "P7": "The reference is one fused oneDNN kernel for all T steps of nn.LSTM in float32 (forward and "
+          "backward); the trainer runs the report's cell step by step (rnn.cells.LSTMSequence: one autograd "
+          "node for the T steps, its BPTT written out) and also records ‖∂L/∂s_t‖ for every state, which the "
+          "page's heatmap draws. What is left is per-step work the fused kernel avoids: about 200 small matrix "
+          "products and 15 elementwise operations a step. Best next steps: fold the gate biases into the input "
+          "product (one addmm), and the GRU onto the same one-node path.",
 }
 
 
