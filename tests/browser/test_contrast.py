@@ -15,6 +15,7 @@ import pytest
 
 from conftest import watched_page
 from ui.registry import PAGES
+from wcag import contrast
 
 NEED = 4.5
 SLOW = 180_000  # ms: the phase diagram's first load on a busy machine
@@ -108,18 +109,6 @@ TEXTS = """() => {
   const charts = document.querySelectorAll('[data-testid="stVegaLiteChart"]').length;
   return {rows, charts, canvas};
 }"""
-
-
-def luminance(rgb) -> float:
-    def lin(v):
-        v /= 255
-        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-    return 0.2126 * lin(rgb[0]) + 0.7152 * lin(rgb[1]) + 0.0722 * lin(rgb[2])
-
-
-def contrast(a, b) -> float:
-    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
 
 
 def settle(page, timeout: float = SLOW) -> None:

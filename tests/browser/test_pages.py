@@ -16,6 +16,7 @@ import pytest
 
 from conftest import shot, wait_idle, watched_page
 from ui.sidebar import T_STEPS
+from wcag import contrast, luminance as _luminance
 
 # (url path, words in its title, charts drawn at least, at default settings)
 PAGES = [
@@ -176,18 +177,6 @@ def _rgb(text: str | None):
         return None
     parts = [float(x) for x in m.group(1).replace("/", ",").split(",") if x.strip()]
     return int(parts[0]), int(parts[1]), int(parts[2]), parts[3] if len(parts) > 3 else 1.0
-
-
-def _luminance(c) -> float:
-    def lin(v):
-        v /= 255
-        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-    return 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
-
-
-def contrast(a, b) -> float:
-    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
 
 
 def _opaque(*alphas) -> bool:

@@ -12,6 +12,7 @@ import pytest
 from ui import theme
 from ui.cached import activations as cached_activations
 from ui.charts import activations, live_training, style, text
+from wcag import contrast, luminance
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,19 +24,6 @@ DARK = {"dark (Streamlit 1.67)": "#171614", "dark sidebar": "#21201d", "dark (St
 def rgb(hex_color: str) -> tuple[float, ...]:
     h = hex_color.lstrip("#")
     return tuple(int(h[i:i + 2], 16) for i in (0, 2, 4))
-
-
-def luminance(c) -> float:
-    def lin(v):
-        v /= 255
-        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-    return 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
-
-
-def contrast(a, b) -> float:
-    la, lb = sorted((luminance(rgb(a) if isinstance(a, str) else a), luminance(rgb(b) if isinstance(b, str) else b)),
-                    reverse=True)
-    return (la + 0.05) / (lb + 0.05)
 
 
 def faded(fg: str, bg: str, alpha: float) -> tuple[float, ...]:

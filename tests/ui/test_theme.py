@@ -6,22 +6,9 @@ import pytest
 from ui import theme
 from ui.charts.bptt_by_hand import TERM_COLORS
 from ui.charts.phase_diagram import LINE_COLORS
+from wcag import contrast
 
 BACKGROUNDS = {"light": "#ffffff", "dark (Streamlit 1.67)": "#171614", "dark (Streamlit ≤ 1.46)": "#0e1117"}
-
-
-def luminance(hex_color: str) -> float:
-    h = hex_color.lstrip("#")
-    def lin(v):
-        v = int(v, 16) / 255
-        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-    r, g, b = (lin(h[i:i + 2]) for i in (0, 2, 4))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: str, b: str) -> float:
-    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
 
 
 ON_BACKGROUND = {**{f"series {k}": v for k, v in theme.SERIES_COLORS.items()},
