@@ -23,8 +23,8 @@ rep, an = E.bptt_report(s), analysis(s)
 if not rep["finite"]:
     st.warning("Hand BPTT in float64 overflowed for these settings: some numbers below went past 10³⁰⁸ (marked overflow), and the "
                "charts leave them out. The product of Jacobians, computed in log space, stays finite: "
-               rf"$\log_{{10}} \lVert \partial h_T/\partial h_0 \rVert = {an['log10_norm'][-1]:.1f}$. Lower T or the weight scale to see every "
-               "number.", icon=":material/warning:")
+               rf"$\log_{{10}} \lVert \partial h_T/\partial h_0 \rVert = {an['log10_norm'][-1]:.1f}$. "
+               "Lower T or the weight scale to see every number.", icon=":material/warning:")
 
 st.subheader("The network unfolded: where the gradient goes", anchor=False)
 unfolded.diagram(s, key="bptt", N=min(page_setting("trunc"), max(s.T - 1, 0)))  # N: the control further down

@@ -42,7 +42,8 @@ frame = C.cells_frame(cells, keep)
 chart_block(C.cells_chart(frame), frame,
               "Horizontal: the lag k, how many steps back from the last step T. Vertical: log10 of the spectral "
               r"norm of the product of state Jacobians $\partial s_T/\partial s_{T-k}$, with $s = h$ for the vanilla "
-              "RNN and the GRU and $s = (h, c)$ for the LSTM. A straight falling line is a gradient that vanishes exponentially; "
+              "RNN and the GRU and $s = (h, c)$ for the LSTM. A straight falling line is a gradient that vanishes "
+              "exponentially; "
               "its slope is the rate in decades per step. Compare the three slopes: the flatter the line, the "
               "longer the cell remembers. Dashed: the LSTM's cell path alone, σ(b)ᵏ, the number the text below "
               "quotes; the whole LSTM state (h, c) also carries paths through its gates.",

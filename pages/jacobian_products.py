@@ -42,7 +42,8 @@ with right:
     st.markdown(f"#### A signal from {k} step{'s' if k != 1 else ''} back arrives scaled by "
                 f"${fmt_pow10(at_k, latex=True)}$")
     st.caption(f"{s.activation}, {scale_label(s)}, {s.init} W, n = {s.hidden}, T = {s.T}: "
-               rf"$\lVert \partial h_T/\partial h_{{T-{k}}} \rVert = {fmt_pow10(at_k, latex=True)}$. Regime from the slope of the line below (how many "
+               rf"$\lVert \partial h_T/\partial h_{{T-{k}}} \rVert = {fmt_pow10(at_k, latex=True)}$. "
+               "Regime from the slope of the line below (how many "
                f"powers of ten the norm loses or gains per step back): vanishing below −{EDGE_TOL:g}, exploding "
                f"above +{EDGE_TOL:g} decades per step, edge of chaos in between. Pick the lag above.")
 st.markdown(why_this_rate(a, regime))
