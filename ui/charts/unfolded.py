@@ -197,8 +197,8 @@ def _legend(lo: float, hi: float, palette, fs: int) -> list[str]:
         cells.append(f'<TD BGCOLOR="{c}" WIDTH="30" HEIGHT="14"><FONT POINT-SIZE="{fs}" COLOR='
                      f'"{"#ffffff" if i >= len(palette) * 2 // 3 else "#111827"}">{text}</FONT></TD>')
     table = ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" COLOR="#9ca3af"><TR><TD COLSPAN="'
-             f'{len(palette)}" BORDER="0"><FONT POINT-SIZE="{fs}">colour: ‖∂L/∂h_t‖ (states) and '
-             f'‖∂h_t/∂h_t−1‖ (W arrows)</FONT></TD></TR><TR>{"".join(cells)}</TR></TABLE>>')
+             f'{len(palette)}" BORDER="0"><FONT POINT-SIZE="{fs}">colour: ‖∂L/∂hₜ‖ (states) and '
+             f'‖∂hₜ/∂hₜ₋₁‖ (W arrows)</FONT></TD></TR><TR>{"".join(cells)}</TR></TABLE>>')
     return [f"legend [shape=plaintext, label={table}];"]
 
 
