@@ -23,3 +23,15 @@ def open_app(query: Mapping | None = None, page: str | None = None, timeout: flo
 def chart_tables(at: AppTest) -> list[pa.Table]:
     """Every dataset of every chart on the page."""
     return [pa.ipc.open_stream(d.data.data).read_all() for c in at.get("vega_lite_chart") for d in c.proto.datasets]
+
+
+def spec_dicts(spec):
+    """Every dict in a nested Vega-Lite spec (the spec itself first, then its layers, encodings, …), depth first:
+    the one walk for tests that look for a kind of mark wherever a chart nests it."""
+    if isinstance(spec, dict):
+        yield spec
+        for v in spec.values():
+            yield from spec_dicts(v)
+    elif isinstance(spec, list):
+        for v in spec:
+            yield from spec_dicts(v)

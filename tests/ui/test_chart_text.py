@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd
 import pytest
 
+from apptest_helpers import spec_dicts
 from ui import theme
 from ui.cached import activations as cached_activations
 from ui.charts import activations, live_training, style, text
@@ -53,16 +54,11 @@ def test_chart_text_colour_follows_the_background():
 def _text_colours(spec) -> list:
     """The colour of every text mark in a Vega-Lite spec (None where it sets none)."""
     out = []
-    if isinstance(spec, dict):
-        mark = spec.get("mark")
+    for d in spec_dicts(spec):
+        mark = d.get("mark")
         if mark == "text" or (isinstance(mark, dict) and mark.get("type") == "text"):
-            colour = spec.get("encoding", {}).get("color", {}).get("value")
+            colour = d.get("encoding", {}).get("color", {}).get("value")
             out.append(colour or (mark.get("color") if isinstance(mark, dict) else None))
-        for v in spec.values():
-            out += _text_colours(v)
-    elif isinstance(spec, list):
-        for v in spec:
-            out += _text_colours(v)
     return out
 
 

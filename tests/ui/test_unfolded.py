@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import rnn
+from apptest_helpers import spec_dicts
 from ui.cached import model
 from ui.cached import unfolded as cached
 from ui.charts import unfolded as U
@@ -132,17 +133,8 @@ def _configs(spec: dict) -> dict:
 
 
 def _stroke_widths(spec) -> list[float]:
-    out = []
-    if isinstance(spec, dict):
-        mark = spec.get("mark")
-        if isinstance(mark, dict) and mark.get("type") in ("line", "rule"):
-            out.append(mark.get("strokeWidth", 0))
-        for v in spec.values():
-            out += _stroke_widths(v)
-    elif isinstance(spec, list):
-        for v in spec:
-            out += _stroke_widths(v)
-    return out
+    return [d["mark"].get("strokeWidth", 0) for d in spec_dicts(spec)
+            if isinstance(d.get("mark"), dict) and d["mark"].get("type") in ("line", "rule")]
 
 
 def test_projector_mode_raises_fonts_and_lines_of_the_apps_charts():
