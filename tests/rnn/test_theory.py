@@ -282,6 +282,11 @@ def plain_benettin(J: np.ndarray) -> np.ndarray:
     return np.sort(total / len(J))[::-1]
 
 
+def stacked_mean_log10_det(J: torch.Tensor) -> float:
+    """mean_t log10|det J_t| by torch.linalg.slogdet of all T factors stacked (T, n, n)."""
+    return float((torch.linalg.slogdet(J)[1] / math.log(10)).mean())
+
+
 MODELS = {
     "tanh": lambda: VanillaRNN(4, 12, 2, activation="tanh", seed=0, scale=1.5, dtype=F64),
     "sigmoid": lambda: VanillaRNN(4, 12, 2, activation="sigmoid", seed=1, scale=4.0, dtype=F64),
@@ -298,8 +303,7 @@ def test_lyapunov_against_plain_loop_and_determinant(kind):
     assert lam.shape == (12,)  # 2n for the LSTM's (h, c), n otherwise
     np.testing.assert_allclose(lam, plain_benettin(J.numpy()), rtol=0, atol=1e-10)
     # Σλ_i = mean_t log10|det J_t|
-    logdet = torch.linalg.slogdet(J)[1] / math.log(10)
-    assert lam.sum() == pytest.approx(float(logdet.mean()), rel=1e-10)
+    assert lam.sum() == pytest.approx(stacked_mean_log10_det(J), rel=1e-10)
     assert np.all(np.diff(lam) <= 0)
 
 
@@ -309,7 +313,7 @@ def test_mean_log10_det_is_slogdet_of_the_stacked_jacobians(kind, monkeypatch):
     Jacobians stacked at once, also when the chunks hold one factor each."""
     m, x = MODELS[kind](), inputs(300)
     J = rnn.state_jacobians(m, x).to(F64)
-    want = float((torch.linalg.slogdet(J)[1] / math.log(10)).mean())
+    want = stacked_mean_log10_det(J)
     assert rnn.mean_log10_det(m, x) == pytest.approx(want, rel=1e-12)
     monkeypatch.setattr("rnn.theory.CHUNK_BYTES", 1)  # one factor a chunk
     assert rnn.mean_log10_det(m, x) == pytest.approx(want, rel=1e-12)
@@ -334,8 +338,7 @@ def test_lyapunov_blocked_qr_against_plain_loop_wide(kind):
     lam = rnn.lyapunov_spectrum(m, x)
     assert lam.shape == (64,)
     np.testing.assert_allclose(lam, plain_benettin(J.numpy()), rtol=0, atol=1e-10)
-    logdet = torch.linalg.slogdet(J)[1] / math.log(10)
-    assert lam.sum() == pytest.approx(float(logdet.mean()), rel=1e-10)
+    assert lam.sum() == pytest.approx(stacked_mean_log10_det(J), rel=1e-10)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
