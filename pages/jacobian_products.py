@@ -4,7 +4,6 @@ import math
 
 import streamlit as st
 
-from rnn.jacobians import EDGE_TOL
 from ui import settings as S
 from ui import sidebar
 from ui.blocks import chart_block, page_control, regime_badge
@@ -15,6 +14,7 @@ from ui.charts.theory import prediction_text
 from ui.charts.jacobian_products import overflow_note, why_this_rate
 from ui.charts.style import ZERO_NOTE, fmt_num, fmt_pow10
 from ui.settings import scale_label
+from rnn.jacobians import EDGE_TOL  # after ui, which imports the app once (ui/__init__.py)
 
 s = sidebar.current()
 with st.spinner(f"Multiplying {s.T} Jacobians of size {s.hidden} × {s.hidden}…"):

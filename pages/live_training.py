@@ -3,10 +3,10 @@ from functools import partial
 
 import streamlit as st
 
-from rnn.tasks import get_task
 from ui import live, sidebar
 from ui.charts import live_training as C
 from ui.limits import LIVE_TICK_S
+from rnn.tasks import get_task  # after ui, which imports the app once (ui/__init__.py)
 
 s = sidebar.current()
 st.title("Live training", anchor=False)

@@ -4,13 +4,13 @@ from functools import partial
 
 import streamlit as st
 
-from rnn.jacobians import EDGE_TOL
 from ui import sidebar
 from ui.blocks import chart_block
 from ui.cached import phase_diagram as E
 from ui.charts import phase_diagram as C
 from ui.limits import PHASE_LENGTHS, PHASE_MAX_HIDDEN, PHASE_MAX_T, PHASE_SCALES
 from ui.settings import ACTIVATION_NAMES, INIT_NAMES, SCALE_NAMES, SCALE_SYMBOL
+from rnn.jacobians import EDGE_TOL  # after ui, which imports the app once (ui/__init__.py)
 
 s = sidebar.current()
 base = E.phase_base(s)

@@ -1,12 +1,12 @@
 """Text: a character-level language model trained live on a text, and how far back its gradient reaches."""
 import streamlit as st
 
-from rnn import text as X
 from ui import live, sidebar
 from ui import text_runs as R
 from ui.blocks import chart_block, page_control
 from ui.charts import text as C
 from ui.limits import LIVE_TICK_S, TEXT_MAX_CHARS, TEXT_WRAP
+from rnn import text as X  # after ui, which imports the app once (ui/__init__.py)
 
 s = sidebar.current()
 st.title("Text: how far back does it look?", anchor=False)

@@ -56,3 +56,37 @@ def test_a_deep_link_opened_first_on_a_fresh_server_goes_through_the_router(brow
         proc.terminate()
         proc.wait(10)
 
+
+
+def test_links_opened_together_on_a_fresh_server_all_go_through_the_router(browser):
+    """A class opening links on a server that just woke up: several sessions start their first run the old
+    way at once, each from its own page. Two faults met here: the first session to reach the router switched
+    Streamlit's server-wide flag off while the others were still running their page alone (they kept
+    Streamlit's file list and no settings, for good); and the pages' first imports, made at the same moment,
+    left some sessions with a traceback (`KeyError: 'rnn'`; tests/app/test_first_imports.py has the race
+    without a browser). Each page must come back through app.py, whole."""
+    import conftest
+
+    port = conftest.free_port()
+    proc = conftest.start_server(port)
+    links = ["phase_diagram", "jacobian_products?T=40", "activations", "gated_cells"]
+    try:
+        ctxs = [browser.new_context(viewport={"width": 1280, "height": 720}) for _ in links]
+        pages = [c.new_page() for c in ctxs]
+        for pg, link in zip(pages, links):  # all requested before any first run ends
+            pg.goto(f"http://127.0.0.1:{port}/{link}", wait_until="commit")
+        for pg, link in zip(pages, links):
+            pg.locator("text=Sequence length T").or_(pg.locator('[data-testid="stException"]')).first.wait_for(
+                timeout=120_000)  # the shared sidebar, or a traceback
+            wait_idle(pg)
+            errors = [e.inner_text()[:300] for e in pg.locator('[data-testid="stException"]').all()]
+            assert not errors, (link, errors)
+            nav = pg.locator('[data-testid="stSidebarNav"]').inner_text()
+            assert "Jacobian products" in nav and "jacobian products" not in nav, (link, nav)  # the app's titles
+        t = pages[1].locator('[data-testid="stSidebar"]').get_by_role("slider", name="Sequence length T")
+        assert t.get_attribute("aria-valuetext") == "40"  # the link's own value kept
+        for c in ctxs:
+            c.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
