@@ -11,8 +11,8 @@ LSTM gx_t = W_ih x_t + b_ih + b_hh; for the GRU gx_t = W_ih x_t + b_ih, its b_hn
 those saved values for K steps, each (K, H), and returns (K, n, n). Derivatives: σ′ = σ(1 − σ),
 tanh′ = 1 − tanh². The Jacobians are tested against torch.func.jacrev of torch's own cells.
 
-The trainer runs the LSTM as `LSTMSequence`: T calls of lstm_step in one autograd node, its backward
-(BPTT) written out, tested against autograd through lstm_step (tests/rnn/test_lstm_sequence.py).
+The trainer runs the LSTM as `LSTMSequence`: lstm_step's operations for all T steps in one autograd node, its
+backward (BPTT) written out, tested against autograd through lstm_step (tests/rnn/test_lstm_sequence.py).
 """
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ import torch
 from torch.autograd.function import once_differentiable
 
 Tensor = torch.Tensor
+# u ⊙ σ′ and u ⊙ tanh′ from the activation's output, written into `grad_input` (the kernels autograd uses)
+_sigmoid_backward = torch.ops.aten.sigmoid_backward.grad_input
+_tanh_backward = torch.ops.aten.tanh_backward.grad_input
 
 
 def _rows(v: Tensor) -> Tensor:
@@ -49,26 +52,21 @@ def rnn_jacobian(W: Tensor, fprime: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------------------------------------
 # LSTM (torch.nn.LSTM)
 
-def lstm_step(gx_t: Tensor, h: Tensor, c: Tensor, W_hh: Tensor,
-              out: tuple | None = None) -> tuple[Tensor, Tensor, tuple]:
+def lstm_step(gx_t: Tensor, h: Tensor, c: Tensor, W_hh: Tensor) -> tuple[Tensor, Tensor, tuple]:
     """(h_t, c_t, (i, f, g, o)) from gx_t = W_ih x_t + b_ih + b_hh (B, 4H), h_{t-1} and c_{t-1} (B, H).
 
-    out: None, or buffers (z (B, 4H), c_t, tanh(c_t), h_t (B, H)) that the same operations write into
-    (outside autograd; `LSTMSequence`): the gates then come back as views of z, activated in place."""
-    if out is None:
-        # [i f g o] pre-activations = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
-        gi, gf, gg, go = torch.addmm(gx_t, h, W_hh.T).chunk(4, dim=-1)
-        # i, f, o = σ(·), g = tanh(·)
-        i, f, g, o = torch.sigmoid(gi), torch.sigmoid(gf), torch.tanh(gg), torch.sigmoid(go)
-        # c_t = f ⊙ c_{t-1} + i ⊙ g
-        c_t = f * c + i * g
-        # h_t = o ⊙ tanh(c_t)
-        return o * torch.tanh(c_t), c_t, (i, f, g, o)
-    z, c_t, tc, h_t = out  # the same four lines, into the buffers
-    gi, gf, gg, go = torch.addmm(gx_t, h, W_hh.T, out=z).chunk(4, dim=-1)
-    i, f, g, o = gi.sigmoid_(), gf.sigmoid_(), gg.tanh_(), go.sigmoid_()
-    torch.add(torch.mul(f, c, out=c_t), i * g, out=c_t)
-    return torch.mul(o, torch.tanh(c_t, out=tc), out=h_t), c_t, (i, f, g, o)
+    W_hh (4H, H) enters the product as W_hhᵀ laid out row by row (`.T.contiguous()`: the BLAS multiplies by it
+    faster than by the transposed view); `LSTMSequence` runs these same operations into its buffers."""
+    H = h.shape[-1]
+    # [i f g o] pre-activations = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
+    a = torch.addmm(gx_t, h, W_hh.T.contiguous())
+    # i, f, o = σ(·), g = tanh(·)   (σ of i and f in one call)
+    i_f = torch.sigmoid(a[:, :2 * H])
+    i, f, g, o = i_f[:, :H], i_f[:, H:], torch.tanh(a[:, 2 * H:3 * H]), torch.sigmoid(a[:, 3 * H:])
+    # c_t = f ⊙ c_{t-1} + i ⊙ g
+    c_t = torch.addcmul(f * c, i, g)
+    # h_t = o ⊙ tanh(c_t)
+    return o * torch.tanh(c_t), c_t, (i, f, g, o)
 
 
 def lstm_jacobian(W_hh: Tensor, i: Tensor, f: Tensor, g: Tensor, o: Tensor, c_prev: Tensor,
@@ -89,31 +87,51 @@ def lstm_jacobian(W_hh: Tensor, i: Tensor, f: Tensor, g: Tensor, o: Tensor, c_pr
 
 class LSTMSequence(torch.autograd.Function):
     """T steps of `lstm_step` as one autograd node whose backward (BPTT through the LSTM) is written out below,
-    instead of the dozen autograd nodes a step makes. The forward is `lstm_step` itself, step after step: the
-    same numbers. The backward is the same chain rule as autograd's, its factors regrouped (the gate
-    derivatives a few steps at a time, ∂L/∂W_hh one product over all steps), so gradients agree with
-    autograd's to rounding.
+    instead of the dozen autograd nodes a step makes. The forward runs lstm_step's own operations, step after
+    step, into buffers made once (the same numbers). The backward is the same chain rule as autograd's, its
+    factors regrouped (the gate derivatives of all steps first, ∂L/∂W_hh one product over all steps), so
+    gradients agree with autograd's to rounding.
 
-    apply(gx, h0, c0, W_hh, sink): gx = W_ih x_t + b_ih + b_hh for t = 1 … T (T, B, 4H), the state (h0, c0)
-    (B, H) each, W_hh (4H, H) → (h_1 … h_T (T, B, H), c_T (B, H), not differentiable). The backward fills
-    the dict `sink` with "dh" (T, B, H): ∂L/∂h_t, all that reaches h_t (its readout and step t+1);
-    "dc" (T, B, H): ∂L/∂c_t through step t+1 only (not the same step's h_t = o ⊙ tanh(c_t)), zero at t = T;
-    "dh0", "dc0" (B, H): ∂L/∂h_0 and ∂L/∂c_0."""
+    apply(x, W_ih, b, h0, c0, W_hh, sink): the input side gx_t = W_ih x_t + b (b = b_ih + b_hh) of every step
+    from x (T, B, in), W_ih (4H, in), b (4H,) in one product (GatedRNN.input_side's); or, with W_ih and b None,
+    x = gx itself (T, B, 4H). The state (h0, c0) (B, H) each, W_hh (4H, H) → (h_1 … h_T (T, B, H), c_T (B, H),
+    not differentiable). The backward fills the dict `sink` with "dh" (T, B, H): ∂L/∂h_t, all that reaches h_t
+    (its readout and step t+1); "dc" (T, B, H): ∂L/∂c_t through step t+1 only (not the same step's
+    h_t = o ⊙ tanh(c_t)), zero at t = T; "dh0", "dc0" (B, H): ∂L/∂h_0 and ∂L/∂c_0.
+
+    The backward reuses the forward's buffers (the gates become the gradients), so it runs once: no
+    retain_graph."""
 
     @staticmethod
-    def forward(ctx, gx, h0, c0, W_hh, sink):
-        T, B, H4 = gx.shape
-        H = H4 // 4
-        z = gx.new_empty(T, B, H4)  # the activated gates i, f, g, o of every step
-        c = gx.new_empty(T + 1, B, H)  # c_0 … c_T
-        tc = gx.new_empty(T, B, H)  # tanh(c_t)
-        hs = gx.new_empty(T, B, H)  # h_1 … h_T
+    def forward(ctx, x, W_ih, b, h0, c0, W_hh, sink):
+        T, B = x.shape[:2]
+        H = W_hh.shape[1]
+        # one buffer, a row of 5 blocks (B, 5, H) per step: [spare, i, f, g, o], the gates' pre-activations
+        # W_ih x_t + b_ih + b_hh, then W_hh h_{t-1} added step by step, then activated in place; the spare block
+        # and row T serve the backward, which turns the rows into gradients
+        zb = x.new_empty(T + 1, B, 5, H)
+        gates = zb[:T, :, 1:].flatten(2)  # (T, B, 4H), rows 5H apart
+        if W_ih is None:
+            gates.copy_(x)
+        else:
+            # [i f g o] pre-activations, input side: W_ih x_t + b_ih + b_hh for all t in one product
+            torch.addmm(b, x.reshape(T * B, -1), W_ih.T, out=gates.view(T * B, 4 * H))
+        c = x.new_empty(T + 1, B, H)  # c_0 … c_T
+        tc = x.new_empty(T, B, H)  # tanh(c_t)
+        hs = x.new_empty(T, B, H)  # h_1 … h_T
         c[0] = c0
-        h, cs = h0, c.unbind(0)
-        for gx_t, c_prev, *buffers in zip(gx.unbind(0), cs, z.unbind(0), cs[1:], tc.unbind(0), hs.unbind(0)):
-            h = lstm_step(gx_t, h, c_prev, W_hh, out=buffers)[0]
-        ctx.z, ctx.c, ctx.tc, ctx.sink = z, c, tc, sink
-        ctx.save_for_backward(h0, W_hh, hs)
+        W_T = W_hh.T.contiguous()
+        # every step's views, made once: a view costs about as much as one of these small operations
+        Z, IF, I, F, G, O = (v.unbind(0) for v in (gates, zb[:T, :, 1:3].flatten(2), *zb[:T, :, 1:].unbind(2)))
+        C, TC, HS = c.unbind(0), tc.unbind(0), hs.unbind(0)
+        h = h0
+        for t in range(T):  # lstm_step, into the buffers
+            Z[t].addmm_(h, W_T)
+            IF[t].sigmoid_(), G[t].tanh_(), O[t].sigmoid_()
+            torch.mul(F[t], C[t], out=C[t + 1]).addcmul_(I[t], G[t])
+            h = torch.mul(O[t], torch.tanh(C[t + 1], out=TC[t]), out=HS[t])
+        ctx.zb, ctx.c, ctx.tc, ctx.sink = zb, c, tc, sink
+        ctx.save_for_backward(x if W_ih is not None else None, W_ih, h0, W_hh, hs)
         c_T = c[T].clone()
         ctx.mark_non_differentiable(c_T)
         return hs, c_T
@@ -121,57 +139,68 @@ class LSTMSequence(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, dH, _dc_T):
-        h0, W_hh, hs = ctx.saved_tensors
+        x, W_ih, h0, W_hh, hs = ctx.saved_tensors
+        K, c, tc = ctx.zb, ctx.c, ctx.tc
+        if K is None:
+            raise RuntimeError("LSTMSequence's backward runs once (it reuses the forward's buffers): "
+                               "retain_graph is not supported")
+        ctx.zb = ctx.c = ctx.tc = None
         T, B, H = hs.shape
-        z = ctx.z.view(T, B, 4, H)  # i, f, g, o
-        c, tc = ctx.c, ctx.tc
-        dG = dH.new_empty(T, B, 4, H)  # ∂L/∂(pre-activations of i, f, g, o) at each step
-        dh = dH.new_empty(T, B, H)  # ∂L/∂h_t, t = 1 … T
-        dc = dH.new_empty(T + 1, B, H)  # ∂L/∂c_t through step t+1, t = 0 … T
-        dc[T] = 0
-        D = dH.new_empty(B, 4, H)  # (∂L/∂c_t three times, ∂L/∂h_t): what each gate's derivative multiplies
-        one = dH.new_ones(())
-        # the factors of a few steps at once (a few fit in cache, all T would not)
-        block, lo = max(1, 2 ** 16 // max(1, B * 4 * H)), T
-        dHs, dGs, dhs, dcs = dH.unbind(0), dG.unbind(0), dh.unbind(0), dc.unbind(0)  # views of one step
-        f = z[:, :, 1].unbind(0)
-        for t in range(T - 1, -1, -1):  # z[t], hs[t], c[t + 1] belong to step t+1
-            if t < lo:
-                hi, lo = lo, max(0, t + 1 - block)
-                zb, tcb = z[lo:hi], tc[lo:hi]
-                i, g, o = zb[:, :, 0], zb[:, :, 2], zb[:, :, 3]
-                # σ′ = σ(1 − σ) for i, f, o;  tanh′ = 1 − g² for g
-                k = torch.addcmul(zb, zb, zb, value=-1)
-                torch.addcmul(one, g, g, value=-1, out=k[:, :, 2])
-                # ∂c_t/∂(pre-activations of i, f, g) = diag(g i′), diag(c_{t-1} f′), diag(i g′);
-                # ∂h_t/∂(pre-activation of o) = diag(tanh(c_t) o′)
-                k.mul_(torch.stack([g, c[lo:hi], i, tcb], dim=2))
-                # ∂h_t/∂c_t = diag(o tanh′(c_t))
-                k_c = torch.addcmul(one, tcb, tcb, value=-1).mul_(o)
-            j = t - lo
-            # ∂L/∂h_t = its readout's part + W_hhᵀ ∂L/∂(pre-activations at t+1)
-            dh_t = dhs[t]
-            if t == T - 1:
-                dh_t.copy_(dHs[t])
-            else:
-                torch.addmm(dHs[t], dGs[t + 1].view(B, 4 * H), W_hh, out=dh_t)
-            # ∂L/∂c_t, all of it: the part through h_t + the part through step t+1
-            dc_t = torch.addcmul(dcs[t + 1], dh_t, k_c[j])
-            torch.stack([dc_t, dc_t, dc_t, dh_t], dim=1, out=D)
-            torch.mul(k[j], D, out=dGs[t])
-            # the part of ∂L/∂c_{t-1} through step t: F_t ⊙ ∂L/∂c_t
-            torch.mul(dc_t, f[t], out=dcs[t])
-        dG = dG.view(T, B, 4 * H)
-        dh0 = dG[0] @ W_hh
-        ctx.sink.update(dh=dh, dc=dc[1:], dh0=dh0, dc0=dc[0])
-        dW = None
-        if ctx.needs_input_grad[3]:
+        # K[t] (B, 5, H) for step t+1, t = 0 … T−1: first, for all steps at once, what each part of ∂L/∂c_t or
+        # ∂L/∂h_t is multiplied by, [F_t = diag(f), ∂c_t/∂a_i = diag(g i′), ∂c_t/∂a_f = diag(c_{t-1} f′),
+        # ∂c_t/∂a_g = diag(i g′), ∂h_t/∂a_o = diag(tanh(c_t) o′)] (a: pre-activations; σ′ = σ(1 − σ),
+        # tanh′ = 1 − g²), written over the gates [spare, i, f, g, o] in an order that reads each gate before
+        # it is overwritten; then the loop below turns K[t] into [∂L/∂c_{t-1} through step t, ∂L/∂a_i, ∂L/∂a_f,
+        # ∂L/∂a_g, ∂L/∂a_o]. K[T] = 0: nothing comes after step T.
+        # (σ_backward(u, σ) = u σ(1 − σ) and tanh_backward(u, τ) = u (1 − τ²), each one operation: autograd's own)
+        k0, i, f, g, o = K[:T].unbind(2)
+        k0.copy_(g)  # g, kept while its block is overwritten
+        _tanh_backward(i, g, grad_input=g)  # i g′
+        _sigmoid_backward(k0, i, grad_input=i)  # g i′
+        k0.copy_(f)  # f
+        _sigmoid_backward(c[:-1], f, grad_input=f)  # c_{t-1} f′
+        # ∂h_t/∂c_t = diag(o tanh′(c_t)), written over c_1 … c_T (not needed any more)
+        k_c = _tanh_backward(o, tc, grad_input=c[1:])
+        _sigmoid_backward(tc, o, grad_input=o)  # tanh(c_t) o′
+        K[T].zero_()
+        dh = dH.clone(memory_format=torch.contiguous_format)  # ∂L/∂h_t, t = 1 … T: the readout's part, + below
+        dc = dH.new_empty(B, H)  # ∂L/∂c_t of the current step, all of it
+        dc_b = dc[:, None]
+        DH, KC, dA = dh.unbind(0), k_c.unbind(0), K[:, :, 1:].flatten(2).unbind(0)  # dA[t] (B, 4H)
+        K4, Ko, dC = K[:, :, :4].unbind(0), K[:, :, 4].unbind(0), K[:, :, 0].unbind(0)
+        for t in range(T - 1, -1, -1):  # index t is step t+1: h_{t+1}, c_{t+1}
+            dh_t = DH[t]
+            if t < T - 1:
+                # ∂L/∂h_t = its readout's part + W_hhᵀ ∂L/∂(pre-activations at t+1)
+                dh_t.addmm_(dA[t + 1], W_hh)
+            # ∂L/∂c_t, all of it: the part through step t+1 + the part through h_t
+            torch.addcmul(dC[t + 1], dh_t, KC[t], out=dc)
+            # ∂L/∂c_{t-1} through step t = F_t ∂L/∂c_t;  ∂L/∂a_{i,f,g} = ∂c_t/∂a_{i,f,g} ∂L/∂c_t
+            K4[t].mul_(dc_b)
+            # ∂L/∂a_o = ∂h_t/∂a_o ∂L/∂h_t
+            Ko[t].mul_(dh_t)
+        dG = K[:T, :, 1:].flatten(2)  # ∂L/∂(pre-activations) (T, B, 4H), rows 5H apart
+        dh0 = dA[0] @ W_hh
+        ctx.sink.update(dh=dh, dc=K[1:, :, 0], dh0=dh0, dc0=dC[0])
+        dx = dW_ih = db = dW = None
+        if W_ih is None:
+            dx = dG
+        else:
+            dG2 = dG.view(T * B, 4 * H)
+            if ctx.needs_input_grad[0]:
+                dx = (dG2 @ W_ih).view(x.shape)
+            if ctx.needs_input_grad[1]:
+                # ∂L/∂W_ih = Σ_t ∂L/∂(pre-activations at t) x_tᵀ
+                dW_ih = (x.reshape(T * B, -1).T @ dG2).T
+            if ctx.needs_input_grad[2]:
+                db = dG2.sum(0)
+        if ctx.needs_input_grad[5]:
             # ∂L/∂W_hh = Σ_t ∂L/∂(pre-activations at t) h_{t-1}ᵀ: two products over all steps
-            dW = h0.T @ dG[0]
+            dW = h0.T @ dA[0]
             if T > 1:
                 dW.addmm_(hs[:-1].reshape((T - 1) * B, H).T, dG[1:].reshape((T - 1) * B, 4 * H))
             dW = dW.T
-        return dG, dh0, dc[0], dW, None
+        return dx, dW_ih, db, dh0, dC[0], dW, None
 
 
 # ---------------------------------------------------------------------------------------------------------

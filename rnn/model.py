@@ -274,9 +274,14 @@ class GatedRNN(nn.Module):
     def input_side(self, x: Tensor) -> Tensor:
         """The input side of every step in one product (T, B, gates·H): W_ih x_t + b_ih, plus b_hh for the
         LSTM (the GRU's b_hn acts inside r ⊙ (·), so its cell adds b_hh itself)."""
+        W_ih, b = self.input_terms()
+        # one product, the bias added in it: the (T·B, in) rows of x times W_ihᵀ, + b
+        return torch.addmm(b, x.reshape(-1, x.shape[-1]), W_ih.T).unflatten(0, x.shape[:-1])
+
+    def input_terms(self) -> tuple[Tensor, Tensor]:
+        """(W_ih, b) of `input_side`: b = b_ih + b_hh for the LSTM, b_ih for the GRU."""
         c = self.core
-        gx = x @ c.weight_ih_l0.T + c.bias_ih_l0
-        return gx + c.bias_hh_l0 if self.kind == "lstm" else gx
+        return c.weight_ih_l0, (c.bias_ih_l0 + c.bias_hh_l0 if self.kind == "lstm" else c.bias_ih_l0)
 
 
 def make_model(kind: str, input_size: int, hidden_size: int, output_size: int, **kw) -> nn.Module:

@@ -285,11 +285,13 @@ class Trainer:
         cut, restarts = self._cuts(T)
         bounds = [cut, *restarts, T]
         spans = list(zip(bounds, bounds[1:]))
-        gx = self._inputs(x)  # (T, B, 4H)
         if len(spans) == 1 and cut == 0:
-            parts = [gx]
-        else:  # the steps before the cut, then the stretches (one backward node)
-            first, *parts = gx.split([cut] + [b - a for a, b in spans])
+            # one stretch: the sequence makes GatedRNN.input_side's product (W_ih x_t + b_ih + b_hh) itself,
+            # straight into its own buffer
+            parts = [(x, *m.input_terms())]
+        else:  # the steps before the cut, then the stretches (one backward node), from one input-side product
+            first, *parts = self._inputs(x).split([cut] + [b - a for a, b in spans])  # (·, B, 4H) each
+            parts = [(gx, None, None) for gx in parts]
         h, c = x.new_zeros(B, H), x.new_zeros(B, H)
         if cut > 0:
             with torch.no_grad():
@@ -299,7 +301,7 @@ class Trainer:
         for part in parts:
             # s_a enters detached from the past (a truncation cut); the sequence hands back ∂L/∂s_a in its sink
             sink: dict = {}
-            h_seq, c = cells.LSTMSequence.apply(part, h.detach(), c, W_hh, sink)
+            h_seq, c = cells.LSTMSequence.apply(*part, h.detach(), c, W_hh, sink)
             h = h_seq[-1]
             hs.append(h_seq)
             sinks.append(sink)

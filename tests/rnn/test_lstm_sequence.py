@@ -39,7 +39,7 @@ def by_autograd(gx, h0, c0, W, R):
 def by_sequence(gx, h0, c0, W, R):
     gx, h0, c0, W = (t.detach().clone().requires_grad_(True) for t in (gx, h0, c0, W))
     sink = {}
-    hs, c_T = LSTMSequence.apply(gx, h0, c0, W, sink)
+    hs, c_T = LSTMSequence.apply(gx, None, None, h0, c0, W, sink)
     assert not c_T.requires_grad
     (hs * R).sum().backward()
     assert torch.equal(sink["dh0"], h0.grad) and torch.equal(sink["dc0"], c0.grad)
@@ -48,7 +48,8 @@ def by_sequence(gx, h0, c0, W, R):
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-@pytest.mark.parametrize("T, B, H", [(1, 1, 1), (2, 3, 5), (13, 4, 6), (9, 32, 16), (40, 2, 3)])
+@pytest.mark.parametrize("T, B, H", [(1, 1, 1), (2, 3, 5), (13, 4, 6), (9, 32, 16), (40, 2, 3), (3, 1, 40),
+                                     (3, 7, 33), (2, 32, 128)])
 def test_forward_is_lstm_step_and_backward_is_autograd(T, B, H, dtype):
     args = inputs(T, B, H, dtype, seed=T * 100 + H)
     want, got = by_autograd(*args), by_sequence(*args)
@@ -60,15 +61,63 @@ def test_forward_is_lstm_step_and_backward_is_autograd(T, B, H, dtype):
     assert torch.all(got["dc"][-1] == 0)  # c_T: nothing after step T
 
 
-def test_buffers_write_the_same_step():
-    """lstm_step with `out` buffers computes what it computes without them."""
-    gx, h, c, W, _ = inputs(1, 5, 7, torch.float64)
-    want = lstm_step(gx[0], h, c, W)
-    bufs = (torch.empty(5, 28, dtype=torch.float64), *(torch.empty(5, 7, dtype=torch.float64) for _ in range(3)))
-    got = lstm_step(gx[0], h, c, W, out=bufs)
-    assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
-    assert all(torch.equal(a, b) for a, b in zip(got[2], want[2]))
-    assert torch.equal(bufs[2], torch.tanh(want[1]))
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("T, B, H, n_in", [(1, 1, 1, 1), (2, 3, 5, 4), (13, 4, 6, 3), (9, 32, 16, 24)])
+def test_input_side_in_the_sequence_is_input_side_then_lstm_step(T, B, H, n_in, dtype):
+    """apply(x, W_ih, b, …): the input side W_ih x_t + b computed in the sequence's own buffer is the product
+    GatedRNN.input_side makes (bit for bit, so the forward is too), and ∂L/∂x, ∂L/∂W_ih, ∂L/∂b are autograd's."""
+    g = torch.Generator().manual_seed(T * 10 + n_in)
+    x = torch.randn(T, B, n_in, generator=g, dtype=dtype)
+    W_ih = torch.randn(4 * H, n_in, generator=g, dtype=dtype) / n_in ** 0.5
+    b = torch.randn(4 * H, generator=g, dtype=dtype)
+    _, h0, c0, W, R = inputs(T, B, H, dtype, seed=T + H)
+
+    def leaves():
+        return (t.detach().clone().requires_grad_(True) for t in (x, W_ih, b, h0, c0, W))
+
+    x1, W_ih1, b1, *state1 = leaves()
+    gx = torch.addmm(b1, x1.reshape(T * B, n_in), W_ih1.T).unflatten(0, (T, B))  # GatedRNN.input_side's product
+    want = by_autograd(gx, *state1, R)
+    torch.autograd.backward(gx, want["gx"])  # autograd's ∂L/∂x, ∂L/∂W_ih, ∂L/∂b, from its ∂L/∂gx
+    x2, W_ih2, b2, h0_2, c0_2, W2 = leaves()
+    sink = {}
+    hs, c_T = LSTMSequence.apply(x2, W_ih2, b2, h0_2, c0_2, W2, sink)
+    assert torch.equal(hs.detach(), want["hs"]) and torch.equal(c_T, want["c_T"])
+    (hs * R).sum().backward()
+    tol = dict(rtol=1e-12, atol=1e-14) if dtype == torch.float64 else dict(rtol=2e-5, atol=1e-6)
+    for got, ref, name in ((x2.grad, x1.grad, "x"), (W_ih2.grad, W_ih1.grad, "W_ih"), (b2.grad, b1.grad, "b"),
+                           (h0_2.grad, want["h0"], "h0"), (c0_2.grad, want["c0"], "c0"), (W2.grad, want["W"], "W"),
+                           (sink["dh"], want["dh"], "dh"), (sink["dc"], want["dc"], "dc")):
+        torch.testing.assert_close(got, ref, **tol, msg=name)
+
+
+def test_backward_runs_once():
+    """The backward writes the gradients over the forward's buffers: a second backward through the same graph
+    is refused, not computed from overwritten numbers."""
+    gx, h0, c0, W, R = inputs(3, 2, 4, torch.float64)
+    hs, _ = LSTMSequence.apply(gx, None, None, h0, c0, W.requires_grad_(True), {})
+    loss = (hs * R).sum()
+    loss.backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match="runs once"):
+        loss.backward()
+
+
+@pytest.mark.parametrize("T, B, H", [(1, 5, 7), (6, 3, 5), (4, 32, 16)])
+def test_buffers_hold_lstm_steps_values(T, B, H):
+    """What the forward keeps for the backward (the activated gates, c_0 … c_T, tanh(c_t)) is what lstm_step
+    computes, bit for bit."""
+    gx, h0, c0, W, _ = inputs(T, B, H, torch.float64, seed=7)
+    hs, _ = LSTMSequence.apply(gx, None, None, h0, c0, W.requires_grad_(True), {})
+    ctx = hs.grad_fn  # the node of a torch.autograd.Function is its ctx
+    z = ctx.zb[:T, :, 1:]  # (T, B, 4, H): the gates i, f, g, o
+    h, c = h0, c0
+    assert torch.equal(ctx.c[0], c0)
+    for t in range(T):
+        h, c, gates = lstm_step(gx[t], h, c, W.detach())
+        for k, gate in enumerate(gates):
+            assert torch.equal(z[t, :, k], gate)
+        assert torch.equal(ctx.c[t + 1], c) and torch.equal(ctx.tc[t], torch.tanh(c))
+        assert torch.equal(hs[t], h)
 
 
 # ----------------------------------------------------------------------------------------------------------
