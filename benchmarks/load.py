@@ -14,7 +14,9 @@ the socket to that message. Ten Chromium tabs on two cores would time Chromium; 
 Every session's numbers are checked against the same link opened alone: the client keeps the page as the
 browser would draw it (the last element at each delta path of the last run: text, metrics, LaTeX, and the
 charts' specs with their Arrow data) and the loaded sessions' pages must equal the lone session's, byte for
-byte (less the per-session id of a download made on click). The lone reference runs first on an emptied cache (BackMsg clear_cache), and the cache is emptied
+byte (less the per-session id of a download made on click; a chart's data is compared as the table it decodes
+to, which the server may send in one Arrow batch or several: a frame built in the run, or read back from the
+cache). The lone reference runs first on an emptied cache (BackMsg clear_cache), and the cache is emptied
 again before the load, so the loaded sessions compute their results under load rather than read them.
 
 The server is started here on 127.0.0.1 (a free port) from the repository's own config, one per command,
@@ -40,6 +42,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 
+import pyarrow as pa
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -198,6 +201,17 @@ def _rerun(page: str, query: str) -> bytes:
     return msg.SerializeToString()
 
 
+def _one_batch(chart) -> None:
+    """A chart's Arrow data rewritten as one batch: the same table, however many batches it came in."""
+    for arrow in [chart.data, *(d.data for d in chart.datasets)]:
+        if arrow.data:
+            table = pa.ipc.open_stream(arrow.data).read_all().combine_chunks()
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, table.schema) as w:
+                w.write_table(table)
+            arrow.data = sink.getvalue().to_pybytes()
+
+
 async def _until_finished(ws, visit: Visit, timeout: float) -> None:
     """Read ForwardMsgs until a run finishes successfully; keep the last run's elements by delta path."""
     await asyncio.wait_for(_read_run(ws, visit), timeout)
@@ -222,6 +236,8 @@ async def _read_run(ws, visit: Visit) -> None:
                     visit.exceptions.append(f"{el.exception.type}: {el.exception.message}"[:300])
                 if el.WhichOneof("type") == "download_button":  # a per-session id of the CSV made on click
                     el.download_button.ClearField("deferred_file_id")
+                if el.WhichOneof("type") == "vega_lite_chart":
+                    _one_batch(el.vega_lite_chart)
                 visit.elements[path] = el.SerializeToString(deterministic=True)
             elif which == "add_block":
                 visit.elements[path] = b"block:" + d.add_block.SerializeToString(deterministic=True)

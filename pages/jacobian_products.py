@@ -5,11 +5,11 @@ import math
 import streamlit as st
 
 from ui import settings as S
-from ui import sidebar
+from ui import projector, sidebar
 from ui.blocks import chart_block, page_control, regime_badge
+from ui.cached.jacobian_products import chart as cached_chart
 from ui.cached.model import analysis
 from ui.cached.theory import mean_field
-from ui.charts import jacobian_products as charts
 from ui.charts.theory import prediction_text
 from ui.charts.jacobian_products import overflow_note, why_this_rate
 from ui.charts.style import ZERO_NOTE, fmt_num, fmt_pow10
@@ -70,12 +70,12 @@ if head:
     st.markdown(head)
 st.caption(note)
 
-df = charts.with_prediction(charts.jacobian_frame(a), mf["slope"] if head else None)
+spec, df = cached_chart(s, mf["slope"] if head else None, projector.on())  # made once for a class
 n_zero = int((df["note"] == ZERO_NOTE).sum())
 floor = (f" {n_zero} value(s) are exactly 0 (log = −∞): they are drawn at the floor of the chart, "
          "labelled 0." if n_zero else "")
 chart_block(
-    charts.jacobian_chart(df), df,
+    spec, df,
     "x: the lag k, how many steps back from the last step T. y: the norm on a log scale (10ᵏ), so any size "
     "fits. Thick grey: the spectral norm of the product of k Jacobians, ‖∂h_T/∂h_T−k‖. Dashed: the bound "
     "(γ·σₘₐₓ)ᵏ, which the grey line can never cross, and ρᵏ, the rate it follows for a linear RNN; the "

@@ -21,8 +21,13 @@ def open_app(query: Mapping | None = None, page: str | None = None, timeout: flo
 
 
 def chart_tables(at: AppTest) -> list[pa.Table]:
-    """Every dataset of every chart on the page."""
-    return [pa.ipc.open_stream(d.data.data).read_all() for c in at.get("vega_lite_chart") for d in c.proto.datasets]
+    """Every dataset of every chart on the page: the named ones (st.altair_chart) and a chart's own data
+    (st.vega_lite_chart with a frame, ui.blocks.vega_spec)."""
+    out = []
+    for c in at.get("vega_lite_chart"):
+        streams = [d.data.data for d in c.proto.datasets] + ([c.proto.data.data] if c.proto.data.data else [])
+        out += [pa.ipc.open_stream(b).read_all() for b in streams]
+    return out
 
 
 def spec_dicts(spec):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, Callable
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -22,12 +23,16 @@ def chart_block(chart, frame: pd.DataFrame, caption: str, file_name: str, key: s
                 on_select=None, label: str = "Download the data (CSV)", width: str | None = "stretch", **kw):
     """The chart (or a list of charts that share one caption), its caption (what the axes are, what to look
     for) and a CSV download of its data, made on click. `width` None keeps a faceted chart at its own
-    width. Returns the selection state of the (last) chart."""
+    width. A chart may also be a spec made once for many visitors (`vega_spec`, already styled for the
+    projector or not), drawn with `frame` as its data. Returns the selection state of the (last) chart."""
     event = None
     for i, c in enumerate(chart if isinstance(chart, (list, tuple)) else [chart]):
+        k = key if key is None or i == 0 else f"{key}_{i}"
+        if isinstance(c, dict):
+            event = st.vega_lite_chart(frame, c, width=width, key=k, **kw)
+            continue
         if st.session_state.get(STATE + "projector"):  # ui.projector's toggle: display only
             c = for_projector(c)
-        k = key if key is None or i == 0 else f"{key}_{i}"
         if on_select is None:
             event = st.altair_chart(c, width=width, key=k, **kw)
         else:
@@ -36,6 +41,19 @@ def chart_block(chart, frame: pd.DataFrame, caption: str, file_name: str, key: s
     st.download_button(label, partial(frame.to_csv, index=False), file_name=file_name, mime="text/csv",
                        icon=":material/download:", on_click="ignore", key=f"dl_{file_name}")
     return event
+
+
+def vega_spec(chart) -> dict:
+    """An Altair chart of one data frame as the Vega-Lite spec st.altair_chart would send, without its data
+    (chart_block draws it beside the frame): Altair's conversion and schema check made once, where a cached
+    function keeps the result for every visitor."""
+    if not isinstance(chart.data, pd.DataFrame):
+        raise ValueError("vega_spec takes a chart of one data frame, given at its top level")
+    bare = chart.copy(deep=False)
+    bare.data = alt.Data(name="frame")  # a name for the data, not the data: nothing serialized to be dropped
+    spec = bare.to_dict()
+    del spec["data"]
+    return spec
 
 
 def page_setting(key: str, default: Any = None) -> Any:

@@ -6,8 +6,9 @@ every rerun writes them back to the URL, so the address bar always reproduces th
 from __future__ import annotations
 
 import bisect
+import functools
+import os
 from dataclasses import fields
-from pathlib import Path
 
 import streamlit as st
 
@@ -105,6 +106,13 @@ def request(**values) -> None:
     st.rerun()
 
 
+@functools.lru_cache(maxsize=64)
+def _real_path(path: str) -> str:
+    """A script's real path, found once per process: resolving it asks the file system once per folder on
+    the way, and each such call lets thirty threads queue for Python's lock when a class opens at once."""
+    return os.path.realpath(path)
+
+
 def _route_through_app() -> None:
     """Until a server's first script run reaches app.py's st.navigation, Streamlit routes a URL path that
     names a file in pages/ the old (v1) way: that file alone, without app.py and its sidebar. A shared link
@@ -123,8 +131,8 @@ def _route_through_app() -> None:
     if ctx is None:
         return
     pm = ctx.pages_manager
-    main = Path(pm.main_script_path).resolve()
-    if any(Path(p.get("script_path") or "").resolve() == main for p in pm.get_pages().values()):
+    main = _real_path(pm.main_script_path)
+    if any(_real_path(p.get("script_path") or "") == main for p in pm.get_pages().values()):
         PagesManager.uses_pages_directory = False
         st.rerun()
 

@@ -201,3 +201,44 @@ def test_activation_legend_names_every_mark_drawn_gamma_rule_included():
     assert color["scale"]["range"][2] == theme.BOUND_COLOR and dash["scale"]["range"][2] != [1, 0]  # dashed
     assert {"calculate": f"'{acts.GAMMA_RULE}'", "as": "curve"} in rule["transform"]
     assert spec["config"]["legend"]["symbolType"] == "stroke"  # lines drawn as lines
+
+
+# ---------------------------------------------------------------------------------------------------------
+# a spec made once for many visitors (ui.blocks.vega_spec, ui.cached.jacobian_products)
+
+def test_vega_spec_is_altairs_own_spec_less_the_data():
+    """What st.vega_lite_chart draws beside the frame is Altair's conversion of the chart (schema, theme,
+    encodings, projector styling) with only its data left out."""
+    import altair as alt
+
+    from ui.blocks import vega_spec
+    from ui.charts.projector import for_projector
+
+    df = jp.with_prediction(jp.jacobian_frame(_analysis(T=40, hidden=8)), -0.05)
+    for chart in (jp.jacobian_chart(df), for_projector(jp.jacobian_chart(df))):
+        ref = chart.to_dict()
+        (rows,) = ref.pop("datasets").values()
+        assert ref.pop("data") == {"name": next(iter(chart.to_dict()["datasets"]))}
+        assert vega_spec(chart) == ref
+        assert len(rows) == len(df)  # the data left out is the frame, row for row
+    layered = alt.layer(alt.Chart(df).mark_line().encode(x="lag:Q"), alt.Chart(df.head(3)).mark_rule())
+    with pytest.raises(ValueError):  # two data sets: no single frame to draw it with
+        vega_spec(layered)
+
+
+def test_vega_spec_ignores_a_data_transformer_another_thread_has_enabled():
+    """Streamlit enables its own Altair data transformer process-wide while it converts a session's chart;
+    a spec made at that moment in another session must not lose its data to it (seen: every shared spec
+    failing for one visitor while a classmate's page drew an Altair chart)."""
+    import altair as alt
+
+    from ui.blocks import vega_spec
+
+    df = jp.jacobian_frame(_analysis(T=20, hidden=8))
+    chart = jp.jacobian_chart(df)
+    plain = vega_spec(chart)
+    taken = {}
+    alt.data_transformers.register("elsewhere", lambda data, **kw: taken.setdefault("data", {"name": "x"}))
+    with alt.data_transformers.enable("elsewhere"):
+        assert vega_spec(chart) == plain
+    assert not taken
