@@ -485,12 +485,25 @@ def lesson_section(m: dict, configs: list[tuple[str, dict]] | None = None) -> li
     return out
 
 
+def python_speed() -> float:
+    """Seconds for 10⁷ additions in a pure-Python loop (the least of 3): how fast this machine runs Python at
+    the moment, so that figures taken on a shared host at different times can be compared."""
+    best = float("inf")
+    for _ in range(3):
+        t, s = time.perf_counter(), 0
+        for i in range(10_000_000):
+            s += i
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
 def machine() -> str:
     import torch
 
     cores = os.cpu_count()
     return (f"{cores} CPU cores, Python {platform.python_version()}, torch {torch.__version__}, "
-            f"Streamlit {__import__('streamlit').__version__}")
+            f"Streamlit {__import__('streamlit').__version__}; a pure-Python loop of 10⁷ additions "
+            f"{python_speed():.2f} s")
 
 
 def write_results(part: str, text: list[str]) -> None:
