@@ -2,7 +2,7 @@
 
     python -m benchmarks.run            # everything, about a minute on 2 cores; writes benchmarks/RESULTS.md
     python benchmarks/run.py --quick    # fewer repeats; P2's reference on a subset of lags, extrapolated
-    python -m benchmarks.run --only P1 P3 --no-write
+    python -m benchmarks.run --only P1 P3 --no-write   # some rows; RESULTS.md is only written by a whole run
     python -m benchmarks.run --strict   # exit status 1 when a measured target is missed
 
 Targets (ratios, both sides timed in this one process, interleaved run by run):
@@ -612,7 +612,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print_table(rows)
     print(f"\nload average at end: {loads1}; total {wall:.0f} s")
-    if not args.no_write:
+    if want is not None and not args.no_write and pathlib.Path(args.out).resolve() == RESULTS.resolve():
+        print(f"not written: --only would leave {RESULTS.name} with these rows alone (give --out FILE)")
+    elif not args.no_write:
         pathlib.Path(args.out).write_text(markdown(rows, info, args, started, wall, (loads0, loads1)))
         print(f"wrote {args.out}")
     missed = [r.id for r in rows if r.met is False]
