@@ -6,7 +6,7 @@ several sessions make their first imports at the same moment, each from its own 
 locks do not order two threads that enter one package at different modules (one at rnn, one at
 rnn.jacobians): the race ends in partially initialised modules and a traceback for some of the class
 (seen: `KeyError: 'rnn'`, "cannot import name 'sidebar' from 'ui'"). So app.py and every page import ui
-before anything else of the app (tests/ui/test_pages.py checks the order): the first session to get here
+before anything else of the app (tests/app/test_first_imports.py checks the order): the first session to get here
 imports everything while the others wait for it, and then every import is a lookup.
 """
 import importlib as _importlib

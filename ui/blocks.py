@@ -29,7 +29,8 @@ def chart_block(chart, frame: pd.DataFrame, caption: str, file_name: str, key: s
     for i, c in enumerate(chart if isinstance(chart, (list, tuple)) else [chart]):
         k = key if key is None or i == 0 else f"{key}_{i}"
         if isinstance(c, dict):
-            event = st.vega_lite_chart(frame, c, width=width, key=k, **kw)
+            select = {} if on_select is None else {"on_select": on_select}
+            event = st.vega_lite_chart(frame, c, width=width, key=k, **select, **kw)
             continue
         if st.session_state.get(STATE + "projector"):  # ui.projector's toggle: display only
             c = for_projector(c)
