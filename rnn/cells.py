@@ -52,14 +52,16 @@ def rnn_jacobian(W: Tensor, fprime: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------------------------------------
 # LSTM (torch.nn.LSTM)
 
-def lstm_step(gx_t: Tensor, h: Tensor, c: Tensor, W_hh: Tensor) -> tuple[Tensor, Tensor, tuple]:
+def lstm_step(gx_t: Tensor, h: Tensor, c: Tensor, W_hh: Tensor,
+              W_hhT: Tensor | None = None) -> tuple[Tensor, Tensor, tuple]:
     """(h_t, c_t, (i, f, g, o)) from gx_t = W_ih x_t + b_ih + b_hh (B, 4H), h_{t-1} and c_{t-1} (B, H).
 
     W_hh (4H, H) enters the product as W_hhᵀ laid out row by row (`.T.contiguous()`: the BLAS multiplies by it
-    faster than by the transposed view); `LSTMSequence` runs these same operations into its buffers."""
+    faster than by the transposed view); `LSTMSequence` runs these same operations into its buffers. A loop over
+    steps makes that copy once and hands it in as `W_hhT` (the copy costs about half a step)."""
     H = h.shape[-1]
     # [i f g o] pre-activations = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
-    a = torch.addmm(gx_t, h, W_hh.T.contiguous())
+    a = torch.addmm(gx_t, h, W_hh.T.contiguous() if W_hhT is None else W_hhT)
     # i, f, o = σ(·), g = tanh(·)   (σ of i and f in one call)
     i_f = torch.sigmoid(a[:, :2 * H])
     i, f, g, o = i_f[:, :H], i_f[:, H:], torch.tanh(a[:, 2 * H:3 * H]), torch.sigmoid(a[:, 3 * H:])

@@ -249,6 +249,7 @@ class GatedRNN(nn.Module):
         T, B, _ = xs.shape
         gx = self.input_side(xs).unbind(0)  # (T, B, gates·H)
         W_hh, b_hh = self.core.weight_hh_l0, self.core.bias_hh_l0
+        W_hhT = W_hh.T.contiguous() if self.kind == "lstm" else None  # made once (cells.lstm_step)
         h = [xs.new_zeros(B, self.hidden_size)]
         if self.kind == "lstm":
             names, c = "ifgo", [torch.zeros_like(h[0])]
@@ -258,7 +259,7 @@ class GatedRNN(nn.Module):
         for t in range(T):
             if self.kind == "lstm":
                 # c_t = f ⊙ c_{t-1} + i ⊙ g;  h_t = o ⊙ tanh(c_t)
-                h_t, c_t, gates = cells.lstm_step(gx[t], h[-1], c[-1], W_hh)
+                h_t, c_t, gates = cells.lstm_step(gx[t], h[-1], c[-1], W_hh, W_hhT)
                 c.append(c_t)
             else:
                 # h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}

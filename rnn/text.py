@@ -250,8 +250,9 @@ def _run(trainer, x: Tensor, state=None):
     if state is None:
         n_state = 2 if getattr(m, "kind", "rnn") == "lstm" else 1
         state = tuple(x.new_zeros(B, m.hidden_size) for _ in range(n_state))
+    W_hhT = trainer._lstm_W_hhT()
     for xt in trainer._inputs(x).unbind(0):
-        state = trainer._step(xt, state)
+        state = trainer._step(xt, state, W_hhT)
     return state
 
 
@@ -278,11 +279,12 @@ def generate(trainer, n: int, temperature: float = 1.0, seed: int = 0, prompt: s
         state = _run(trainer, one(ids)[:, None].to(p.dtype).to(p.device))
         # the input side of every character at once (V, 1, ·): a step then reads its row
         table = trainer._inputs(torch.eye(c.vocab_size, dtype=p.dtype, device=p.device)[:, None])
+        W_hhT = trainer._lstm_W_hhT()
         for _ in range(n):
             probs = torch.softmax(_logits(trainer, state)[0].double().cpu() / tau, dim=-1)
             nxt = int(torch.multinomial(probs, 1, generator=gen))
             out.append(nxt)
-            state = trainer._step(table[nxt], state)
+            state = trainer._step(table[nxt], state, W_hhT)
     return c.decode(out)
 
 

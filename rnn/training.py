@@ -193,17 +193,24 @@ class Trainer:
     # ----------------------------------------------------------------------------------------------------
     # forward with the states kept for ∂L/∂s_t
 
-    def _step(self, x_t: Tensor, state: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
-        """One step s_{t-1} → s_t (rnn.cells). x_t arrives as the input side of the step (see `_inputs`)."""
+    def _step(self, x_t: Tensor, state: tuple[Tensor, ...], W_hhT: Tensor | None = None) -> tuple[Tensor, ...]:
+        """One step s_{t-1} → s_t (rnn.cells). x_t arrives as the input side of the step (see `_inputs`);
+        W_hhT: the LSTM's `_lstm_W_hhT()`, made once by a loop over steps."""
         m = self.model
         if isinstance(m, VanillaRNN):
             # h_t = f(Uᵀx_t + Wᵀh_{t-1} + b_h)                                        (report eq. 1)
             return (cells.rnn_step(x_t, state[0], m.W, m.act.f)[1],)
         if m.kind == "lstm":
             # c_t = f ⊙ c_{t-1} + i ⊙ g;  h_t = o ⊙ tanh(c_t)
-            return cells.lstm_step(x_t, state[0], state[1], m.core.weight_hh_l0)[:2]
+            return cells.lstm_step(x_t, state[0], state[1], m.core.weight_hh_l0, W_hhT)[:2]
         # h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
         return (cells.gru_step(x_t, state[0], m.core.weight_hh_l0, m.core.bias_hh_l0)[0],)
+
+    def _lstm_W_hhT(self) -> Tensor | None:
+        """The LSTM's W_hhᵀ laid out for `_step` (cells.lstm_step), to make once before a loop over steps; None
+        for the other cells."""
+        m = self.model
+        return m.core.weight_hh_l0.T.contiguous() if getattr(m, "kind", "rnn") == "lstm" else None
 
     def _inputs(self, x: Tensor) -> Tensor:
         """The input side of every step in one product: Uᵀx_t + b_h (vanilla, as VanillaRNN.unroll), or
@@ -247,16 +254,17 @@ class Trainer:
         carried = []
         state = tuple(x.new_zeros(B, H) for _ in range(n_state))
         xs = self._inputs(x).unbind(0)  # one backward for all steps (indexing x[t] would add a (T, B, ·) zero tensor per step)
+        W_hhT = self._lstm_W_hhT()
         if cut > 0:
             with torch.no_grad():
                 for t in range(1, cut + 1):
-                    state = self._step(xs[t - 1], state)
+                    state = self._step(xs[t - 1], state, W_hhT)
         # s_cut is a fresh leaf: detached from the past, but it receives ∂L/∂s_cut
         state = tuple(s.detach().requires_grad_(True) for s in state)
         states: list = [None] * cut + [state]
         for t in range(cut + 1, T + 1):
             # each state handed on is a view of the step's output, whose .grad will be ∂L/∂s_t
-            new = tuple(s.view_as(s) for s in self._step(xs[t - 1], state))
+            new = tuple(s.view_as(s) for s in self._step(xs[t - 1], state, W_hhT))
             for s in new:
                 s.retain_grad()
             states.append(new)
@@ -295,8 +303,9 @@ class Trainer:
         h, c = x.new_zeros(B, H), x.new_zeros(B, H)
         if cut > 0:
             with torch.no_grad():
+                W_hhT = self._lstm_W_hhT()
                 for gx_t in first.unbind(0):
-                    h, c = self._step(gx_t, (h, c))
+                    h, c = self._step(gx_t, (h, c), W_hhT)
         sinks, hs = [], []
         for part in parts:
             # s_a enters detached from the past (a truncation cut); the sequence hands back ∂L/∂s_a in its sink
