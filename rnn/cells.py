@@ -90,7 +90,8 @@ def lstm_jacobian(W_hh: Tensor, i: Tensor, f: Tensor, g: Tensor, o: Tensor, c_pr
 class LSTMSequence(torch.autograd.Function):
     """T steps of `lstm_step` as one autograd node whose backward (BPTT through the LSTM) is written out below,
     instead of the dozen autograd nodes a step makes. The forward runs lstm_step's own operations, step after
-    step, into buffers made once (the same numbers). The backward is the same chain rule as autograd's, its
+    step, into buffers made once (the same numbers to rounding: the in-place product into a strided buffer row
+    may take another BLAS kernel than lstm_step's, and on some CPUs does). The backward is the same chain rule as autograd's, its
     factors regrouped (the gate derivatives of all steps first, ∂L/∂W_hh one product over all steps), so
     gradients agree with autograd's to rounding.
 

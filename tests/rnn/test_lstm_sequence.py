@@ -1,10 +1,19 @@
 """rnn.cells.LSTMSequence (the trainer's LSTM: T steps of lstm_step as one autograd node with its backward
-written out) against lstm_step step by step, differentiated by autograd."""
+written out) against lstm_step step by step, differentiated by autograd.
+
+The two forwards run the same operations, but not on the same memory: LSTMSequence adds W_hh h_{t-1} in place
+into a strided row of its gate buffer, lstm_step into a fresh tensor. A BLAS may pick another kernel (another
+order of summation) for another stride or alignment, and does on some CPUs, so the forwards are compared to
+rounding (FWD_TOL), never bit for bit."""
 import numpy as np
 import pytest
 import torch
 
 from rnn.cells import LSTMSequence, lstm_step
+
+
+# forward against forward: a few roundings per step, over at most 40 steps of a contracting cell
+FWD_TOL = {torch.float64: dict(rtol=1e-12, atol=1e-14), torch.float32: dict(rtol=2e-5, atol=1e-6)}
 
 
 def inputs(T, B, H, dtype, seed=0):
@@ -53,8 +62,9 @@ def by_sequence(gx, h0, c0, W, R):
 def test_forward_is_lstm_step_and_backward_is_autograd(T, B, H, dtype):
     args = inputs(T, B, H, dtype, seed=T * 100 + H)
     want, got = by_autograd(*args), by_sequence(*args)
-    # the forward is lstm_step's own operations, bit for bit
-    assert torch.equal(got["hs"], want["hs"]) and torch.equal(got["c_T"], want["c_T"])
+    # the forward is lstm_step's own operations, to rounding
+    torch.testing.assert_close(got["hs"], want["hs"], **FWD_TOL[dtype], msg="hs")
+    torch.testing.assert_close(got["c_T"], want["c_T"], **FWD_TOL[dtype], msg="c_T")
     tol = dict(rtol=1e-12, atol=1e-14) if dtype == torch.float64 else dict(rtol=2e-5, atol=1e-6)
     for k in ("gx", "h0", "c0", "W", "dh", "dc"):
         torch.testing.assert_close(got[k], want[k], **tol, msg=k)
@@ -65,7 +75,7 @@ def test_forward_is_lstm_step_and_backward_is_autograd(T, B, H, dtype):
 @pytest.mark.parametrize("T, B, H, n_in", [(1, 1, 1, 1), (2, 3, 5, 4), (13, 4, 6, 3), (9, 32, 16, 24)])
 def test_input_side_in_the_sequence_is_input_side_then_lstm_step(T, B, H, n_in, dtype):
     """apply(x, W_ih, b, …): the input side W_ih x_t + b computed in the sequence's own buffer is the product
-    GatedRNN.input_side makes (bit for bit, so the forward is too), and ∂L/∂x, ∂L/∂W_ih, ∂L/∂b are autograd's."""
+    GatedRNN.input_side makes (to rounding, so the forward is too), and ∂L/∂x, ∂L/∂W_ih, ∂L/∂b are autograd's."""
     g = torch.Generator().manual_seed(T * 10 + n_in)
     x = torch.randn(T, B, n_in, generator=g, dtype=dtype)
     W_ih = torch.randn(4 * H, n_in, generator=g, dtype=dtype) / n_in ** 0.5
@@ -82,7 +92,8 @@ def test_input_side_in_the_sequence_is_input_side_then_lstm_step(T, B, H, n_in, 
     x2, W_ih2, b2, h0_2, c0_2, W2 = leaves()
     sink = {}
     hs, c_T = LSTMSequence.apply(x2, W_ih2, b2, h0_2, c0_2, W2, sink)
-    assert torch.equal(hs.detach(), want["hs"]) and torch.equal(c_T, want["c_T"])
+    torch.testing.assert_close(hs.detach(), want["hs"], **FWD_TOL[dtype], msg="hs")
+    torch.testing.assert_close(c_T, want["c_T"], **FWD_TOL[dtype], msg="c_T")
     (hs * R).sum().backward()
     tol = dict(rtol=1e-12, atol=1e-14) if dtype == torch.float64 else dict(rtol=2e-5, atol=1e-6)
     for got, ref, name in ((x2.grad, x1.grad, "x"), (W_ih2.grad, W_ih1.grad, "W_ih"), (b2.grad, b1.grad, "b"),
@@ -105,19 +116,22 @@ def test_backward_runs_once():
 @pytest.mark.parametrize("T, B, H", [(1, 5, 7), (6, 3, 5), (4, 32, 16)])
 def test_buffers_hold_lstm_steps_values(T, B, H):
     """What the forward keeps for the backward (the activated gates, c_0 … c_T, tanh(c_t)) is what lstm_step
-    computes, bit for bit."""
+    computes, to rounding (FWD_TOL)."""
     gx, h0, c0, W, _ = inputs(T, B, H, torch.float64, seed=7)
     hs, _ = LSTMSequence.apply(gx, None, None, h0, c0, W.requires_grad_(True), {})
     ctx = hs.grad_fn  # the node of a torch.autograd.Function is its ctx
     z = ctx.zb[:T, :, 1:]  # (T, B, 4, H): the gates i, f, g, o
     h, c = h0, c0
-    assert torch.equal(ctx.c[0], c0)
+    tol = FWD_TOL[torch.float64]
+    assert torch.equal(ctx.c[0], c0)  # a copy, no arithmetic
     for t in range(T):
-        h, c, gates = lstm_step(gx[t], h, c, W.detach())
+        # step t of lstm_step from the sequence's own h_{t-1}, c_{t-1}: each step's rounding compared alone
+        h, c, gates = lstm_step(gx[t], hs[t - 1] if t else h0, ctx.c[t], W.detach())
         for k, gate in enumerate(gates):
-            assert torch.equal(z[t, :, k], gate)
-        assert torch.equal(ctx.c[t + 1], c) and torch.equal(ctx.tc[t], torch.tanh(c))
-        assert torch.equal(hs[t], h)
+            torch.testing.assert_close(z[t, :, k], gate, **tol, msg=f"gate {k} at step {t}")
+        torch.testing.assert_close(ctx.c[t + 1], c, **tol)
+        torch.testing.assert_close(ctx.tc[t], torch.tanh(ctx.c[t + 1]), **tol)
+        torch.testing.assert_close(hs[t], h, **tol)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -139,7 +153,7 @@ def test_trainer_lstm_path_equals_the_step_by_step_path(task, truncation, optimi
     fast, slow = Trainer(cfg), Trainer(cfg)
     slow._forward = slow._forward_steps  # autograd through every `_step`, ∂L/∂s_t from retain_grad
     a, b = fast.train(3), slow.train(3)
-    assert a["loss"][0] == b["loss"][0]  # the same forward, bit for bit
+    np.testing.assert_allclose(a["loss"][0], b["loss"][0], rtol=1e-12)  # the same forward, to rounding
     for k in SCALARS:
         np.testing.assert_allclose(a[k], b[k], rtol=1e-10, atol=1e-300, err_msg=k)
     np.testing.assert_allclose(a["grad_h_norm"], b["grad_h_norm"], rtol=1e-10, atol=1e-300)
