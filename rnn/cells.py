@@ -91,8 +91,8 @@ class LSTMSequence(torch.autograd.Function):
     """T steps of `lstm_step` as one autograd node whose backward (BPTT through the LSTM) is written out below,
     instead of the dozen autograd nodes a step makes. The forward runs lstm_step's own operations, step after
     step, into buffers made once (the same numbers to rounding: the in-place product into a strided buffer row
-    may take another BLAS kernel than lstm_step's, and on some CPUs does). The backward is the same chain rule as autograd's, its
-    factors regrouped (the gate derivatives of all steps first, ∂L/∂W_hh one product over all steps), so
+    may take another BLAS kernel than lstm_step's, and on some CPUs does). The backward is the same chain rule
+    as autograd's, its factors regrouped (the gate derivatives of all steps first, ∂L/∂W_hh one product over all steps), so
     gradients agree with autograd's to rounding.
 
     apply(x, W_ih, b, h0, c0, W_hh, sink): the input side gx_t = W_ih x_t + b (b = b_ih + b_hh) of every step
