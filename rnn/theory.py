@@ -289,13 +289,34 @@ def _factors(chunks):
         yield from J.unbind(0)
 
 
+# Exact zeros. A row of J_t that is exactly 0 is a unit that passes nothing back at step t (relu off, f′
+# rounded to exactly 0 in a saturated unit, no recurrent input: a zero column of W); a column exactly 0 is a
+# unit whose state feeds nothing (a zero row of W). Such a direction is dead, not small: the products below
+# are carried on the live rows only, S_t, so that J_t ⋯ J_1 = E_{S_t}·(what is carried), E_S the columns S
+# of the identity, and a product of rank r has n − r singular values that are −inf by construction, with no
+# threshold on small numbers. Its rank is at most the fewest live rows (or columns) along the chain; a rank
+# lost any other way (W = u·vᵀ, an exact cancellation) is not detected and shows as a tiny finite value.
+
+def _restrict(J: torch.Tensor, S: torch.Tensor):
+    """J_t seen from the live rows S (indices) of the product so far: (rows, cols, G) with rows the indices
+    of J[:, S]'s rows that are not all exactly 0, cols the positions in S of its columns that are not, and
+    G = J[rows][:, S[cols]], so that J_t·E_S·X = E_rows·G·X[cols] exactly for every X."""
+    B = J[:, S]
+    nz = B != 0
+    rows = nz.any(dim=1).nonzero().squeeze(1)
+    cols = nz.any(dim=0).nonzero().squeeze(1)
+    return rows, cols, B[rows][:, cols]
+
+
 @torch.no_grad()
 def lyapunov_spectrum(m, x) -> np.ndarray:
     """All Lyapunov exponents of the chain J_T ⋯ J_1 along the trajectory of x, in log10 per step (the
     units of rnn.slope_per_step), descending, float64: n of them for the vanilla RNN and the GRU, 2n for
     the LSTM's state (h, c). Benettin's method: Q_t R_t = J_t Q_{t−1}, λ_i = (1/T) Σ_t log10|R_t,ii|,
-    in float64. Their sum is the mean of log10|det J_t|. Finite at any T; −inf only where a factor is
-    exactly singular (a relu layer with a unit off, or f′ rounded to 0 in a saturated unit).
+    in float64. Their sum is the mean of log10|det J_t|. Finite at any T, except the directions that are
+    exactly dead: the chain is carried on its live rows (_restrict), so where a unit is off (relu), f′ is
+    exactly 0 (saturated) or W = 0, the n − r directions beyond the chain's rank r are −inf by construction,
+    not rounding noise (_dead_step: such a step is taken on its own, the frame's first r′ columns kept).
 
     The QR is taken every k steps rather than every step: Q′R = J_{t+k} ⋯ J_{t+1} Q is, in exact
     arithmetic, the product of the k one-step QRs (R = R_{t+k} ⋯ R_{t+1}, so log|R_jj| is the sum of theirs),
@@ -312,19 +333,33 @@ def lyapunov_spectrum(m, x) -> np.ndarray:
     3.5× (benchmarks/run.py, P9), and the exponents agree with one QR a step to 2e-12. The factors are
     formed a chunk at a time (_factor_chunks), so memory is O(T·n + chunk·n²) for every cell."""
     T, n, chunks = _factor_chunks(m, x)
-    frame = None  # Q_{t} as geqrf's (reflectors, tau); None for Q_0 = I
-    total = torch.zeros(n, dtype=F64)
+    frame = None  # Q_t over the live rows S as geqrf's (reflectors, tau), r columns; None for Q_0 = I
+    S, r = torch.arange(n), n  # the live rows of J_t ⋯ J_1 and its rank so far (the frame's width)
+    total = torch.zeros(n, dtype=F64)  # total[r:] is −inf: the directions a rank drop killed
     factors = _factors(chunks())
     pending: list[torch.Tensor] = []  # factors read but not yet in a kept block
     k, done = 1, 0
-    while done < T:
+    while done < T and r > 0:
         while len(pending) < min(k, T - done):
             pending.append(next(factors))
+        rows, cols, G = _restrict(pending[0], S)
+        if len(cols) < len(S) or len(rows) < r:  # the step drops rows of the frame, or the rank: on its own
+            r, frame = _dead_step(G, cols, frame, S, r, total)
+            S = rows
+            del pending[:1]
+            done += 1
+            k = 1
+            continue
         kk = min(k, len(pending))
-        # X = J_{t+kk} ⋯ J_{t+1} Q_t, the first product as (Q_tᵀ J_{t+1}ᵀ)ᵀ
-        X = pending[0] if frame is None else torch.ormqr(*frame, pending[0].mT, left=True, transpose=True).mT
+        # X = J_{t+kk} ⋯ J_{t+1} Q_t on the live rows, the first product as (Q_tᵀ G_{t+1}ᵀ)ᵀ (its first r columns)
+        X = G if frame is None else torch.ormqr(*frame, G.mT, left=True, transpose=True)[:r].mT
+        S_k, used = rows, 1
         for J_t in pending[1:kk]:
-            X = torch.mm(J_t, X)
+            rows, cols, G = _restrict(J_t, S_k)
+            if len(cols) < len(S_k) or len(rows) < r:  # the block ends before a step that drops something
+                break
+            X, S_k, used = torch.mm(G, X), rows, used + 1
+        kk = used
         # X = Q_{t+kk} R: R in the upper triangle of `a`, Q_{t+kk} as the reflectors (a, tau)
         a, tau = torch.geqrf(X)
         ld = torch.log10(torch.diagonal(a).abs())  # log10|R_jj|
@@ -335,8 +370,8 @@ def lyapunov_spectrum(m, x) -> np.ndarray:
             k = max(1, kk // 2)  # again, shorter
             continue
         # Σ_t log10|R_t,jj| over the block
-        total += ld
-        frame = (a, tau)
+        total[:r] += ld
+        frame, S = (a, tau), S_k
         del pending[:kk]
         done += kk
         # the next block's length from the rates per step this one showed; 1 after a zero R_jj or a number
@@ -347,7 +382,45 @@ def lyapunov_spectrum(m, x) -> np.ndarray:
                                0.5 * SCALE_MAX * kk / scale if scale > 0 else math.inf)))
         else:
             k = 1
+    total[r:] = -math.inf
     return np.sort((total / T).numpy())[::-1].copy()
+
+
+def _kill_zero_columns(M: torch.Tensor, r: int, *totals: torch.Tensor):
+    """Frame columns j whose image M e_j is exactly 0 are dead: M keeps the others in their order, and so
+    does each of totals (its first r entries), the dead ones moved behind them as −inf. Returns (M, the
+    new r)."""
+    live = (M != 0).any(dim=0).nonzero().squeeze(1)
+    if len(live) < r:
+        for t in totals:
+            t[:len(live)] = t[:r][live].clone()
+            t[len(live):r] = -math.inf
+    return M[:, live], len(live)
+
+
+def _dead_step(G, cols, frame, S, r: int, total: torch.Tensor):
+    """One step of Benettin's chain where the factor drops live rows of the frame or the rank (see
+    _restrict): the frame Q (|S| × r, orthonormal columns) keeps its rows cols; a frame column that is
+    exactly 0 there is dead; Q[cols] = Q₁R₁ (rank ≤ |cols|), then G·Q₁ = Q₂R₂ (rank ≤ the rows of G), again
+    without the columns that are exactly 0. R₂R₁ is upper trapezoidal, its diagonal R₂,jj·R₁,jj: those of the
+    first r′ = min(r, |cols|, rows of G) columns are added to total, the other columns of the frame are
+    killed (−inf). Returns (r′, the new frame as geqrf's reflectors, None when r′ = 0)."""
+    Q = torch.eye(len(S), r, dtype=F64) if frame is None else torch.linalg.householder_product(*frame)
+    Q, r = _kill_zero_columns(Q[cols], r, total)
+    d = torch.zeros(r, dtype=F64)
+    if len(cols) < r:  # Q[cols] = Q₁R₁ with R₁ of |cols| rows
+        Q, R1 = torch.linalg.qr(Q)
+        d[:len(cols)] += torch.log10(torch.diagonal(R1).abs())
+    X, q = _kill_zero_columns(G @ Q, min(r, len(cols)), d, total)
+    rr = min(q, G.shape[0])
+    if rr == 0:
+        total[:r] = -math.inf
+        return 0, None
+    # G·Q₁ = Q₂R₂
+    a, tau = torch.geqrf(X)
+    total[:rr] += d[:rr] + torch.log10(torch.diagonal(a)[:rr].abs())
+    total[rr:r] = -math.inf
+    return rr, (a[:, :rr], tau[:rr])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -423,15 +496,28 @@ def product_singular_values(m, x, k: int) -> np.ndarray:
     with rows of largest |entry| 1; each step re-factors J_t·Q·diag(10^l) by _graded_qr (T ← T′·Πᵀ·T),
     so no number is formed at the product's scale, and a direction 10^{−500} below the top
     keeps its own digits (a plain float64 product rounds away all below about 1e-16 of the top). The
-    singular values of diag(10^l)·T then come from _graded_svd_log10. Plain reference for short k:
-    torch.linalg.svdvals of the product."""
+    singular values of diag(10^l)·T then come from _graded_svd_log10. Exact zeros are exact: the product is
+    carried on its live rows (_restrict), Q with r ≤ (the fewest live rows along the chain) columns, so a
+    product of rank r has n − r values −inf by construction (a dead relu unit, f′ exactly 0, W = 0), and the
+    r live ones are its nonzero singular values. Plain reference for short k: torch.linalg.svdvals of the
+    product (whose exact zeros come out as rounding noise, ~1e-16·σ₁)."""
     T_len, n, chunks = _factor_chunks(m, x)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= T_len:
         raise ValueError(f"expected k to be an integer from 1 to T = {T_len}, got {k!r}")
-    Q, l, T = torch.eye(n, dtype=F64), torch.zeros(n, dtype=F64), torch.eye(n, dtype=F64)
+    # P = E_S·Q·diag(10^l)·T: S the live rows, Q (|S| × r) orthonormal columns, T (r × n); r bounds the rank
+    S, Q, l, T = torch.arange(n), torch.eye(n, dtype=F64), torch.zeros(n, dtype=F64), torch.eye(n, dtype=F64)
     for J in chunks(T_len - int(k)):
         for J_t in J:
-            # J_t·P = (J_t Q)·diag(10^l)·T = Q′·diag(10^l′)·T′·Πᵀ·T
-            Q, l, Tn, order = _graded_qr(J_t @ Q, l)
+            rows, cols, G = _restrict(J_t, S)
+            if len(rows) == 0 or len(cols) == 0:  # every direction dead
+                return np.full(n, -np.inf)
+            Q = Q[cols]
+            if len(cols) < Q.shape[1]:  # Q[cols]·diag(10^l)·T has rank ≤ |cols|: re-factored to that width
+                Q, l, Tn, order = _graded_qr(Q, l)
+                T, l = _normalise_rows(Tn @ T[order], l)
+            # J_t·P = E_rows·(G Q)·diag(10^l)·T = E_rows·Q′·diag(10^l′)·T′·Πᵀ·T
+            Q, l, Tn, order = _graded_qr(G @ Q, l)
             T, l = _normalise_rows(Tn @ T[order], l)
-    return _graded_svd_log10(T, l)
+            S = rows
+    # n − r singular values exactly 0
+    return np.concatenate([_graded_svd_log10(T, l), np.full(n - len(l), -np.inf)])

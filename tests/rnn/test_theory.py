@@ -437,6 +437,105 @@ def test_largest_singular_value_is_the_log_norm(kind):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# exact zeros: a direction killed by a dead unit or W = 0 is −inf, not rounding noise (issue 19, item 10)
+
+OFF = {3: [0], 5: [1, 2], 8: [3, 4, 5], 12: [0, 1, 2, 6, 7], 14: [3, 4, 5, 6]}  # step t: units turned off
+
+
+def relu_with_dead_units(n: int = 8, T: int = 20, off: dict = OFF, seed: int = 0):
+    """A relu RNN whose units are all on at every step but those in `off` (x drives each unit through
+    U = I: +5 keeps it on, −50 turns it off; W is small, |Wᵀh| stays below 5): 7, 6, 5, 3 and 4 units on at steps 3, 5,
+    8, 12 and 14, a different set each time. Returns the model, x, and the factors
+    J_t = diag(1[a_t > 0]) Wᵀ built here by hand from a plain forward loop."""
+    m = VanillaRNN(n, n, 2, activation="relu", seed=seed, dtype=F64)
+    W = 0.3 * torch.randn(n, n, generator=gen(seed + 7), dtype=F64) / math.sqrt(n)
+    with torch.no_grad():
+        m.U.copy_(torch.eye(n, dtype=F64))
+        m.b_h.zero_()
+        m.W.copy_(W)
+    x = torch.full((T, n), 5.0, dtype=F64)
+    for t, units in off.items():
+        x[t - 1, units] = -50.0
+    h, J, live_at = torch.zeros(n, dtype=F64), [], []
+    for t in range(T):
+        a = x[t] + W.T @ h  # a_t = Uᵀx_t + Wᵀh_{t−1}
+        J.append(torch.diag((a > 0).to(F64)) @ W.T)
+        live_at.append(int((a > 0).sum()))
+        h = torch.relu(a)
+    assert live_at == [n - len(off.get(t, [])) for t in range(1, T + 1)]  # the units on at each step, as built
+    return m, x, np.stack([j.numpy() for j in J])
+
+
+def hand_product(J: np.ndarray, k: int) -> np.ndarray:
+    P = np.eye(J.shape[1])
+    for J_t in J[len(J) - k:]:
+        P = J_t @ P  # ∂h_T/∂h_{T−k} = J_T ⋯ J_{T−k+1}
+    return P
+
+
+@pytest.mark.parametrize("k, rank", [(4, 8), (7, 4), (8, 4), (9, 3), (13, 3), (20, 3)])
+def test_product_singular_values_dead_directions_are_minus_inf(k, rank):
+    """∂h_20/∂h_{20−k} has rank min over its steps of the units on (4 once the window reaches step 14, 3 once
+    it reaches step 12): the other singular values are exactly 0 (−inf), and the live ones are numpy's SVD
+    of the product built by hand (within 8 decades of the top, where that SVD holds 1e-8 relatively).
+    Before the fix some of the dead ones came out finite: rounding noise, 10^-20 and far below."""
+    n = 8
+    m, x, J = relu_with_dead_units(n)
+    got = rnn.product_singular_values(m, x, k)
+    ref = np.log10(np.linalg.svd(hand_product(J, k), compute_uv=False))
+    assert np.isneginf(got).sum() == n - rank and np.all(np.isfinite(got[:rank]))
+    keep = ref[:rank] > ref[0] - 8
+    np.testing.assert_allclose(got[:rank][keep], ref[:rank][keep], rtol=0, atol=1e-7)
+    assert np.all(ref[rank:] < ref[rank - 1] - 10)  # what numpy shows for the dead ones is rounding noise
+
+
+def test_lyapunov_dead_directions_are_minus_inf():
+    """The chain J_20 ⋯ J_1 has rank 3: 5 exponents are −inf. The 3 others are Benettin's: the first 3 |R_ii|
+    of numpy's QR of the product built by hand (Q_0 = I), log10 over T, to 1e-9 per step. Before the fix
+    some of the five came out finite (rounding noise)."""
+    n, live, T = 8, 3, 20
+    m, x, J = relu_with_dead_units(n, T)
+    lam = rnn.lyapunov_spectrum(m, x)
+    R = np.linalg.qr(hand_product(J, T), mode="r")
+    ref = np.sort(np.log10(np.abs(np.diag(R)[:live])) / T)[::-1]
+    assert lam.shape == (n,) and np.isneginf(lam).sum() == n - live
+    np.testing.assert_allclose(lam[:live], ref, rtol=0, atol=1e-9)
+    assert np.all(np.diff(lam[:live]) <= 0)
+
+
+def test_diagonal_with_zeros_closed_form():
+    # W = diag(d) with two d_i = 0 (linear): λ_i = log10|d_i| and σ_i = |d_i|^k, −inf for the zeros
+    d = torch.tensor([1.3, -0.9, 0.0, 0.5, 0.0, 2.0], dtype=F64)
+    with np.errstate(divide="ignore"):
+        ref = np.sort(np.log10(np.abs(d.numpy())))[::-1]
+    m = linear_rnn(torch.diag(d))
+    np.testing.assert_allclose(rnn.lyapunov_spectrum(m, inputs(50)), ref, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(rnn.product_singular_values(m, inputs(50), 7), 7 * ref, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu", "tanh"])
+def test_zero_W_kills_every_direction(activation):
+    m = VanillaRNN(4, 6, 2, activation=activation, seed=0, dtype=F64)
+    with torch.no_grad():
+        m.W.zero_()
+    assert np.all(np.isneginf(rnn.lyapunov_spectrum(m, inputs(30))))
+    for k in (1, 10):
+        assert np.all(np.isneginf(rnn.product_singular_values(m, inputs(30), k)))
+
+
+def test_a_unit_with_no_recurrent_input_is_one_dead_direction():
+    # a zero column of W (unit 2 receives nothing from h_{t−1}): one −inf, the rest numpy's SVD of the power
+    W = 1.1 * orthogonal(6, gen(3))
+    W[:, 2] = 0.0
+    m = linear_rnn(W)
+    got = rnn.product_singular_values(m, inputs(40), 5)
+    ref = np.log10(np.linalg.svd(np.linalg.matrix_power(W.T.numpy(), 5), compute_uv=False)[:5])
+    assert np.isneginf(got[5]) and np.all(np.isfinite(got[:5]))
+    np.testing.assert_allclose(got[:5], ref, rtol=0, atol=1e-10)
+    assert np.isneginf(rnn.lyapunov_spectrum(m, inputs(40))).sum() == 1
+
+
+# ---------------------------------------------------------------------------------------------------------
 # errors say what was expected and what came
 
 @pytest.mark.parametrize("bad", [-0.1, math.nan, math.inf, "big", None])
