@@ -29,12 +29,11 @@ with st.expander("Text, cell and run", icon=":material/tune:", expanded=not R.st
     if source == "own":
         st.text_area("Your text", key=R.OWN, max_chars=TEXT_MAX_CHARS, height=120,
                      placeholder="Paste a paragraph: a few hundred characters or more.")
-prep = R.prepared(source, st.session_state.get(R.OWN, ""))
+raw = st.session_state.get(R.OWN, "")
+prep = R.prepared(source, raw)
 for m in prep.messages:
     st.info(m, icon=":material/info:")
-text = prep.text
-corpus = X.corpus(text)
-cfgs, notes = R.configs(s, text, cell, trunc)
+cfgs, notes = R.configs(s, prep.text, cell, trunc)
 for n in notes:
     st.caption(n)
 
@@ -44,10 +43,10 @@ b[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretc
 b[1].button("Pause", icon=":material/pause:", width="stretch", key="text_pause", on_click=R.pause,
             disabled=not R.running())
 b[2].button("Reset", icon=":material/restart_alt:", width="stretch", key="text_reset", on_click=R.reset)
-if R.changed(cfgs):
-    st.caption("The text or the controls changed: press Start to train new models on them.")
-R.keep_position(text, cfgs["rnn"].T)
-pos = page_control("pos", st.slider, default=X.focus(text, cfgs["rnn"].T), hi=len(text) - 1, min_value=1,
+R.draw_changed(cfgs, int(steps))
+text, window = R.view(prep.text, cfgs)  # the runs' text while there are runs: p is a position in it
+R.keep_position(text, window)
+pos = page_control("pos", st.slider, default=X.focus(text, window), hi=len(text) - 1, min_value=1,
                    max_value=len(text) - 1,
                    help="The character p whose prediction is examined; the strip shows the window before it.")
 temp = page_control("temp", st.segmented_control, args=(R.choices("temp"),), required=True)
@@ -58,23 +57,23 @@ ticking = R.running()
 def panel() -> None:
     st_ = R.state()
     if not st_.runs:
-        st.info(f"Press **Start** to train on {R.TITLES[source]} ({len(text):,} characters, "
-                f"{corpus.vocab_size} distinct).", icon=":material/play_circle:")
-        st.text(text[:600])  # plain text: the visitor's characters are never read as markdown or HTML
+        st.info(R.intro(prep, raw), icon=":material/play_circle:")
+        st.text(prep.text[:600])  # plain text: the visitor's characters are never read as markdown or HTML
         return
     R.tick()
-    hist = {k: r.trainer.history() for k, r in st_.runs.items()}
-    R.draw_metrics(hist, corpus)
+    pair, hist = st_.pair, {k: r.trainer.history() for k, r in st_.runs.items()}
+    R.draw_metrics(hist)
     df = C.bits_frame(hist)
-    chart_block(C.bits_chart(df, corpus.unigram_bits, corpus.uniform_bits), df,
+    chart_block(C.bits_chart(df, pair.corpus.unigram_bits, pair.corpus.uniform_bits), df,
                 "Bits per character against the training step. Below the unigram line the model uses the order "
                 "of the characters, not only their frequencies.", "text_bits.csv", key="text_bits")
     st.subheader("Samples", anchor=False)
-    for k, (step, sample) in R.samples(float(temp), s.seed).items():
-        st.caption(f"{C.NAMES[k]} at step {step} (temperature {temp}, seed {s.seed})")
-        st.code(sample, language=None, wrap_lines=True)
+    for k, smp in R.samples(float(temp)).items():
+        st.caption(f"{C.NAMES[k]} at step {smp.step} (temperature {smp.temperature:g}, seed {smp.seed})")
+        st.code(smp.text, language=None, wrap_lines=True)
     st.subheader(f"How far back does it look from character {pos}?", anchor=False)
-    frames = {k: C.influence_frame(text, pos, *X.influence(r.trainer, pos), TEXT_WRAP) for k, r in st_.runs.items()}
+    frames = {k: C.influence_frame(pair.text, pos, *X.influence(r.trainer, pos), TEXT_WRAP)
+              for k, r in st_.runs.items()}
     dom = C.shared_domain(list(frames.values()))
     for k, f in frames.items():
         chart_block(C.influence_chart(f, dom), f, f"{C.NAMES[k]} at step {st_.runs[k].steps}: each earlier character "
@@ -82,8 +81,9 @@ def panel() -> None:
                     f"text_look_back_{k}.csv", key=f"text_look_{k}")
     with st.expander("The gradient reaching each step of a window, log₁₀‖∂L/∂sₜ‖, as it trains", icon=":material/grid_on:"):
         for k, h in hist.items():
-            st.caption(f"{C.NAMES[k]}: every {cfgs[k].lag_every}th training step (rows) × time step t (columns).")
-            live.draw_heat(h, cfgs[k].T, cfgs[k].lag_every, key=f"text_heat_{k}")
+            c = pair.cfgs[k]
+            st.caption(f"{C.NAMES[k]}: every {c.lag_every}th training step (rows) × time step t (columns).")
+            live.draw_heat(h, c.T, c.lag_every, key=f"text_heat_{k}")
     if ticking and not R.running():
         st.rerun()  # both runs ended: a full rerun stops the timer and updates the buttons
 

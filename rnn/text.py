@@ -54,11 +54,13 @@ _BRACKETS = "\n".join([
     "\"nobody knows where the last road leads to\"",
 ]) + "\n"
 
-# each line names a word, waits exactly twenty characters, and names it again: the second copy can only be
-# predicted by looking back twenty-two characters
-_ECHO = "".join(f"{w} sat still and waited. {w} again.\n" for w in (
-    "lamp", "fork", "rose", "bell", "kite", "drum", "moth", "pear", "sock", "vase", "nest", "coin",
-    "lamp", "rose", "kite", "moth", "sock", "nest"))
+# each line names a four-letter word and names it again after " sat still and waited. ": the second copy's
+# first letter can only be predicted by looking back to the first copy's, ECHO_LAG characters earlier
+_ECHO_WORDS = ("lamp", "fork", "rose", "bell", "kite", "drum", "moth", "pear", "sock", "vase", "nest", "coin",
+               "lamp", "rose", "kite", "moth", "sock", "nest")
+_ECHO = "".join(f"{w} sat still and waited. {w} again.\n" for w in _ECHO_WORDS)
+# the distance from a word's first copy to its second, read off the text's first line
+ECHO_LAG = _ECHO.index(_ECHO_WORDS[0], len(_ECHO_WORDS[0]))
 
 # plain prose with repeated phrases
 _ROBOT = (
@@ -71,7 +73,8 @@ _ROBOT = (
     "went out to count the flowers again: one red, two red, three red, four yellow.\n")
 
 SAMPLES: dict[str, str] = {"brackets": _BRACKETS, "echo": _ECHO, "robot": _ROBOT}
-SAMPLE_TITLES = {"brackets": "brackets and quotes closed later", "echo": "a word repeating 22 characters later",
+SAMPLE_TITLES = {"brackets": "brackets and quotes closed later",
+                 "echo": f"a word repeating {ECHO_LAG} characters later",
                  "robot": "a short story with repeated phrases"}
 DEFAULT_SAMPLE = "echo"
 # a position in each sample where the long dependency shows: the first letter of a repeated word, a closing
@@ -100,7 +103,7 @@ class PreparedText:
     fallback: bool
 
 
-_KEEP_CONTROLS = {"\n": "\n", "\t": " ", "\r": ""}  # newlines kept, tabs read as spaces, CR dropped
+_KEEP_CONTROLS = {"\n": "\n", "\t": " "}  # newlines kept, tabs read as spaces (a CR is dropped, and counted)
 
 
 def prepare_text(raw, max_chars: int, min_chars: int = 16, max_vocab: int = 96,
@@ -133,10 +136,17 @@ def prepare_text(raw, max_chars: int, min_chars: int = 16, max_vocab: int = 96,
     if len(raw) > 4 * max_chars:  # no normalisation work on a huge paste: cut first, generously
         raw = raw[:4 * max_chars]
     text = unicodedata.normalize("NFC", raw)
+    if len(text) < len(raw):
+        joined = len(raw) - len(text)
+        many = "s" * (joined != 1)
+        msgs.append(f"{joined} accent{many} typed apart joined to {'their' if many else 'its'} letter{many} "
+                    f"(Unicode NFC): {joined} character{many} fewer.")
     kept, dropped = [], 0
     for ch in text:
         cat = unicodedata.category(ch)
-        if ch in _KEEP_CONTROLS:
+        if ch == "\r":
+            dropped += 1
+        elif ch in _KEEP_CONTROLS:
             kept.append(_KEEP_CONTROLS[ch])
         elif cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
             dropped += 1

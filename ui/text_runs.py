@@ -2,6 +2,10 @@
 the same seed and the same number of steps, with ui.live's run and tick (one LiveRun each, the tick's time
 budget shared), under their own session_state key. Samples are drawn from each model every few ticks.
 
+The pair owns its config (DESIGN.md, "a run owns its config"): Start records the configs, the text, its corpus,
+the run length and a serial number (1, 2, … in the session), and everything drawn about the runs reads that
+record, never the controls of the moment; when the controls differ from it, the page says so.
+
 The text itself is prepared by rnn.text.prepare_text (messages and a fallback, never an exception); these
 functions never print it."""
 from __future__ import annotations
@@ -26,11 +30,38 @@ OWN = "text_own"  # session_state key of the text box
 TITLES = {**X.SAMPLE_TITLES, "own": "your own text"}
 
 
+@dataclass(frozen=True)
+class Pair:
+    """What a press of Start began: the validated configs ("rnn" and "lstm" or "gru"), the text as trained on,
+    its corpus, its name, the run length, and the pair's serial number in this session."""
+
+    serial: int
+    cfgs: dict[str, TrainConfig]
+    text: str
+    corpus: X.Corpus
+    title: str
+    max_steps: int
+
+    @property
+    def window(self) -> int:
+        return self.cfgs["rnn"].T
+
+
+@dataclass(frozen=True)
+class Sample:
+    step: int
+    temperature: float
+    seed: int
+    text: str
+
+
 @dataclass
 class TextRuns:
     runs: dict[str, live.LiveRun] = field(default_factory=dict)  # "rnn" and "lstm" or "gru"
-    samples: dict[str, tuple[int, str]] = field(default_factory=dict)  # model → (step, sample)
+    pair: Pair | None = None  # what the runs were started with; None before Start and after Reset
+    samples: dict[str, Sample] = field(default_factory=dict)  # model → its latest sample
     ticks: int = 0
+    started: int = 0  # pairs started in this session: the next one's serial is started + 1
 
 
 def choices(key: str) -> tuple[str, ...]:
@@ -42,6 +73,30 @@ def state() -> TextRuns:
     if KEY not in st.session_state:
         st.session_state[KEY] = TextRuns()
     return st.session_state[KEY]
+
+
+def title(text: str) -> str:
+    """What a text is called on the page: a built-in sample's title, else "your own text"."""
+    return next((f"the sample “{X.SAMPLE_TITLES[k]}”" for k, t in X.SAMPLES.items() if t == text), "your own text")
+
+
+def box_count(raw) -> int:
+    """What the text box's counter shows for `raw`: the browser counts UTF-16 code units (an emoji counts 2)."""
+    return len(raw.encode("utf-16-le", "surrogatepass")) // 2 if isinstance(raw, str) else 0
+
+
+def intro(prep: X.PreparedText, raw) -> str:
+    """Before any run: what Start will train on, in numbers that are the trained text's; for the visitor's own
+    text, why the box's counter shows another number when it does."""
+    c = X.corpus(prep.text)
+    line = f"Press **Start** to train on {title(prep.text)} ({len(prep.text):,} characters, {c.vocab_size} distinct)."
+    box = box_count(raw)
+    if prep.fallback or box == len(prep.text):
+        return line
+    wide = sum(ord(ch) > 0xFFFF for ch in raw)
+    why = ([f"it counts each of {wide:,} emoji or other characters beyond U+FFFF twice"] if wide else []) + (
+        ["see the notes above"] if prep.messages else [])
+    return line + f" The box's counter shows {box:,}" + (f": {'; '.join(why)}." if why else ".")
 
 
 def prepared(source: str, own) -> X.PreparedText:
@@ -77,24 +132,70 @@ def configs(s: Settings, text: str, cell: str, truncation: str) -> tuple[dict[st
     return out, notes
 
 
-def changed(cfgs: dict[str, TrainConfig]) -> bool:
-    runs = state().runs
-    return bool(runs) and any(r.status in ("running", "paused") for r in runs.values()) and (
-        set(runs) != set(cfgs) or any(runs[k].trainer.config != c.validated() for k, c in cfgs.items()))
+def view(text: str, cfgs: dict[str, TrainConfig]) -> tuple[str, int]:
+    """The text and window the position p indexes: the runs' while there are runs, else the controls'."""
+    pair = state().pair
+    return (pair.text, pair.window) if pair else (text, cfgs["rnn"].T)
+
+
+def differences(cfgs: dict[str, TrainConfig], max_steps: int | None = None) -> list[str]:
+    """What the controls now hold that differs from the runs' own record (empty when there are no runs)."""
+    pair = state().pair
+    if pair is None:
+        return []
+    now = {k: c.validated() for k, c in cfgs.items()}
+    out = []
+    if now["rnn"].text != pair.text:
+        out.append("the text")
+    if set(now) != set(pair.cfgs):
+        out.append("the cell beside the vanilla RNN")
+    if now["rnn"].truncation != pair.cfgs["rnn"].truncation:
+        out.append("truncation N")
+    if max_steps is not None and int(max_steps) != pair.max_steps:
+        out.append("steps in a run")
+    rest = dict(text="", truncation=None)  # all but what is named above: the sidebar's part of the config
+    if any(replace(c, **rest) != replace(pair.cfgs[k], **rest) for k, c in now.items() if k in pair.cfgs):
+        out.append("the sidebar's settings")
+    return out
+
+
+def changed(cfgs: dict[str, TrainConfig], max_steps: int | None = None) -> bool:
+    return bool(differences(cfgs, max_steps))
+
+
+def draw_changed(cfgs: dict[str, TrainConfig], max_steps: int) -> None:
+    """A note when the controls differ from the runs: what differs, and that the page still draws the runs."""
+    diff = differences(cfgs, max_steps)
+    pair = state().pair
+    if not diff or pair is None:
+        return
+    what = ", ".join(diff[:-1]) + (" and " if len(diff) > 1 else "") + diff[-1]
+    how = "Pause, then Start," if running() else "Start"
+    st.caption(f"The controls changed ({what}) since run {pair.serial} began: everything below is still run "
+               f"{pair.serial}, on {title(pair.text)} with the {NAMES[_gated(pair)]}. {how} trains new models on the "
+               "controls.")
+
+
+def _gated(pair: Pair) -> str:
+    return next(k for k in pair.cfgs if k != "rnn")
 
 
 # --- the buttons (on_click callbacks) -------------------------------------------------------------------
 
 def start(cfgs: dict[str, TrainConfig], max_steps: int) -> None:
-    """Resume paused runs with the same configs, else begin new ones (both models from step 0)."""
+    """Resume paused runs when the controls still match them, else begin new ones (both models from step 0)
+    and record what they were started with."""
     st_ = state()
-    if st_.runs and set(st_.runs) == set(cfgs) and all(
-            r.status == "paused" and r.trainer.config == cfgs[k].validated() for k, r in st_.runs.items()):
+    if st_.runs and not changed(cfgs, max_steps) and all(r.status == "paused" for r in st_.runs.values()):
         for r in st_.runs.values():
             r.status = "running"
         return
-    st_.runs = {k: live.LiveRun(live.Trainer(c), live.label(c).replace(" · text", ""), max_steps, status="running")
-                for k, c in cfgs.items()}
+    now = {k: c.validated() for k, c in cfgs.items()}
+    text = now["rnn"].text
+    st_.started += 1
+    st_.pair = Pair(st_.started, now, text, X.corpus(text), title(text), int(max_steps))
+    st_.runs = {k: live.LiveRun(live.Trainer(c), live.label(c).replace(" · text", ""), int(max_steps),
+                                status="running") for k, c in now.items()}
     st_.samples.clear()
     st_.ticks = 0
 
@@ -108,6 +209,7 @@ def pause() -> None:
 def reset() -> None:
     st_ = state()
     st_.runs.clear()
+    st_.pair = None
     st_.samples.clear()
 
 
@@ -134,23 +236,29 @@ def tick(budget_s: float = LIVE_BUDGET_S) -> None:
             break
 
 
-def samples(temperature: float, seed: int) -> dict[str, tuple[int, str]]:
-    """Each model's latest sample, drawn again every TEXT_SAMPLE_TICKS ticks and whenever none exists for a
-    stopped run's current step."""
+def samples(temperature: float) -> dict[str, Sample]:
+    """Each model's latest sample, seeded with the run's own seed: drawn again every TEXT_SAMPLE_TICKS ticks,
+    whenever none exists for a stopped run's current step, and at once when the temperature changes (the
+    caption gives the sample's own step, temperature and seed)."""
     st_ = state()
     for k, r in st_.runs.items():
-        have = st_.samples.get(k)
+        have, seed = st_.samples.get(k), r.trainer.config.seed
         due = r.status == "running" and st_.ticks % TEXT_SAMPLE_TICKS == 1
-        if have is None or (due and have[0] != r.steps) or (r.status != "running" and have[0] != r.steps):
-            st_.samples[k] = (r.steps, X.generate(r.trainer, TEXT_SAMPLE_CHARS, temperature, seed))
+        if (have is None or have.temperature != temperature or have.seed != seed
+                or (due or r.status != "running") and have.step != r.steps):
+            st_.samples[k] = Sample(r.steps, temperature, seed, X.generate(r.trainer, TEXT_SAMPLE_CHARS, temperature,
+                                                                           seed))
     return dict(st_.samples)
 
 
-def draw_metrics(hist: dict[str, dict], corpus: X.Corpus) -> None:
-    """The step both models reached, the unigram baseline and each model's latest bits per character."""
-    runs = state().runs
+def draw_metrics(hist: dict[str, dict]) -> None:
+    """The step both models reached, the unigram baseline of the runs' text and each model's latest bits per
+    character."""
+    st_ = state()
+    runs, corpus = st_.runs, st_.pair.corpus
     m = st.columns(2 + len(hist))
-    m[0].metric("Step", f"{min(r.steps for r in runs.values()):,}", help=" | ".join(r.status for r in runs.values()))
+    m[0].metric("Step", f"{min(r.steps for r in runs.values()):,}", help=f"Run {st_.pair.serial} on "
+                f"{st_.pair.title}: " + " | ".join(r.status for r in runs.values()))
     m[1].metric("Unigram baseline", f"{corpus.unigram_bits:.2f} bits",
                 help=f"Each character guessed from its frequency. A uniform guess costs {corpus.uniform_bits:.2f} bits.")
     for i, (k, h) in enumerate(hist.items()):

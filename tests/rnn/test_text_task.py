@@ -164,3 +164,31 @@ def test_per_step_loss_and_gradient_equal_torch_cells(model):
     h = opt_free.train(1)
     assert h["loss"][0] == pytest.approx(float(ref.detach()), rel=1e-12)
     np.testing.assert_allclose(opt_free.model.V.grad.numpy(), gV.numpy(), rtol=1e-9, atol=1e-15)
+
+
+def test_echo_title_gives_the_distance_in_the_text():
+    """Issue 19.12: the echo sample's title said 22 characters; on every line the word's second copy starts
+    27 after its first. The distance is read here off each line of the text itself and compared with the
+    number in the title (and the focus position is a second copy, its first copy that far back)."""
+    import re
+
+    lags = set()
+    for line in X.SAMPLES["echo"].splitlines():
+        word = line.split()[0]
+        second = line.index(f" {word} ", 1) + 1
+        lags.add(second)
+    assert len(lags) == 1
+    (lag,) = lags
+    assert int(re.search(r"(\d+) characters later", X.SAMPLE_TITLES["echo"]).group(1)) == lag
+    p, text = X.FOCUS["echo"], X.SAMPLES["echo"]
+    assert text[p - lag:p - lag + 4] == text[p:p + 4]
+
+
+def test_prepared_messages_account_for_every_character_removed():
+    """What the visitor typed minus what is trained on is said: accents joined by NFC and carriage returns
+    (which used to vanish without a word) each give a count."""
+    raw = "cafe\u0301 au lait\r\nna\u0308ive\r\n" * 4  # 8 accents apart, 8 carriage returns
+    prep = X.prepare_text(raw, 1000)
+    assert len(prep.text) == len(raw) - 16 and "\r" not in prep.text
+    said = " ".join(prep.messages)
+    assert "8 accents typed apart" in said and "8 invisible control" in said

@@ -18,10 +18,10 @@ def test_lockstep_pause_resume_and_samples():
     while R.running():
         R.tick(budget_s=0.05)
     assert [r.steps for r in runs.values()] == [6, 6] and {r.status for r in runs.values()} == {"finished"}
-    first = R.samples(0.8, seed=3)
-    assert set(first) == {"rnn", "gru"} and all(step == 6 for step, _ in first.values())
+    first = R.samples(0.8)  # seeded with the runs' own seed
+    assert set(first) == {"rnn", "gru"} and all(s.step == 6 and s.seed == 1 for s in first.values())
     R.state().samples.clear()
-    assert R.samples(0.8, seed=3) == first  # the same models, seed and temperature: the same samples
+    assert R.samples(0.8) == first  # the same models, seed and temperature: the same samples
     other, _ = R.configs(Settings(T=500, hidden=8, seed=1), X.SAMPLES["echo"], "lstm", "5")
     R.start(other, max_steps=4)  # new controls: new runs from step 0
     assert set(R.state().runs) == {"rnn", "lstm"} and all(r.steps == 0 for r in R.state().runs.values())
@@ -38,3 +38,38 @@ def test_short_text_caps_the_window():
     assert cfgs["rnn"].T == 19 and cfgs["rnn"].truncation is None
     prep = R.prepared("own", "")
     assert prep.fallback and prep.messages
+
+
+def test_the_pair_owns_its_config():
+    """Start records the validated configs, the text, its corpus, the run length and a serial number 1, 2, …;
+    the controls changing afterwards change none of it and are named by `differences`; Reset forgets the pair
+    but not the count."""
+    R.reset()
+    s, echo, robot = Settings(T=30, hidden=8, seed=1), X.SAMPLES["echo"], X.SAMPLES["robot"]
+    cfgs, _ = R.configs(s, echo, "lstm", "full")
+    assert R.differences(cfgs, 50) == [] and R.view(robot, cfgs) == (robot, 30)  # no runs: the controls' text
+    R.start(cfgs, max_steps=50)
+    pair = R.state().pair
+    first = pair.serial
+    assert set(pair.cfgs) == {"rnn", "lstm"} and pair.text == echo and pair.corpus == X.corpus(echo)
+    assert pair.max_steps == 50 and pair.title == f"the sample “{X.SAMPLE_TITLES['echo']}”"
+    assert all(pair.cfgs[k] == c.validated() for k, c in cfgs.items())
+    other, _ = R.configs(Settings(T=30, hidden=16, seed=1), robot, "gru", "5")
+    assert R.view(robot, other) == (echo, 30)  # p indexes the runs' text
+    assert R.differences(other, 200) == ["the text", "the cell beside the vanilla RNN", "truncation N",
+                                         "steps in a run", "the sidebar's settings"]
+    assert R.differences(cfgs, 50) == [] and R.differences(cfgs) == []
+    R.pause()
+    R.start(other, 200)
+    assert R.state().pair.serial == first + 1 and R.state().pair.text == robot
+    R.reset()
+    assert R.state().pair is None and not R.changed(other)
+    R.start(cfgs, 50)
+    assert R.state().pair.serial == first + 2
+    R.reset()
+
+
+def test_box_count_is_the_browsers():
+    """The text box counts UTF-16 code units, as JavaScript's String.length does (an astral character is two)."""
+    assert R.box_count("abc") == 3 and R.box_count("\U0001F415") == 2 and R.box_count("e\u0301") == 2
+    assert R.box_count(None) == 0
