@@ -45,7 +45,7 @@ st.markdown(rf"All singular values of $\partial h_T/\partial h_{{T-{k}}}$ for th
             f"at the same {scale_label(s)}: a Gaussian product keeps a few strong directions while the rest "
             "vanish, an orthogonal one keeps them closer together (dynamical isometry: Pennington, Schoenholz & "
             f"Ganguli 2017). Spread: {fmt_num(sv['gaussian']['spread'], 3)} decades (Gaussian) against "
-            f"{fmt_num(sv['orthogonal']['spread'], 3)} (orthogonal).")
+            f"{fmt_num(sv['orthogonal']['spread'], 3)} (orthogonal)." + C.dead_svals_text(sv))
 vf = C.svals_frame(sv)
 chart_block(C.svals_chart(vf), vf,
             f"Horizontal: the rank i of the singular value, largest first. Vertical: σᵢ of the product of {k} "
@@ -64,7 +64,8 @@ lyap, slopes = E.lyapunov(s), E.measured_slopes(s)
 for col, (kind, v) in zip(st.columns(3), lyap.items()):
     col.metric(f"{C.CELL_NAMES[kind]}: λ₁", fmt_num(v["top"], 4), border=True,
                help="The largest exponent, in decades per step.")
-    col.caption(f"**{v['n_positive']} of {len(v['spectrum'])}** exponents above 0 (exploding directions). "
+    col.caption(f"**{v['n_positive']} of {len(v['spectrum'])}** exponents above 0 (exploding directions)."
+                + C.dead_exponents_text(v["n_dead"], len(v["spectrum"])) + " "
                 f"Measured slope {fmt_num(slopes[kind], 4)} per step (Jacobian products). Σλ_i = "
                 f"{fmt_num(v['sum'], 6)} and the mean of log10|det J_t| = {fmt_num(v['mean_log10_det'], 6)}: "
                 "equal, since the volume a step scales is |det J_t| — a check on the QR chain.")

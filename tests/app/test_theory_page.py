@@ -5,6 +5,7 @@ says when it does not apply, and a hostile link falls back to the defaults."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -125,3 +126,51 @@ def test_over_budget_stops_before_the_spectrum():
     _ok(at)
     assert len(at.get("vega_lite_chart")) == 2 and not at.metric
     assert "budget" in " ".join(w.value for w in at.warning)
+
+
+def _relu_by_hand(m, x):
+    """The relu RNN's factors J_t = diag(1[a_t > 0]) Wᵀ from a plain numpy forward loop (a_t = Uᵀx_t + Wᵀh_{t−1}
+    + b_h), and the number of units on at each step."""
+    U, W, b = (p.detach().double().numpy() for p in (m.U, m.W, m.b_h))
+    h, J, on = np.zeros(W.shape[0]), [], []
+    for x_t in x.double().numpy().reshape(len(x), -1):
+        a = U.T @ x_t + W.T @ h + b
+        J.append(np.diag((a > 0).astype(float)) @ W.T)
+        on.append(int((a > 0).sum()))
+        h = np.maximum(a, 0.0)
+    return J, on
+
+
+def test_dead_directions_are_counted_and_left_out_of_the_spread():
+    """Issue 19, item 10, at its URL: a relu net where some step has only 2 of 16 units on. ∂h_T/∂h_{T−30} then has
+    rank 2: the page says 14 of 16 singular values are exactly 0 and takes the spread over the 2 live ones, from
+    numpy's SVD of the product built here by hand (whose rank numpy confirms); the vanilla RNN's Lyapunov
+    caption counts its dead directions likewise (16 − the fewest units on over all T steps). Before the fix the
+    page showed σ₃ = 10^−26.87, σ₄ = 10^−76.17 and a Gaussian spread of 68.9 decades."""
+    q = {"activation": "relu", "scale": "1.2", "T": "30", "hidden": "16", "seed": "2"}
+    at = open_app(q, PAGE, timeout=300)
+    _ok(at)
+    text = _text(at)
+    s = Settings(activation="relu", scale=1.2, T=30, hidden=16, seed=2)
+    names, dead = {"gaussian": "Gaussian", "orthogonal": "orthogonal"}, 0
+    for init, name in names.items():
+        m, x, _ = model.build(replace(s, init=init))
+        J, on = _relu_by_hand(m, x)
+        P = np.linalg.multi_dot(J[::-1])  # ∂h_30/∂h_0 = J_30 ⋯ J_1 (k = T = 30)
+        sv = np.linalg.svd(P, compute_uv=False)
+        rank = min(on)
+        assert rank < 16 and np.linalg.matrix_rank(P) == rank
+        spread = np.log10(sv[0]) - np.log10(sv[rank - 1])
+        assert style.fmt_num(spread, 3) in text
+        assert f"**{16 - rank} of 16** ({name})" in text
+        dead += 16 - rank
+        if init == "gaussian":
+            assert rank == 2 and style.fmt_num(spread, 3) == "3.19"  # the issue's numbers
+    m, x, _ = model.build(s)
+    _, on = _relu_by_hand(m, x)
+    assert f"**{16 - min(on)} of 16** dead: λ = −∞" in text
+    assert text.count("dead: λ = −∞") == 1  # the LSTM and the GRU have none
+    frames = _frames(at)
+    assert all(np.isfinite(f.select_dtypes("number")).all().all() for f in frames)
+    svf = next(f for f in frames if "rank" in f.columns)
+    assert int(svf["dead"].sum()) == dead  # drawn at the floor, flagged

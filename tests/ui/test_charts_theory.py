@@ -176,6 +176,49 @@ def test_spectrum_and_svals_frames_floor_minus_inf():
     assert _all_finite(C.svals_chart(df))
 
 
+def test_dead_values_are_flagged_floored_and_counted():
+    """−∞ (an exact zero) is drawn at the floor a decade below the live values, flagged `dead`, its tooltip
+    text "−∞ … dead", the floor labelled on the chart; the page's sentences count the dead ones."""
+    sv = {"gaussian": {"log10_sv": np.array([-7.2, -10.4, -np.inf, -np.inf]), "n_dead": 2},
+          "orthogonal": {"log10_sv": np.array([-4.6, -6.0, -9.5, -np.inf]), "n_dead": 1}}
+    df = C.svals_frame(sv)
+    assert df["dead"].tolist() == [False, False, True, True, False, False, False, True]
+    assert (df.loc[df["dead"], "log10"] == -12.0).all() and np.isfinite(df["log10"]).all()
+    assert all("dead" in t for t in df.loc[df["dead"], "text"])
+    assert not any("dead" in t for t in df.loc[~df["dead"], "text"])
+    chart = C.svals_chart(df)
+    assert _all_finite(chart) and "0: dead directions" in str(chart.to_dict())
+    assert "**2 of 4** (Gaussian) and **1 of 4** (orthogonal)" in C.dead_svals_text(sv)
+    assert C.dead_svals_text({k: {**v, "n_dead": 0} for k, v in sv.items()}) == ""
+    lyap = {"rnn": {"spectrum": np.array([-0.27, -0.36, -np.inf, -np.inf])},
+            "gru": {"spectrum": np.array([-0.1, -0.2, -0.3, -0.4])}}
+    df = C.spectrum_frame(lyap)
+    assert df["dead"].sum() == 2 and (df.loc[df["dead"], "text"] == "−∞ (dead)").all()
+    chart = C.spectrum_chart(df)
+    assert _all_finite(chart) and "−∞: dead directions" in str(chart.to_dict())
+    assert "**2 of 4** dead" in C.dead_exponents_text(2, 4) and C.dead_exponents_text(0, 4) == ""
+
+
+def test_relu_defaults_show_no_more_live_values_than_the_rank():
+    """Issue 19, item 10: at the defaults with relu, 58 of 64 singular values came out finite where the rank is
+    at most the fewest units on at any step of the window (counted here by a plain numpy forward loop)."""
+    s = Settings(activation="relu")
+    sv, k = E.product_svals(s), E.svals_lag(s)
+    for init in ("gaussian", "orthogonal"):
+        m, x, _ = model.build(replace(s, init=init))
+        U, W, b = (p.detach().double().numpy() for p in (m.U, m.W, m.b_h))
+        h, on = np.zeros(W.shape[0]), []
+        for x_t in x.double().numpy().reshape(len(x), -1):
+            a = U.T @ x_t + W.T @ h + b  # a_t = Uᵀx_t + Wᵀh_{t−1} + b_h
+            on.append(int((a > 0).sum()))
+            h = np.maximum(a, 0.0)
+        v = sv[init]
+        assert np.isfinite(v["log10_sv"]).sum() <= min(on[len(on) - k:]) < s.hidden
+        assert v["n_dead"] == np.isneginf(v["log10_sv"]).sum() >= s.hidden - min(on[len(on) - k:])
+        live = v["log10_sv"][np.isfinite(v["log10_sv"])]
+        assert v["spread"] == pytest.approx(live.max() - live.min())
+
+
 def test_singular_values_are_rnns_and_orthogonal_spreads_less():
     s = Settings(T=60, hidden=32)
     sv = E.product_svals(s)
@@ -220,7 +263,7 @@ def test_phase_cell_beyond_float64_is_measured_before_the_overflow():
 
     base = replace(P.phase_base(Settings()), activation="relu")
     m, x, _ = model.build(replace(base, scale=8.0, T=500))
-    t0 = model.overflow_step(m, x)
+    t0 = rnn.jacobians.cut_before_overflow(m, x).overflow_step
     assert t0 is not None and t0 < 500
     with pytest.raises(ValueError, match=f"step {t0}"):
         rnn.jacobian_log10_norms(m, x)

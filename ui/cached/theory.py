@@ -128,7 +128,8 @@ def lyapunov(s: Settings) -> dict:
         spec = rnn.lyapunov_spectrum(m, x)
         logdet = rnn.mean_log10_det(m, x)  # the factors a chunk at a time, never all T at once
         out[kind] = {"spectrum": spec, "mean_log10_det": logdet, "T_used": int(x.shape[0]),
-                     "top": float(spec[0]), "sum": float(spec.sum()), "n_positive": int((spec > 0).sum())}
+                     "top": float(spec[0]), "sum": float(spec.sum()), "n_positive": int((spec > 0).sum()),
+                     "n_dead": int(np.isneginf(spec).sum())}  # directions a dead unit killed: λ = −∞
     return out
 
 
@@ -147,14 +148,15 @@ def svals_lag(s: Settings) -> int:
 @one_at_a_slot
 def product_svals(s: Settings) -> dict:
     """log10 of all singular values of ∂h_T/∂h_{T−k}, k = svals_lag(s), for the sidebar's vanilla RNN with
-    Gaussian W and with orthogonal W at the same weight scale, on the same input ("log10_sv"), and how many
-    decades they span ("spread")."""
+    Gaussian W and with orthogonal W at the same weight scale, on the same input ("log10_sv"), how many
+    decades the live ones span ("spread") and how many are exactly 0 ("n_dead": −inf, beyond the rank)."""
     out = {}
     for init in ("gaussian", "orthogonal"):
         m, x, _ = model.build(replace(s, init=init))
         x = _before_overflow(m, x)
         sv = rnn.product_singular_values(m, x, min(svals_lag(s), int(x.shape[0])))
         fin = sv[np.isfinite(sv)]
-        # the spread: log10 σ_max − log10 σ_min, in decades (finite ones)
-        out[init] = {"log10_sv": sv, "spread": float(fin.max() - fin.min()) if fin.size else math.nan}
+        # the spread: log10 σ_max − log10 σ_min, in decades, over the live ones (the exact zeros are −inf)
+        out[init] = {"log10_sv": sv, "spread": float(fin.max() - fin.min()) if fin.size else math.nan,
+                     "n_dead": int(np.isneginf(sv).sum())}
     return out

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import theme
 from .phase_diagram import NEUTRAL, _edges, phase_frame
-from .style import ZERO_NOTE, axis_pow10, finite_log, fmt_num, style
+from .style import TEXT, ZERO_NOTE, axis_pow10, finite_log, fmt_num, style
 
 CURVE = "mean-field edge (χ₁ = 1)"
 CELL_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -94,16 +94,38 @@ def diagram_chart(df: pd.DataFrame, curve: pd.DataFrame, current: Mapping | None
 # ---------------------------------------------------------------------------------------------------------
 # Lyapunov spectra
 
+DEAD_EXPONENT = "dead direction (λ = −∞: a unit off, or W = 0, killed it), drawn at the floor"
+DEAD_SV = "dead direction (σ = 0 exactly: beyond the product's rank), drawn at the floor"
+
+
 def spectrum_frame(lyap: Mapping) -> pd.DataFrame:
     """One row per (cell, exponent): its index i (1 = largest) and λ_i in log10 per step. A −∞ exponent (a
-    factor exactly singular) is drawn at a floor one decade below the rest and flagged in `note`."""
+    direction killed exactly: a unit off, W = 0) is drawn at a floor one decade below the rest, `dead` and
+    flagged in `note`, its text "−∞ (dead)"."""
     parts = [pd.DataFrame({"cell": CELL_NAMES[k], "index": np.arange(1, len(v["spectrum"]) + 1),
                            "exponent": np.asarray(v["spectrum"], dtype=np.float64)}) for k, v in lyap.items()]
     df = pd.concat(parts, ignore_index=True)
-    df["text"] = [fmt_num(v, 4, fixed=True) for v in df["exponent"]]
+    df["dead"] = np.isneginf(df["exponent"].to_numpy())
+    df["text"] = [fmt_num(v, 4, fixed=True) + (" (dead)" if np.isneginf(v) else "") for v in df["exponent"]]
     df = finite_log(df, "exponent")  # NaN dropped, −∞ at the floor (the shared rule of every log chart)
-    df["note"] = df["note"].replace(ZERO_NOTE, "exactly singular (−∞), drawn at the floor")
+    df["note"] = df["note"].replace(ZERO_NOTE, DEAD_EXPONENT)
     return df
+
+
+def _floor(df: pd.DataFrame, col: str) -> float | None:
+    """The floor where finite_log drew the dead values, None when there are none."""
+    return float(df.loc[df["dead"], col].min()) if df["dead"].any() else None
+
+
+def _floor_layers(floor: float | None, label: str) -> list:
+    """A dotted line at the floor with its label at the left: what a value drawn there means."""
+    if floor is None:
+        return []
+    rule = pd.DataFrame({"y": [floor], "label": [label]})
+    base = alt.Chart(rule).encode(y="y:Q")
+    return [base.mark_rule(color=theme.INK, strokeWidth=1.5, strokeDash=[2, 3]),
+            base.mark_text(align="left", baseline="bottom", dy=-3, x=4, color=TEXT, fontSize=14).encode(
+                text="label:N")]
 
 
 def spectrum_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
@@ -119,7 +141,8 @@ def spectrum_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
                  alt.Tooltip("text:N", title="λᵢ (decades per step)"), alt.Tooltip("note:N")])
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=theme.INK, strokeWidth=2,
                                                            strokeDash=[4, 4]).encode(y="y:Q")
-    return style(alt.layer(zero, lines), height=380)
+    floor = _floor_layers(_floor(df, "exponent"), "−∞: dead directions")
+    return style(alt.layer(zero, *floor, lines), height=380)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -127,12 +150,16 @@ def spectrum_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
 
 def svals_frame(sv: Mapping) -> pd.DataFrame:
     """One row per (initialisation, singular value) from ui.cached.theory.product_svals: the rank i (1 =
-    largest) and log10 σ_i; −∞ (an exactly singular product) drawn one decade below the rest and flagged in
-    `note`."""
+    largest) and log10 σ_i; −∞ (σ_i exactly 0, beyond the product's rank) drawn one decade below the rest,
+    `dead` and flagged in `note`, its text (log₁₀ σᵢ) "−∞ (σᵢ = 0: dead)"."""
     parts = [pd.DataFrame({"W": INIT_NAMES[k], "rank": np.arange(1, len(v["log10_sv"]) + 1),
                            "log10": np.asarray(v["log10_sv"], dtype=np.float64)}) for k, v in sv.items()]
-    df = finite_log(pd.concat(parts, ignore_index=True))  # NaN dropped, −∞ at the floor, noted
-    df["text"] = [fmt_num(x, 4, fixed=True) for x in df["log10"]]
+    df = pd.concat(parts, ignore_index=True)
+    df["dead"] = np.isneginf(df["log10"].to_numpy())
+    df = finite_log(df)  # NaN dropped, −∞ at the floor, noted
+    df["note"] = df["note"].replace(ZERO_NOTE, DEAD_SV)
+    df["text"] = ["−∞ (σᵢ = 0: dead)" if d else fmt_num(x, 4, fixed=True)
+                  for x, d in zip(df["log10"], df["dead"])]
     return df
 
 
@@ -142,13 +169,35 @@ def svals_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
     colors = [theme.INIT_COLORS[k] for k in INIT_NAMES if INIT_NAMES[k] in set(df["W"])]
     lines = alt.Chart(df).mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=30)).encode(
         x=alt.X("rank:Q", title="rank i of the singular value (1 = the largest)"),
-        y=alt.Y("log10:Q", axis=axis_pow10("singular value σᵢ (log scale)")),
+        y=alt.Y("log10:Q", axis=axis_pow10("singular value σᵢ (log scale)", _floor(df, "log10"))),
         color=alt.Color("W:N", title=None, sort=names, scale=alt.Scale(domain=names, range=colors)),
         tooltip=[alt.Tooltip("W:N"), alt.Tooltip("rank:Q", title="i"),
                  alt.Tooltip("text:N", title="log₁₀ σᵢ"), alt.Tooltip("note:N")])
     one = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=theme.INK, strokeWidth=2,
                                                           strokeDash=[4, 4]).encode(y="y:Q")
-    return style(alt.layer(one, lines), height=380)
+    floor = _floor_layers(_floor(df, "log10"), "0: dead directions")
+    return style(alt.layer(one, *floor, lines), height=380)
+
+
+def dead_svals_text(sv: Mapping) -> str:
+    """What the page says of the exact zeros among the singular values (ui.cached.theory.product_svals):
+    how many of each product are dead, "" when none is."""
+    if not any(v["n_dead"] for v in sv.values()):
+        return ""
+    counts = " and ".join(f"**{v['n_dead']} of {len(v['log10_sv'])}** ({INIT_NAMES[k].removesuffix(' W')})"
+                          for k, v in sv.items())
+    return (f" Exactly 0, dead: {counts}. A unit that is off at some step (f′ = 0) passes nothing back, so the "
+            "product's rank is at most the fewest units on at any of its steps; the other directions are not "
+            "small but gone. The spreads are over the live ones; the chart draws the dead ones at the floor "
+            "marked 0.")
+
+
+def dead_exponents_text(n_dead: int, n: int) -> str:
+    """The caption's count of dead Lyapunov directions, "" when none is."""
+    if not n_dead:
+        return ""
+    return (f" **{n_dead} of {n}** dead: λ = −∞, directions a unit that is off (f′ = 0) kills exactly, drawn at "
+            "the floor.")
 
 
 # ---------------------------------------------------------------------------------------------------------
