@@ -5,7 +5,7 @@ from ui import live, sidebar
 from ui import text_runs as R
 from ui.blocks import chart_block, page_control
 from ui.charts import text as C
-from ui.limits import LIVE_TICK_S, TEXT_MAX_CHARS, TEXT_WRAP
+from ui.limits import LIVE_TICK_S, TEXT_WRAP
 from rnn import text as X  # after ui, which imports the app once (ui/__init__.py)
 
 s = sidebar.current()
@@ -27,9 +27,8 @@ with st.expander("Text, cell and run", icon=":material/tune:", expanded=not R.st
     with d:
         steps = page_control("text_steps", st.select_slider, args=(R.choices("text_steps"),))
     if source == "own":
-        st.text_area("Your text", key=R.OWN, max_chars=TEXT_MAX_CHARS, height=120,
-                     placeholder="Paste a paragraph: a few hundred characters or more.")
-raw = st.session_state.get(R.OWN, "")
+        R.own_box()
+raw = R.own_text(source)
 prep = R.prepared(source, raw)
 for m in prep.messages:
     st.info(m, icon=":material/info:")

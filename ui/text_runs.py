@@ -27,6 +27,7 @@ from .settings import PAGE_CONTROLS, Settings
 
 KEY = "text_live"
 OWN = "text_own"  # session_state key of the text box
+KEPT = "text_own_kept"  # and of a copy of its text that outlives the box
 TITLES = {**X.SAMPLE_TITLES, "own": "your own text"}
 
 
@@ -85,18 +86,33 @@ def box_count(raw) -> int:
     return len(raw.encode("utf-16-le", "surrogatepass")) // 2 if isinstance(raw, str) else 0
 
 
-def intro(prep: X.PreparedText, raw) -> str:
+def intro(prep: X.PreparedText, raw: str | None) -> str:
     """Before any run: what Start will train on, in numbers that are the trained text's; for the visitor's own
-    text, why the box's counter shows another number when it does."""
+    text (`raw`, None for a built-in sample), why the box's counter shows another number when it does."""
     c = X.corpus(prep.text)
     line = f"Press **Start** to train on {title(prep.text)} ({len(prep.text):,} characters, {c.vocab_size} distinct)."
     box = box_count(raw)
-    if prep.fallback or box == len(prep.text):
+    if prep.fallback or not isinstance(raw, str) or box == len(prep.text):
         return line
     wide = sum(ord(ch) > 0xFFFF for ch in raw)
     why = ([f"it counts each of {wide:,} emoji or other characters beyond U+FFFF twice"] if wide else []) + (
         ["see the notes above"] if prep.messages else [])
     return line + f" The box's counter shows {box:,}" + (f": {'; '.join(why)}." if why else ".")
+
+
+def own_box() -> None:
+    """The visitor's text box. Streamlit forgets a widget's value after a run that does not draw it (a sample
+    chosen for a moment, another page), so its text is kept under KEPT as well and put back."""
+    if OWN not in st.session_state and KEPT in st.session_state:
+        st.session_state[OWN] = st.session_state[KEPT]
+    st.text_area("Your text", key=OWN, max_chars=TEXT_MAX_CHARS, height=120,
+                 placeholder="Paste a paragraph: a few hundred characters or more.")
+    st.session_state[KEPT] = st.session_state[OWN]
+
+
+def own_text(source: str) -> str | None:
+    """The box's text when the text chosen is "own", else None."""
+    return st.session_state.get(KEPT, "") if source == "own" else None
 
 
 def prepared(source: str, own) -> X.PreparedText:

@@ -201,3 +201,17 @@ def test_own_text_words_agree_with_what_is_trained():
     assert "emoji" in start
     notes = " ".join(i.value for i in at.info)
     assert "3 accents typed apart" in notes and "3 invisible control" in notes
+
+
+def test_own_text_survives_a_look_at_a_sample():
+    """Typing a text, choosing a sample for a moment and coming back used to empty the box (Streamlit forgets a
+    widget's value after a run that does not draw it), and the page fell back to the built-in sample."""
+    mine = "my own little text about cats and dogs and birds."
+    at = open_app({**SMALL, "text": "own"}, PAGE)
+    at.text_area(key="text_own").set_value(mine).run()
+    at.selectbox(key="p_text").set_value("robot").run()
+    at.selectbox(key="p_text").set_value("own").run()
+    assert not at.exception and at.text_area(key="text_own").value == mine
+    assert [t.value for t in at.text] == [mine]
+    at.button(key="text_start").click().run()
+    _agrees_with_run(at, "lstm", mine)
