@@ -26,8 +26,14 @@ k-th power holds ε^k beside binomial coefficients), the smallest entries are lo
 the norm. The app's initialisations (Gaussian, orthogonal, identity, scaled) stay far from that.
 
 The slope of log10‖P‖ against the lag k estimates the top Lyapunov exponent λ₁ (per step, in log10 units;
-λ₁ in nats is slope·ln 10). Regimes, with EDGE_TOL = 0.01 decades per step (a factor 10^{±1} per 100 steps):
-vanishing if slope < −EDGE_TOL, exploding if slope > +EDGE_TOL, edge otherwise.
+λ₁ in nats is slope·ln 10). Regimes (`classify`, the one place a slope becomes a regime): vanishing if
+slope < −tol, exploding if slope > +tol, edge otherwise, with tol = EDGE_TOL = 0.01 decades per step for the
+vanilla RNN (a factor 10^{±1} per 100 steps) and GATED_EDGE_TOL = 0.03 for the LSTM and the GRU (a gated cell
+within it holds its gradient: 100 steps change it by less than 10³); a slope measured over fewer than
+REGIME_MIN_T lags is too short to judge.
+
+Where a vanilla RNN's forward pass itself overflows (a_t or h_t beyond the dtype's range), f′(a_t) is read
+from ∞ or NaN past that step: `cut_before_overflow` gives the steps before it, the one cut every page uses.
 
 The same analysis runs for the LSTM over its full state (h, c) and for the GRU over h, with their Jacobians
 written out by hand in rnn.cells, beside each cell's step (tested against torch.func.jacrev).
@@ -47,7 +53,12 @@ from .init import recurrent_stats
 from .model import GatedRNN, VanillaRNN, as_sequence
 
 Tensor = torch.Tensor
-EDGE_TOL = 0.01
+EDGE_TOL = 0.01  # the vanilla RNN's edge of chaos: |slope| ≤ 0.01 decades per step
+# a gated cell whose slope stays within ±GATED_EDGE_TOL holds its gradient (its memory gate keeps it near 1): a
+# hundred steps change it by less than a factor 10³
+GATED_EDGE_TOL = 0.03
+EDGE_TOLS = {"rnn": EDGE_TOL, "lstm": GATED_EDGE_TOL, "gru": GATED_EDGE_TOL}
+REGIME_MIN_T = 3  # a regime is judged from the slope of at least this many lags; shorter says "too short"
 REGIMES = ("vanishing", "edge", "exploding")
 CHUNK = 256  # most products measured together
 CHUNK_BYTES = 8 * 2**20  # and at most about this much of them
@@ -82,21 +93,64 @@ class Chain:
     W: Tensor | None = None
 
 
+def _reads_state(m) -> bool:
+    """Whether the model's one-step Jacobians read its state: a vanilla RNN's diag(f′(a_t)) Wᵀ does unless f′ is
+    constant (linear: f′ ≡ 1)."""
+    return m.act.name != "linear"
+
+
+def _overflow_step(m: VanillaRNN, xs: Tensor, tr) -> int | None:
+    """The first step t (1 … T) at which a forward pass of finite x and weights left the dtype's range (a_t or
+    h_t not finite in any sequence of the trace `tr`), or None. Non-finite x or weights are not an overflow:
+    None (their products come out NaN, and rnn.analyze says so)."""
+    if not (bool(torch.isfinite(xs).all()) and all(bool(torch.isfinite(p).all()) for p in m.parameters())):
+        return None
+    bad = ~(torch.isfinite(tr.a).flatten(1).all(1) & torch.isfinite(tr.h[1:]).flatten(1).all(1))  # (T,)
+    idx = torch.nonzero(bad)
+    return int(idx[0, 0]) + 1 if idx.numel() else None
+
+
 def _check_forward(m: VanillaRNN, xs: Tensor, tr) -> None:
-    """A ValueError naming the first step t at which the forward pass of finite x and weights left the dtype's
-    range (a_t or h_t not finite), unless f′ does not read a_t (linear: f′ ≡ 1, the Jacobians stay exact).
-    Past that step f′(a_t) would be read from ∞ or NaN (relu′(NaN) = 0), and an exploding net would come out
-    as one whose products are exactly 0. (Non-finite x or weights are not an overflow: their products come
-    out NaN, and rnn.analyze says so.)"""
-    if m.act.name == "linear" or not (bool(torch.isfinite(xs).all())
-                                      and all(bool(torch.isfinite(p).all()) for p in m.parameters())):
-        return
-    bad = ~(torch.isfinite(tr.a[:, 0]).all(1) & torch.isfinite(tr.h[1:, 0]).all(1))  # (T,)
-    if bool(bad.any()):
-        t0 = int(torch.nonzero(bad)[0, 0]) + 1
-        raise ValueError(f"the forward pass overflows at step {t0} of {bad.numel()}: a_t or h_t is not finite in "
+    """A ValueError naming the first step t at which the forward pass overflowed (_overflow_step), unless f′
+    does not read a_t (linear: f′ ≡ 1, the Jacobians stay exact). Past that step f′(a_t) would be read from
+    ∞ or NaN (relu′(NaN) = 0), and an exploding net would come out as one whose products are exactly 0."""
+    t0 = _overflow_step(m, xs, tr) if _reads_state(m) else None
+    if t0 is not None:
+        raise ValueError(f"the forward pass overflows at step {t0} of {tr.a.shape[0]}: a_t or h_t is not finite in "
                          f"{tr.a.dtype} ({m.act.name} state beyond the dtype's range), so f′(a_t) and every product "
                          f"through step {t0} would be meaningless; steps 1 … {t0 - 1} are exact: pass x[:{t0 - 1}]")
+
+
+@dataclass
+class OverflowCut:
+    """What `cut_before_overflow` keeps of a sequence x."""
+
+    x: Tensor  # x[:T_used], the steps to analyse
+    T_used: int  # how many steps that is
+    overflow_step: int | None  # the first step whose state is not finite, or None
+
+
+@torch.no_grad()
+def cut_before_overflow(m, x, tr=None) -> OverflowCut:
+    """The steps of x a Jacobian analysis can use: where a vanilla RNN's forward pass leaves the dtype's range
+    at step t0 (a_t or h_t not finite: relu, leaky relu or linear with a large W), the first t0 − 1 steps,
+    where every number is exact (at least one step: an overflow at step 1 leaves nothing exact, and the
+    chain's functions then raise naming step 1); all of x when it never does. The linear RNN is not cut: its
+    Jacobians Wᵀ do not read the state, so its products stay exact over all T (its overflow_step is still
+    reported: ŷ_T and the BPTT gradient are lost). LSTM and GRU states are bounded: never cut. This is the
+    rule jacobian_log10_norms enforces (it raises where this cuts), so every function of the chain accepts
+    the result. `tr`: the vanilla RNN's trace m.unroll(x), when the caller has it already."""
+    xs = torch.as_tensor(x)
+    T = int(xs.shape[0])
+    if not isinstance(m, VanillaRNN):
+        return OverflowCut(x, T, None)
+    if tr is None:
+        tr = m.unroll(x)
+    seq, _ = as_sequence(x, m.input_size, m.U.dtype, m.U.device)
+    t0 = _overflow_step(m, seq, tr)
+    # T_used = t0 − 1 (at least 1) where the Jacobians read the state past the overflow at t0, else T
+    T_used = T if t0 is None or not _reads_state(m) else max(t0 - 1, 1)
+    return OverflowCut(x if T_used == T else x[:T_used], T_used, t0)
 
 
 def _chain(m, x) -> Chain:
@@ -593,8 +647,14 @@ def slope_per_step(logn: np.ndarray) -> float:
     return float((kc * (ll - ll.mean())).sum() / (kc * kc).sum())
 
 
-def classify(slope: float, tol: float = EDGE_TOL) -> str:
-    """'vanishing' if slope < −tol, 'exploding' if slope > tol, else 'edge' (tol in decades per step)."""
+def classify(slope: float, tol: float | None = None, kind: str = "rnn") -> str:
+    """The regime of a slope per step: 'vanishing' if slope < −tol, 'exploding' if slope > tol, else 'edge'
+    (tol in decades per step; by default the cell's own, EDGE_TOLS[kind]: EDGE_TOL for the vanilla RNN "rnn",
+    GATED_EDGE_TOL for "lstm" and "gru"). Every page's regime comes from here."""
+    if tol is None:
+        if kind not in EDGE_TOLS:
+            raise ValueError(f"expected kind in {tuple(EDGE_TOLS)}, got {kind!r}")
+        tol = EDGE_TOLS[kind]
     if math.isnan(slope):
         raise ValueError("expected a slope, got NaN")
     if slope < -tol:
@@ -624,7 +684,8 @@ class Analysis:
 
 @torch.no_grad()
 def analyze(m, x, y) -> Analysis:
-    """The Jacobian-product norms, the BPTT gradient norms, the bounds, slope and regime in one pass."""
+    """The Jacobian-product norms, the BPTT gradient norms, the bounds, slope and regime in one pass (the regime
+    by classify with the cell's own tolerance: EDGE_TOL for the vanilla RNN, GATED_EDGE_TOL for LSTM and GRU)."""
     logn, glog, d = _analyze_core(m, x, y)
     if np.isnan(logn).any():  # only non-finite numbers in x or the weights get here
         raise ValueError("the products of Jacobians are NaN: x or the model's weights hold NaN or ±inf, and the "
@@ -641,4 +702,5 @@ def analyze(m, x, y) -> Analysis:
         return Analysis(lag, by_lag, g_by_lag, bound_log10(lag, gamma, st["sigma_max"]),
                         rho_log10(lag, st["rho"]), float(glog[-1]), s, classify(s), st["rho"],
                         st["sigma_max"], gamma, mean_fp)
-    return Analysis(lag, by_lag, g_by_lag, None, None, float(glog[-1]), s, classify(s), None, None, None, None)
+    return Analysis(lag, by_lag, g_by_lag, None, None, float(glog[-1]), s, classify(s, kind=m.kind), None, None,
+                    None, None)
