@@ -118,13 +118,14 @@ def _floor(df: pd.DataFrame, col: str) -> float | None:
 
 
 def _floor_layers(floor: float | None, label: str) -> list:
-    """A dotted line at the floor with its label at the left: what a value drawn there means."""
+    """A dotted line at the floor with its label above it at the right (where the dead values lie, clear of the
+    lines falling to them): what a value drawn there means."""
     if floor is None:
         return []
     rule = pd.DataFrame({"y": [floor], "label": [label]})
     base = alt.Chart(rule).encode(y="y:Q")
     return [base.mark_rule(color=theme.INK, strokeWidth=1.5, strokeDash=[2, 3]),
-            base.mark_text(align="left", baseline="bottom", dy=-3, x=4, color=TEXT, fontSize=14).encode(
+            base.mark_text(align="right", baseline="bottom", dy=-3, x="width", dx=-4, color=TEXT, fontSize=14).encode(
                 text="label:N")]
 
 
@@ -133,16 +134,18 @@ def spectrum_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
     names = [CELL_NAMES[k] for k in CELL_NAMES if CELL_NAMES[k] in set(df["cell"])]
     colors = [theme.CELL_COLORS[k] for k in CELL_NAMES if CELL_NAMES[k] in set(df["cell"])]
     color = alt.Color("cell:N", title=None, sort=names, scale=alt.Scale(domain=names, range=colors))
+    floor = _floor(df, "exponent")
+    # the floor's tick, if any, reads −∞: the dead directions drawn there
+    floor_label = {} if floor is None else {"labelExpr": f"datum.value == {floor:g} ? '−∞' : datum.label"}
     lines = alt.Chart(df).mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=30)).encode(
         x=alt.X("index:Q", title="exponent number i (1 = the largest)"),
-        y=alt.Y("exponent:Q", title="Lyapunov exponent λᵢ (decades per step)"),
+        y=alt.Y("exponent:Q", axis=alt.Axis(title="Lyapunov exponent λᵢ (decades per step)", **floor_label)),
         color=color,
         tooltip=[alt.Tooltip("cell:N"), alt.Tooltip("index:Q", title="i"),
                  alt.Tooltip("text:N", title="λᵢ (decades per step)"), alt.Tooltip("note:N")])
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color=theme.INK, strokeWidth=2,
                                                            strokeDash=[4, 4]).encode(y="y:Q")
-    floor = _floor_layers(_floor(df, "exponent"), "−∞: dead directions")
-    return style(alt.layer(zero, *floor, lines), height=380)
+    return style(alt.layer(zero, *_floor_layers(floor, "−∞: dead directions"), lines), height=380)
 
 
 # ---------------------------------------------------------------------------------------------------------
