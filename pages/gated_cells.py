@@ -5,12 +5,12 @@ import math
 import streamlit as st
 
 from ui import sidebar
-from rnn.jacobians import EDGE_TOL, classify
+from rnn.jacobians import EDGE_TOL, GATED_EDGE_TOL
 from ui.blocks import chart_block, page_control, regime_badge
 from ui.cached.gated_cells import cells as analyse_cells
 from ui.charts import gated_cells as C
 from ui.charts.style import fmt_num
-from ui.limits import GATED_EDGE_TOL, stop_if_over
+from ui.limits import stop_if_over
 from ui.settings import GATE_BIAS_CHOICES, GATE_BIAS_HELP, INIT_NAMES, scale_label
 
 s = sidebar.current()
@@ -32,8 +32,7 @@ for col, (kind, a) in zip(cols, cells.items()):
         st.markdown(f"#### {C.CELL_NAMES[kind]}")
         st.metric("slope per step (decades)", fmt_num(a["slope"], 4, fixed=True, sign=True)
                   if a["slope"] > -float("inf") else "product = 0")
-        tol = EDGE_TOL if kind == "rnn" else GATED_EDGE_TOL
-        regime_badge(classify(a["slope"], tol), s.T, big=False)
+        regime_badge(a["regime"], s.T, big=False)  # rnn.classify with the cell's own tolerance
 st.caption(f"The regime: within ±{EDGE_TOL:g} decades per step the vanilla RNN is at the edge of chaos; a gated "
            f"cell within ±{GATED_EDGE_TOL:g} holds its gradient (its gate keeps the cell near 1, and 100 steps "
            "change the norm by less than 10³), so it is read as the edge too.")

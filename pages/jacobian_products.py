@@ -70,7 +70,7 @@ if head:
     st.markdown(head)
 st.caption(note)
 
-spec, df = cached_chart(s, mf["slope"] if head else None, projector.on())  # made once for a class
+spec, df = cached_chart(a, mf["slope"] if head else None, projector.on())  # made once for a class
 n_zero = int((df["note"] == ZERO_NOTE).sum())
 floor = (f" {n_zero} value(s) are exactly 0 (log = −∞): they are drawn at the floor of the chart, "
          "labelled 0." if n_zero else "")

@@ -14,7 +14,7 @@ import streamlit as st
 from . import settings as S
 from .charts.projector import for_projector
 from . import theme
-from .limits import REGIME_MIN_T
+from rnn.jacobians import REGIME_MIN_T
 
 STATE = "p_"  # session_state key prefix of a page control's widget
 

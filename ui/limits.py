@@ -38,10 +38,7 @@ MAX_SEED = 2**31 - 1
 LESSON_STEPS = 9  # the Lesson's steps (ui.lesson.STEPS; a URL's ?step= is checked against it)
 MAX_TEXT = 40  # characters of one URL value; a longer one is refused, not cut ("0.00…05" would read 0)
 
-REGIME_MIN_T = 3  # a regime is judged from the slope of at least this many lags; shorter says "too short"
-# a gated cell whose slope stays within ±GATED_EDGE_TOL decades per step holds its gradient (its memory gate
-# keeps it near 1): a hundred steps change it by less than a factor 10³, where the vanilla RNN's EDGE_TOL is 0.01
-GATED_EDGE_TOL = 0.03
+# (the regime's tolerances and REGIME_MIN_T are numerical policy: the engine's, rnn/jacobians.py)
 
 # --- one request: time and memory budgets ------------------------------------------------------------
 # time: Σ T·n³ over the models one request analyses (n = state size): a vanilla RNN with n = 256 up to

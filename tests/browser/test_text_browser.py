@@ -32,3 +32,33 @@ def test_own_text_start_samples_and_strips(server, page):
     assert page.locator("#typed").count() == 0 and not page.evaluate("window.__typed === 1")
     assert page.locator('[data-testid="stException"]').count() == 0
     assert not page.console_errors, page.console_errors
+
+
+def test_changing_the_cell_while_it_trains(server, page):
+    """Issue 19.1 where it bit: the runs tick on their own, the visitor switches LSTM to GRU, and every tick after
+    that drew `KeyError: 'lstm'`. Now the runs go on as the LSTM pair they are, the page says the controls
+    changed, and Pause then Start trains the GRU pair."""
+    page.goto(f"{server}/text?T=20&hidden=8&text=robot")
+    wait_idle(page)
+    page.locator(".st-key-text_start button").click()
+    page.wait_for_selector('[data-testid="stCode"]', timeout=60_000)
+    page.get_by_text("Text, cell and run").click()  # the expander folds once the runs exist
+    page.locator(".st-key-p_cell button", has_text="GRU").click()
+    wait_idle(page)
+    first = _steps(page)
+    page.wait_for_function(  # still ticking after the change
+        f"""() => {{ const v = document.querySelector('[data-testid="stMetricValue"]');
+                    return v && parseInt(v.innerText.replace(/,/g, '')) > {first}; }}""", timeout=90_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "The controls changed (the cell beside the vanilla RNN)" in body and "LSTM, bits/char" in body
+    page.locator(".st-key-text_pause button").click()
+    wait_idle(page)
+    page.locator(".st-key-text_start button").click()
+    page.wait_for_function("() => document.body.innerText.includes('GRU, bits/char')", timeout=60_000)
+    page.locator(".st-key-text_pause button").click()
+    wait_idle(page)
+    shot(page, "text_page_gru")
+    assert "The controls changed" not in page.locator('[data-testid="stMain"]').inner_text()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert not page.console_errors, page.console_errors

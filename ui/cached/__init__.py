@@ -10,6 +10,12 @@ called from:
 - at most limits.COMPUTE_SLOTS computations at once (`one_at_a_slot`): a class opening one link waits in
   line for the cores instead of holding thirty half-done computations in memory (the server's peak over a
   lesson of 200 sessions fell from 845 MB to 679 MB, benchmarks/RESULTS_LOAD.md). A cache hit never waits.
+
+Cached functions are leaves: none calls another cached function, directly or through a helper
+(tests/ui/test_cached_leaves.py checks it). st.cache_data holds a lock per key while it computes; a
+computation that held a slot and waited for another key's lock could wait for good on a thread that holds
+that lock and waits for a slot. Where a page needs two cached results together, it (or a plain helper
+here) calls the cached functions one after another and combines what they return.
 """
 from __future__ import annotations
 
@@ -22,19 +28,12 @@ from ..limits import COMPUTE_SLOTS
 
 torch.set_num_threads(1)
 _slots = threading.BoundedSemaphore(COMPUTE_SLOTS)
-_held = threading.local()  # a computation that calls another cached one keeps its slot (no deadlock)
 
 
 def one_at_a_slot(fn):
     """Run `fn` in one of the COMPUTE_SLOTS slots; put it under @st.cache_data, so only a miss waits."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if getattr(_held, "depth", 0):
-            return fn(*args, **kwargs)
         with _slots:
-            _held.depth = 1
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _held.depth = 0
+            return fn(*args, **kwargs)
     return wrapper

@@ -6,6 +6,7 @@ import streamlit as st
 import torch
 
 import rnn
+from rnn.jacobians import cut_before_overflow
 
 from . import one_at_a_slot
 from ..limits import CACHE_ENTRIES
@@ -27,14 +28,14 @@ def activation_curves(lo: float = -4.0, hi: float = 4.0, n: int = 321) -> dict:
 @one_at_a_slot
 def fprime_along_trajectory(s: Settings) -> dict:
     """f′(a_t) for every step t and unit of this model's trajectory (T·n values, float64) and mean |f′|,
-    computed as rnn.analyze computes it; only the steps before the state overflows (see ui.cached.model._analysis)."""
+    computed as rnn.analyze computes it, over the steps rnn.jacobians.cut_before_overflow keeps (as every page)."""
     m, x, _ = model.build(s)
     with torch.no_grad():
         tr = m.unroll(x)
-        t0 = model.overflow_step(m, x, tr)
-        # the first t0 − 1 steps of the trace are the forward pass over x[:t0 − 1]: no second pass
-        a = tr.a if t0 is None else tr.a[:max(t0 - 1, 1)]
+        cut = cut_before_overflow(m, x, tr)
+        # the first T_used steps of the trace are the forward pass over x[:T_used]: no second pass
+        a = tr.a[:cut.T_used]
         d = m.act.df(a)  # f′(a_t), (T, 1, H)
         mean_abs = float(d.abs().mean())
     return {"values": d.to(torch.float64).cpu().numpy().ravel(), "mean_abs": mean_abs, "gamma": m.act.gamma,
-            "overflow_step": t0}
+            "overflow_step": cut.overflow_step}

@@ -1,6 +1,7 @@
-"""The model every page analyses, built from the Settings, and its cached analysis (rnn.analyze) with the
-overflow handling all pages share. The cached functions take plain Settings and return numpy arrays or plain
-dicts, never a model that trains, so st.cache_data can share them safely between visitors."""
+"""The model every page analyses, built from the Settings, and its cached analysis (rnn.analyze) over the
+steps before the forward pass overflows (rnn.jacobians.cut_before_overflow, the cut every page uses). The
+cached functions take plain Settings and return numpy arrays or plain dicts, never a model that trains, so
+st.cache_data can share them safely between visitors."""
 from __future__ import annotations
 
 import math
@@ -12,6 +13,7 @@ import torch
 
 import rnn
 from rnn import device as rdev
+from rnn.jacobians import cut_before_overflow
 
 from . import one_at_a_slot
 from ..limits import CACHE_ENTRIES, stop_if_over
@@ -51,32 +53,18 @@ def analysis(s: Settings, kind: str = "rnn", gate_bias: float = 1.0) -> dict:
     return _analysis(s, kind, gate_bias if kind != "rnn" else 1.0)
 
 
-def overflow_step(m, x, tr=None) -> int | None:
-    """The first step t (1 … T) at which the forward pass leaves the dtype's range (a_t or h_t not finite),
-    or None. Only unbounded activations (relu, leaky relu, linear) with a large W get there. `tr`: the
-    vanilla RNN's trace m.unroll(x) when the caller has it already."""
-    if not isinstance(m, rnn.VanillaRNN):
-        return None  # LSTM / GRU states are bounded
-    if tr is None:
-        with torch.no_grad():
-            tr = m.unroll(x)
-    bad = ~(torch.isfinite(tr.a).flatten(1).all(1) & torch.isfinite(tr.h[1:]).flatten(1).all(1))
-    idx = torch.nonzero(bad)
-    return int(idx[0, 0]) + 1 if idx.numel() else None
-
-
 @st.cache_data(max_entries=CACHE_ENTRIES["analysis"], show_spinner=False)
 @one_at_a_slot
 def _analysis(s: Settings, kind: str = "rnn", gate_bias: float = 1.0) -> dict:
     """The cached part of `analysis`. Besides rnn.Analysis's fields it says whether the forward pass itself
     overflowed: "overflow_step" (first step whose state is not finite, or None) and "T_used" (the steps
-    analysed). A state beyond float range makes f′(a_t) (relu, leaky relu) and ∂L/∂h_T meaningless, so:
-    for activations whose f′ depends on a_t, the chain is analysed over the steps before the overflow,
-    where every number is exact; for the linear RNN (f′ ≡ 1) the Jacobian products stay exact over all T,
-    and the BPTT gradient, which needs ŷ_T = ∞, is left out (NaN, never ±inf)."""
+    analysed). A state beyond float range makes f′(a_t) (relu, leaky relu) and ∂L/∂h_T meaningless, so the
+    chain is analysed over the steps rnn.jacobians.cut_before_overflow keeps (those before the overflow, where
+    every number is exact; all T for the linear RNN, f′ ≡ 1), and the BPTT gradient, which needs a finite
+    ŷ_T, is left out once the state overflowed (NaN, never ±inf)."""
     m, x, y = build(s, kind, gate_bias)
-    t0 = overflow_step(m, x)
-    x_used = x if t0 is None or s.activation == "linear" else x[:max(t0 - 1, 1)]
+    cut = cut_before_overflow(m, x)
+    t0, x_used = cut.overflow_step, cut.x
     a = asdict(rnn.analyze(m, x_used, y))
     out = {k: (np.asarray(v) if isinstance(v, np.ndarray) else v) for k, v in a.items()}
     # +∞ in the gradient's log-norm is a norm that overflowed on the way (a state near 10^155 squares past
@@ -86,5 +74,5 @@ def _analysis(s: Settings, kind: str = "rnn", gate_bias: float = 1.0) -> dict:
     if grad_lost:
         out["log10_grad"] = np.full_like(g, np.nan)
         out["log10_grad_T"] = math.nan
-    out["overflow_step"], out["T_used"], out["grad_lost"] = t0, int(x_used.shape[0]), grad_lost
+    out["overflow_step"], out["T_used"], out["grad_lost"] = t0, cut.T_used, grad_lost
     return out

@@ -10,11 +10,12 @@ import streamlit as st
 
 import rnn
 from rnn.init import recurrent_stats
+from rnn.jacobians import cut_before_overflow
 
 from . import one_at_a_slot
 from ..limits import CACHE_ENTRIES, PHASE_MAX_HIDDEN, PHASE_SCALES
 from ..settings import Settings
-from .model import build, overflow_step
+from .model import build
 
 
 def phase_base(s: Settings) -> Settings:
@@ -26,9 +27,8 @@ def phase_base(s: Settings) -> Settings:
 def _cell(base: Settings, scale: float, T: int) -> tuple[float, float]:
     m, x, _ = build(replace(base, scale=scale, T=T))
     # a forward pass that leaves float64's range (relu at scale 8 passes 10^308 near step 400) is measured
-    # over the steps before, where every f′(a_t) is exact, as the Jacobian-products page does
-    t0 = None if m.act.name == "linear" else overflow_step(m, x)
-    logn = rnn.jacobian_log10_norms(m, x if t0 is None else x[:max(t0 - 1, 1)])
+    # over the steps before, where every f′(a_t) is exact, as every page does
+    logn = rnn.jacobian_log10_norms(m, cut_before_overflow(m, x).x)
     return float(rnn.slope_per_step(logn)), float(logn[0])
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 import rnn
+from rnn.jacobians import cut_before_overflow
 
 from . import one_at_a_slot
 from ..limits import (CACHE_ENTRIES, PHASE_MAX_HIDDEN, PHASE_MAX_T, THEORY_GAINS, THEORY_INPUT_SCALES,
@@ -27,10 +28,10 @@ CELLS = ("rnn", "lstm", "gru")
 
 
 def _before_overflow(m, x):
-    """x cut to the steps before the forward pass leaves float64's range (as the Jacobian-products page
-    does), so that every f′(a_t) the chain reads is exact; x itself when it never does."""
-    t0 = model.overflow_step(m, x)
-    return x if t0 is None else x[:max(t0 - 1, 1)]
+    """x cut to the steps before the forward pass leaves float64's range (rnn.jacobians.cut_before_overflow, as
+    every page), so that every f′(a_t) the chain reads is exact; x itself when it never does (or when the
+    Jacobians do not read the state: the linear RNN)."""
+    return cut_before_overflow(m, x).x
 
 
 def theory_gap(s: Settings) -> str | None:
