@@ -6,7 +6,6 @@ import streamlit as st
 from ui import live, sidebar
 from ui.charts import live_training as C
 from ui.limits import LIVE_TICK_S
-from rnn.tasks import get_task  # after ui, which imports the app once (ui/__init__.py)
 
 s = sidebar.current()
 st.title("Live training", anchor=False)
@@ -16,25 +15,25 @@ st.caption("BPTT while it happens: each tick trains a few steps and redraws. The
 
 v = live.draw_controls(expanded=live.state().run is None)
 cfg, notes, max_steps = live.config_from_controls(s, v)
-task = get_task(cfg.task)
 st.markdown(live.TASK_TEXT.get(cfg.task, ""))
 for n in notes:
     st.info(n, icon=":material/info:")
 
 state = live.state()
 run = state.run
+changed = live.controls_changed(cfg, max_steps)
 b = st.columns(5)
 b[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretch", key="live_start",
-            on_click=live.start, args=(cfg, max_steps), disabled=bool(run and run.status == "running"))
-b[1].button("Pause", icon=":material/pause:", width="stretch", key="live_pause", on_click=live.pause,
-            disabled=not (run and run.status == "running"))
-b[2].button("Stop", icon=":material/stop:", width="stretch", key="live_stop", on_click=live.stop,
-            disabled=not (run and run.status in ("running", "paused")))
+            on_click=live.start, args=(cfg, max_steps), disabled=bool(run and run.status == "running" and not changed))
+# Pause and Stop are never disabled: Streamlit drops a click on a widget whose last drawing was disabled, and
+# the rerun after Start draws them again only when it gets to them (seconds on a busy machine)
+b[1].button("Pause", icon=":material/pause:", width="stretch", key="live_pause", on_click=live.pause)
+b[2].button("Stop", icon=":material/stop:", width="stretch", key="live_stop", on_click=live.stop)
 b[3].button("Reset", icon=":material/restart_alt:", width="stretch", key="live_reset", on_click=live.reset)
 b[4].button("Same with an LSTM", icon=":material/memory:", width="stretch", key="live_lstm",
-            on_click=live.same_with_lstm, args=(cfg, max_steps), disabled=cfg.model == "lstm",
+            on_click=live.same_with_lstm, args=(cfg, max_steps), disabled=live.base(cfg, max_steps)[0].model == "lstm",
             help="Start this very run again with an LSTM (the earlier run stays, to compare below).")
-if live.controls_changed(cfg):
+if changed:
     st.caption("The controls changed: press Start to begin a new run with them (the current one is kept to compare).")
 
 
@@ -50,23 +49,24 @@ def panel() -> None:
         return
     live.tick(run)
     live.finish_if_done(run)
-    h = run.trainer.history()
+    h, rc, task = run.history(), run.config, run.task  # the run's own config and task, not the controls'
     live.draw_status(run, task, h)
     left, right = st.columns(2)
     with left:
         df = C.loss_frame(h)
-        st.altair_chart(C.loss_chart(df, task.chance_loss), width="stretch")
+        live.chart(C.loss_chart(df, task.chance_loss))
         st.caption("Loss against training step (log axis); the dashed line is chance. Look for the drop below it.")
-        live.draw_heat(h, cfg.T, cfg.lag_every)
-        st.caption(rf"$\log_{{10}} \lVert \partial L/\partial s_t \rVert$ for every {cfg.lag_every}th training step (rows) and time step t (columns). "
+        live.draw_heat(h, rc.T, rc.lag_every)
+        st.caption(rf"$\log_{{10}} \lVert \partial L/\partial s_t \rVert$ for every {rc.lag_every}th training step (rows) "
+                   "and time step t (columns). "
                    "Dark on the left: the gradient never reaches early steps (vanishing); a bright band "
                    "spreading left: the net learns to carry it.")
     with right:
-        st.altair_chart(C.accuracy_chart(df), width="stretch")
+        live.chart(C.accuracy_chart(df))
         st.caption("Accuracy: " + ("|ŷ − y| < 0.04." if task.kind == "regression" else "the first symbol named."))
-        st.altair_chart(C.grad_chart(C.grad_frame(h)), width="stretch")
+        live.chart(C.grad_chart(C.grad_frame(h)))
         st.caption("Total gradient norm before and after clipping (log axis); spikes are exploding gradients.")
-        st.altair_chart(C.spectrum_chart(C.spectrum_frame(h)), width="stretch")
+        live.chart(C.spectrum_chart(C.spectrum_frame(h)))
         st.caption("ρ(W) and σₘₐₓ(W) of the recurrent matrix as it trains; the dashed line is 1.")
     # the CSV is made on click (a callable): no file per rerun, so a tick never retires one the page still points to
     st.download_button("Download this run (CSV)", partial(df.to_csv, index=False), "live_run.csv", "text/csv",

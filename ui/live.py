@@ -1,8 +1,16 @@
 """Live training, per session: one run held in st.session_state, advanced a time-boxed chunk per fragment
 tick, and a short archive of finished runs to compare. Nothing here is shared between visitors, and every
-history is a bounded window (the trainer's own deques, downsampled archives)."""
+history is a bounded window (the trainer's own deques, downsampled archives).
+
+Two threads of one session can meet here. With Streamlit's fast reruns (runner.fastReruns, on by default) a
+click outside the fragment starts a new script thread at once while the old one runs on until its next
+Streamlit call: a tick in the middle of training, or the callback of the click before. So the buttons'
+callbacks and every training chunk hold the session's lock (LiveState.lock), a tick checks the run's status
+before each chunk, and a Start from a script run that a later click has already replaced starts nothing:
+Stop and Pause win whatever order the threads get there in."""
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -13,6 +21,7 @@ import streamlit as st
 from rnn.training import TrainConfig, Trainer
 
 from .charts import live_training as C
+from .charts.projector import for_projector
 from .limits import LIVE_ARCHIVE_POINTS, LIVE_BUDGET_S, LIVE_MAX_ARCHIVE, LIVE_MAX_HIDDEN, LIVE_MAX_T
 from .settings import PAGE_CONTROLS, Settings, page_keys
 
@@ -24,7 +33,9 @@ CHOICE_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU", "sgd": "SGD"
 
 @dataclass
 class LiveRun:
-    """The run in progress: its trainer, what it is called, where it stands, how fast it goes."""
+    """The run in progress: its trainer, what it is called, where it stands, how fast it goes. The run owns
+    its config and task (`config`, `task`: the trainer's): whatever is drawn about it reads them, never the
+    controls of the moment."""
 
     trainer: Trainer
     label: str
@@ -33,16 +44,40 @@ class LiveRun:
     rate: float = 0.0  # steps per second over the last ticks
     chunk: int = 1  # steps per train() call, adapted to the time budget
     seconds: float = 0.0  # time spent training
+    serial: int = 0  # its number in this session (1, 2, …): its identity, never reused (id() of a freed run is)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)  # its session's
 
     @property
     def steps(self) -> int:
         return self.trainer.steps_done
+
+    def history(self) -> dict:
+        """The trainer's history, read between two training chunks (never while another thread trains)."""
+        with self.lock:
+            return self.trainer.history()
+
+    @property
+    def config(self) -> TrainConfig:
+        return self.trainer.config
+
+    @property
+    def task(self):
+        return self.trainer.task
 
 
 @dataclass
 class LiveState:
     run: LiveRun | None = None
     archive: list[dict] = field(default_factory=list)
+    runs_made: int = 0  # the session's run counter: the last run's serial
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)  # see the module
+
+
+def new_run(st_: LiveState, cfg: TrainConfig, max_steps: int) -> LiveRun:
+    """A running LiveRun with the next serial of this session (1, 2, …), sharing the session's lock."""
+    st_.runs_made += 1
+    return LiveRun(Trainer(cfg), f"{label(cfg)} (run {st_.runs_made})", max_steps, status="running",
+                   serial=st_.runs_made, lock=st_.lock)
 
 
 def state() -> LiveState:
@@ -100,10 +135,22 @@ def draw_status(run: LiveRun, task, h: dict) -> None:
                  "Try clipping by norm, a smaller α or a smaller weight scale.", icon=":material/warning:")
 
 
+def base(cfg: TrainConfig, max_steps: int) -> tuple[TrainConfig, int]:
+    """What "Same with an LSTM" starts from: the current run's own config and length (the run owns them,
+    whatever the controls say now), or the controls' when there is no run."""
+    run = state().run
+    return (run.config, run.max_steps) if run is not None else (cfg, max_steps)
+
+
 def same_with_lstm(cfg: TrainConfig, max_steps: int) -> None:
-    """Button callback: the same run (task, seed, optimiser, length) with an LSTM, to compare."""
-    st.session_state["p_model"] = "lstm"
-    start(replace(cfg, model="lstm"), max_steps)
+    """Button callback: the same run (task, seed, optimiser, length) with an LSTM, to compare: the current
+    run's, else the controls'."""
+    with state().lock:
+        if superseded():
+            return
+        cfg, max_steps = base(cfg, max_steps)
+        st.session_state["p_model"] = "lstm"
+        start(replace(cfg, model="lstm"), max_steps)
 
 
 def draw_controls(expanded: bool) -> dict[str, str]:
@@ -131,10 +178,11 @@ def config_from_controls(s: Settings, v: dict[str, str]) -> tuple[TrainConfig, l
     return cfg, notes, int(v["steps"])
 
 
-def controls_changed(cfg: TrainConfig) -> bool:
-    """Whether a run is going (or paused) with another config than the controls now hold."""
+def controls_changed(cfg: TrainConfig, max_steps: int) -> bool:
+    """Whether a run is going (or paused) with another config or length than the controls now hold."""
     run = state().run
-    return run is not None and run.status in ("running", "paused") and run.trainer.config != cfg.validated()
+    return run is not None and run.status in ("running", "paused") and (
+        run.config != cfg.validated() or run.max_steps != max_steps)
 
 
 def label(cfg: TrainConfig) -> str:
@@ -147,44 +195,67 @@ def label(cfg: TrainConfig) -> str:
 
 # --- the buttons (called from on_click callbacks, before the script reruns) -----------------------------
 
+def superseded() -> bool:
+    """Whether a later click has already replaced the script run this callback belongs to (fast reruns: the
+    later click's thread may even have run its callbacks first). False outside a script run, and wherever
+    Streamlit's internals are not as read here."""
+    from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    requests = getattr(get_script_run_ctx(suppress_warning=True), "script_requests", None)
+    return getattr(requests, "_state", None) == ScriptRequestType.STOP
+
+
 def start(cfg: TrainConfig, max_steps: int) -> None:
-    """Resume a paused run with the same config, else begin a new one."""
+    """Resume a paused run with the same config, else begin a new one (the run it replaces is stopped and
+    kept to compare). A Start whose script run a later click already replaced starts nothing: that click may
+    have been Stop, run first by its own thread."""
     st_ = state()
-    run = st_.run
-    if run is not None and run.status == "paused" and run.trainer.config == cfg.validated():
-        run.status = "running"
-        return
-    if run is not None and run.status in ("running", "paused"):
-        _archive(st_, run)
-    st_.run = LiveRun(Trainer(cfg), label(cfg), max_steps, status="running")
+    with st_.lock:
+        if superseded():
+            return
+        run = st_.run
+        if run is not None and run.status in ("running", "paused") and not controls_changed(cfg, max_steps):
+            run.status = "running"  # resume (Start on a running run changes nothing)
+            return
+        if run is not None and run.status in ("running", "paused"):
+            run.status = "stopped"  # a tick still under way in another thread trains it no further
+            _archive(st_, run)
+        st_.run = new_run(st_, cfg, max_steps)
 
 
 def pause() -> None:
-    run = state().run
-    if run is not None and run.status == "running":
-        run.status = "paused"
+    st_ = state()
+    with st_.lock:  # after the chunk in training, if any: none follows it
+        run = st_.run
+        if run is not None and run.status == "running":
+            run.status = "paused"
 
 
 def stop() -> None:
     st_ = state()
-    run = st_.run
-    if run is not None and run.status in ("running", "paused"):
-        run.status = "stopped"
-        _archive(st_, run)
+    with st_.lock:  # after the chunk in training, if any: none follows it
+        run = st_.run
+        if run is not None and run.status in ("running", "paused"):
+            run.status = "stopped"
+            _archive(st_, run)
 
 
 def reset() -> None:
     st_ = state()
-    st_.run = None
-    st_.archive.clear()
+    with st_.lock:
+        if st_.run is not None and st_.run.status in ("running", "paused"):
+            st_.run.status = "stopped"
+        st_.run = None
+        st_.archive.clear()
 
 
 def _archive(st_: LiveState, run: LiveRun) -> None:
-    h = run.trainer.history()
-    if h["step"].size == 0 or any(a["run_id"] == id(run) for a in st_.archive):
+    h = run.history()
+    if h["step"].size == 0 or any(a["run_id"] == run.serial for a in st_.archive):
         return
     idx = np.unique(np.linspace(0, h["step"].size - 1, min(LIVE_ARCHIVE_POINTS, h["step"].size)).astype(int))
-    st_.archive.append({"run_id": id(run), "label": run.label, "step": h["step"][idx],
+    st_.archive.append({"run_id": run.serial, "label": run.label, "step": h["step"][idx],
                         "loss": h["loss"][idx], "accuracy": h["accuracy"][idx]})
     del st_.archive[:-LIVE_MAX_ARCHIVE]
 
@@ -194,34 +265,45 @@ def _archive(st_: LiveState, run: LiveRun) -> None:
 def tick(run: LiveRun, budget_s: float = LIVE_BUDGET_S) -> None:
     """Train for about budget_s seconds in chunks sized from the measured rate; mark the run finished at
     max_steps and diverged when the loss stops being finite."""
-    if run.status != "running":
-        return
     t0 = time.perf_counter()
-    while run.status == "running":
-        k = max(1, min(run.chunk, run.max_steps - run.steps))
-        c0 = time.perf_counter()
-        run.trainer.train(k)
-        dt = time.perf_counter() - c0
-        run.seconds += dt
-        per_step = dt / k
-        run.rate = 1.0 / per_step if per_step > 0 else run.rate
-        run.chunk = max(1, min(200, int(0.5 * budget_s / max(per_step, 1e-6))))
-        if run.trainer.diverged:
-            run.status = "diverged"
-        elif run.steps >= run.max_steps:
-            run.status = "finished"
+    while True:
+        with run.lock:  # each chunk whole, and only while the run is still running (Stop may come between two)
+            if run.status != "running":
+                return
+            k = max(1, min(run.chunk, run.max_steps - run.steps))
+            c0 = time.perf_counter()
+            run.trainer.train(k)
+            dt = time.perf_counter() - c0
+            run.seconds += dt
+            per_step = dt / k
+            run.rate = 1.0 / per_step if per_step > 0 else run.rate
+            run.chunk = max(1, min(200, int(0.5 * budget_s / max(per_step, 1e-6))))
+            if run.trainer.diverged:
+                run.status = "diverged"
+            elif run.steps >= run.max_steps:
+                run.status = "finished"
         if time.perf_counter() - t0 + per_step > budget_s:
-            break
+            return
+
+
+def chart(c, key: str | None = None) -> None:
+    """An Altair chart at full width, restyled for a projector when the visitor's projector mode is on (as
+    ui.blocks.chart_block does; these charts have no CSV of their own: the run's CSV holds their data)."""
+    from .blocks import STATE
+
+    if st.session_state.get(STATE + "projector"):
+        c = for_projector(c)
+    st.altair_chart(c, width="stretch", key=key)
 
 
 def draw_heat(h: dict, T: int, every: int, key: str | None = None) -> None:
     """The heatmap of log10‖∂L/∂s_t‖ over training; before its first row (training step `every`) a line that
-    says when it comes, not an empty chart with a legend of NaN."""
+    says when it comes, not an empty chart with a legend of NaN. T and `every` are the run's own."""
     heat = C.heat_frame(h)
     if heat.empty:
         st.caption(f"The heatmap starts at training step {every}: one row every {every} steps.")
         return
-    st.altair_chart(C.heat_chart(heat, T), width="stretch", key=key)
+    chart(C.heat_chart(heat, T), key=key)
 
 
 def finish_if_done(run: LiveRun) -> None:
@@ -236,12 +318,13 @@ def draw_compare() -> None:
     st_ = state()
     cur = st_.run
     st.subheader("Compare runs", anchor=False)
-    comp = C.compare_frame(st_.archive, (cur.label, cur.trainer.history()) if cur else None)
+    now = cur is not None and not any(a["run_id"] == cur.serial for a in st_.archive)  # not archived yet
+    comp = C.compare_frame(st_.archive, (cur.label, cur.history()) if now else None)
     if comp.empty:
         st.caption("Finished and stopped runs appear here (the last five), e.g. a tanh RNN against an LSTM on the "
                    "same task and seed.")
         return
-    st.altair_chart(C.compare_chart(comp), width="stretch")
+    chart(C.compare_chart(comp))
     st.caption("Loss against training step for the last runs of this session (log axis).")
     st.download_button("Download the comparison (CSV)", partial(comp.to_csv, index=False), "live_compare.csv",
                        "text/csv", icon=":material/download:", on_click="ignore", key="dl_compare")

@@ -33,6 +33,43 @@ def test_start_advances_and_stop_halts(server, page):
     assert not page.console_errors, page.console_errors
 
 
+def _status(page) -> str:
+    m = page.locator('[data-testid="stMetric"]').filter(has_text="Status")
+    return m.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def test_stop_halts_the_run_within_a_second_five_times_in_a_row(server, page):
+    """Stop must win every time, wherever the click lands: 1 s after it the step counter no longer moves and
+    the run reads "stopped". The clicks are a person's (force: no waiting for the button to look ready) at
+    different times after Start, early ones included: the full rerun after Start draws the buttons again only
+    once it gets to them, which takes seconds on a busy machine, and until then the page still showed the Stop
+    of the run before, disabled, which swallowed the click (the run went on in 2 of 3 tries by hand, 290 →
+    390 of 1000 steps in the next 5 s). The page's defaults but for the run's length, long enough that no run
+    ends on its own first."""
+    page.goto(f"{server}/live_training?steps=5000")
+    wait_idle(page)
+    for i, wait_ms in enumerate((300, 2300, 900, 3100, 1600)):
+        page.locator(".st-key-live_start button").click()  # enabled once the last try's Stop is drawn
+        page.wait_for_timeout(wait_ms)
+        page.locator(".st-key-live_stop button").click(force=True)
+        page.wait_for_timeout(1000)
+        try:  # the page has drawn this try's run (its label ends "(run i)") and its status (slow on a busy machine) …
+            page.wait_for_function(
+                """n => document.body.innerText.includes(`(run ${n}):`) && [...document.querySelectorAll(
+                       '[data-testid="stMetric"]')].some(m => m.innerText.includes('Status')
+                                                           && !m.innerText.includes('running'))""",
+                arg=i + 1, timeout=60_000)
+        except Exception:
+            raise AssertionError(f"try {i + 1}: run {i + 1} still reads {_status(page)!r} 60 s after Stop") from None
+        assert _status(page) == "stopped", f"try {i + 1}: status {_status(page)!r}"
+        stopped = _steps(page)
+        page.wait_for_timeout(2500)  # … and it trains no further
+        assert _steps(page) == stopped, f"try {i + 1}: the run went on after Stop ({stopped} → {_steps(page)})"
+        assert _status(page) == "stopped"
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert not page.console_errors, page.console_errors
+
+
 def test_a_deep_link_opened_first_on_a_fresh_server_goes_through_the_router(browser):
     """Until app.py's st.navigation has run once, Streamlit routes /<file in pages/> the old way (the page
     alone, no sidebar); ui.sidebar._route_through_app reruns it through app.py. A server of its own, so that

@@ -150,3 +150,95 @@ def test_heatmap_before_its_first_row_is_a_line_not_an_empty_chart():
     assert not early.exception and not later.exception
     assert len(early.get("vega_lite_chart")) == 0 and "starts at training step" in early.caption[0].value
     assert len(later.get("vega_lite_chart")) == 1 and not later.caption
+
+
+def _steps_at_least(a, n: int, tries: int = 20) -> None:
+    """Rerun until the running run has trained n steps (AppTest runs the fragment once per run: one tick)."""
+    for _ in range(tries):
+        if a.session_state["live"].run.steps >= n:
+            return
+        a.run()
+    assert a.session_state["live"].run.steps >= n
+
+
+def test_a_run_is_drawn_from_its_own_config_not_the_controls(at):
+    """Change the task and the sidebar's T under a paused run without pressing Start: the chance line and
+    the loss metric's chance, the heatmap's axis (T) and caption (lag_every), and the accuracy caption stay
+    those of the run (adding problem, T = 15), and the page says that the controls changed. Before, all of
+    them followed the controls (remember-first's chance ln 8, T = 30)."""
+    import json
+
+    at.button(key="live_start").click().run()
+    _steps_at_least(at, 10)  # the heatmap's first row (lag_every = 10)
+    at.button(key="live_pause").click().run()
+    run = at.session_state["live"].run
+    at.session_state["p_task"] = "remember_first"
+    at.session_state["w_T"] = 30
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["live"].run is run and run.config.task == "adding" and run.config.T == 15
+    assert any("controls changed" in c.value for c in at.caption)
+    chance = 1.0 / 12.0  # the adding problem: guessing 1 every time, E[(s − 1)²] = 1/12 (closed form)
+    assert any(m.label == f"Loss (chance {chance:.3g})" for m in at.metric), [m.label for m in at.metric]
+    from apptest_helpers import chart_tables
+
+    rules = [t.column("chance").to_pylist() for t in chart_tables(at) if "chance" in t.column_names]
+    assert rules and all(abs(v - chance) < 1e-12 for r in rules for v in r), rules
+    specs = [json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in at.get("vega_lite_chart")]
+    assert any("time step t (0 … 15)" in s for s in specs) and not any("(0 … 30)" in s for s in specs)
+    assert any(f"every {run.config.lag_every}th training step" in c.value for c in at.caption)
+    assert any(c.value == "Accuracy: |ŷ − y| < 0.04." for c in at.caption)
+
+
+def test_serial_ids_never_take_a_new_run_for_an_archived_one():
+    """A run's identity is its serial in the session, not id(run): CPython hands a freed object's address to
+    the next one of its size, and with id() a later run that got an archived run's address was taken for it
+    and never archived. Runs here are made and dropped until an address does come back (so the case is
+    really met), and every one of them must reach the archive."""
+    cfg, _ = live.config(Settings(T=4, hidden=4, seed=0), "adding", "rnn", "adam", 0.01, "none", 1.0, None, 2)
+    trainer = Trainer(cfg)
+    trainer.train(2)  # one trainer shared: only the small LiveRun objects come and go
+    st_ = live.LiveState()
+    seen, reused = set(), False
+    for i in range(200):
+        st_.runs_made += 1
+        run = live.LiveRun(trainer, f"run {i}", 10, status="stopped", serial=st_.runs_made)
+        reused |= id(run) in seen
+        seen.add(id(run))
+        live._archive(st_, run)
+        assert st_.archive[-1]["label"] == f"run {i}", f"run {i} was taken for an earlier one"
+        del run
+        if reused and i >= 10:
+            break
+    assert reused, "CPython never reused an address here: the case was not met"
+    assert [a["run_id"] for a in st_.archive] == list(range(st_.runs_made - 4, st_.runs_made + 1))
+
+
+def test_runs_started_in_a_session_get_serials_one_two_three(at):
+    at.button(key="live_start").click().run()
+    at.button(key="live_stop").click().run()
+    at.button(key="live_start").click().run()
+    L = at.session_state["live"]
+    assert [a["run_id"] for a in L.archive] == [1] and L.run.serial == 2
+    assert L.archive[0]["label"] != L.run.label  # two runs with one config stay two lines in "Compare runs"
+
+
+def test_projector_mode_styles_every_chart_on_the_page():
+    """Projector mode (?projector=1) enlarges the labels of every chart on Live training: loss, accuracy,
+    heatmap, gradient norm, spectrum and "Compare runs" (they were drawn with st.altair_chart, not through
+    the projector style). The sizes are ui.charts.projector's (22 px)."""
+    import json
+
+    from ui.charts.projector import FS
+
+    a = open_app({"T": 15, "hidden": 16, "projector": 1}, "pages/live_training.py", timeout=90)
+    a.button(key="live_start").click().run()
+    _steps_at_least(a, 10)
+    a.button(key="live_stop").click().run()
+    assert not a.exception
+    specs = [json.loads(c.proto.spec) for c in a.get("vega_lite_chart")]
+    assert len(specs) >= 6, "loss, heatmap, accuracy, gradient norm, spectrum and the comparison"
+    for s in specs:
+        axis = s["config"]["axis"]
+        assert axis["labelFontSize"] >= FS and axis["titleFontSize"] >= FS, s.get("encoding", s.get("layer"))
+        assert s["config"]["legend"]["labelFontSize"] >= FS

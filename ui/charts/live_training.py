@@ -122,11 +122,12 @@ def spectrum_chart(df: pd.DataFrame) -> alt.Chart:
 
 
 def compare_frame(archive: list[dict], current: tuple[str, dict] | None) -> pd.DataFrame:
+    """The archived runs' losses and the current run's (label, history), "(now)" after its label; the caller
+    leaves out a current run that is already in the archive (ui.live.draw_compare, by the run's serial)."""
     parts = [pd.DataFrame({"run": a["label"], "step": a["step"], "loss": a["loss"]}) for a in archive]
     if current is not None and current[1]["step"].size:
         lbl, h = current
-        if not any(a["label"] == lbl and a["step"][-1] == h["step"][-1] for a in archive):
-            parts.append(pd.DataFrame({"run": lbl + " (now)", "step": h["step"], "loss": h["loss"]}))
+        parts.append(pd.DataFrame({"run": lbl + " (now)", "step": h["step"], "loss": h["loss"]}))
     if not parts:
         return pd.DataFrame({"run": [], "step": [], "loss": []})
     return _finite_pos(pd.concat(parts, ignore_index=True), "loss").reset_index(drop=True)
