@@ -39,3 +39,22 @@ def test_a_sequence_is_reproducible_and_replays():
     first = run_sequence(page, 7, 6)
     assert run_sequence(page, 7, 6) == first
     replay(page, first)
+
+
+# Short sequences cut down from what the random ones found, replayed as they are so that each one fails
+# on its own, loudly, until its owner fixes it; a fixed one stays as a regression test.
+FOUND = {
+    "live-task-switched-after-start": ("pages/live_training.py", [["click", "live_start"],
+                                                                  ["set", "p_task", "remember first"]]),
+    "live-T-changed-after-start": ("pages/live_training.py", [["set", "w_T", "25"], ["click", "live_start"],
+                                                              ["rerun"], ["rerun"], ["set", "w_T", "3"]]),
+    "text-cell-switched-after-start": ("pages/text.py", [["click", "text_start"], ["set", "p_cell", "GRU"]]),
+    "glossary-and-back": ("pages/jacobian_products.py", [["visit", "pages/glossary.py"],
+                                                         ["back", "pages/jacobian_products.py"]]),
+}
+
+
+@pytest.mark.parametrize("name", FOUND)
+def test_sequences_found_earlier(name):
+    page, actions = FOUND[name]
+    replay(page, actions, seed=name)
