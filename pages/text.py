@@ -72,7 +72,7 @@ def panel() -> None:
         st.code(smp.text, language=None, wrap_lines=True)
     st.subheader(f"How far back does it look from character {pos}?", anchor=False)
     frames = {k: C.influence_frame(pair.text, pos, *X.influence(r.trainer, pos), TEXT_WRAP)
-              for k, r in st_.runs.items()}
+              for k, r in st_.runs.items() if not r.trainer.diverged}
     dom = C.shared_domain(list(frames.values()))
     for k, f in frames.items():
         chart_block(C.influence_chart(f, dom), f, f"{C.NAMES[k]} at step {st_.runs[k].steps}: each earlier character "

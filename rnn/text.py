@@ -292,6 +292,9 @@ def generate(trainer, n: int, temperature: float = 1.0, seed: int = 0, prompt: s
         W_hhT = trainer._lstm_W_hhT()
         for _ in range(n):
             probs = torch.softmax(_logits(trainer, state)[0].double().cpu() / tau, dim=-1)
+            if not torch.isfinite(probs).all():
+                raise ValueError("expected finite probabilities to sample the next character from, got NaN or "
+                                 "inf: the model's weights or state are no longer finite (it diverged)")
             nxt = int(torch.multinomial(probs, 1, generator=gen))
             out.append(nxt)
             state = trainer._step(table[nxt], state, W_hhT)

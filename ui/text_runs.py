@@ -10,6 +10,7 @@ The text itself is prepared by rnn.text.prepare_text (messages and a fallback, n
 functions never print it."""
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 
@@ -22,6 +23,7 @@ from . import live
 from .limits import (LIVE_BUDGET_S, TEXT_BATCH, TEXT_MAX_CHARS, TEXT_MAX_T, TEXT_MAX_VOCAB, TEXT_MIN_CHARS,
                      TEXT_SAMPLE_CHARS, TEXT_SAMPLE_TICKS)
 from .blocks import STATE
+from .charts.style import fmt_num
 from .charts.text import NAMES
 from .settings import PAGE_CONTROLS, Settings
 
@@ -258,6 +260,9 @@ def samples(temperature: float) -> dict[str, Sample]:
     caption gives the sample's own step, temperature and seed)."""
     st_ = state()
     for k, r in st_.runs.items():
+        if r.trainer.diverged:  # nothing finite to sample from: draw_metrics says so
+            st_.samples.pop(k, None)
+            continue
         have, seed = st_.samples.get(k), r.trainer.config.seed
         due = r.status == "running" and st_.ticks % TEXT_SAMPLE_TICKS == 1
         if (have is None or have.temperature != temperature or have.seed != seed
@@ -279,5 +284,11 @@ def draw_metrics(hist: dict[str, dict]) -> None:
                 help=f"Each character guessed from its frequency. A uniform guess costs {corpus.uniform_bits:.2f} bits.")
     for i, (k, h) in enumerate(hist.items()):
         bpc = float(X.bits(h["loss"][-1])) if h["loss"].size else float("nan")
-        m[2 + i].metric(f"{NAMES[k]}, bits/char", f"{bpc:.2f}", delta=f"{bpc - corpus.unigram_bits:+.2f} vs unigram",
-                        delta_color="inverse")
+        d = bpc - corpus.unigram_bits  # NaN before the first step and after a divergence: no delta then
+        m[2 + i].metric(f"{NAMES[k]}, bits/char", fmt_num(bpc, 2, fixed=True), delta_color="inverse",
+                        delta=None if math.isnan(d) else f"{fmt_num(d, 2, fixed=True, sign=True)} vs unigram")
+    for k, r in runs.items():
+        if r.trainer.diverged:
+            st.error(f"The {NAMES[k]} diverged at step {r.trainer.diverged_at}: its loss stopped being finite, so it "
+                     "has no sample and no look-back strip. Try float64, a smaller weight scale or tanh in the "
+                     "sidebar, then Start.", icon=":material/warning:")

@@ -215,3 +215,20 @@ def test_own_text_survives_a_look_at_a_sample():
     assert [t.value for t in at.text] == [mine]
     at.button(key="text_start").click().run()
     _agrees_with_run(at, "lstm", mine)
+
+
+def test_a_diverged_run_is_said_not_raised():
+    """float32, a linear vanilla RNN and gain 8 make the RNN's state overflow within the first window (|h_t| grows
+    about 8× a step: near 1e58 by t = 64 in float64, float32 stops at 3.4e38), so its loss is not finite at the
+    first step: the page
+    drew its sample with torch.multinomial on NaN probabilities and showed a RuntimeError. Now it says which model
+    diverged and when, prints its bits/char as missing, and draws the other model's sample and strip."""
+    at = open_app({"T": "64", "hidden": "64", "activation": "linear", "scale": "8", "float64": "false",
+                   "init": "gaussian"}, PAGE)
+    at.button(key="text_start").click().run()
+    assert not at.exception, at.exception[0].value
+    runs = at.session_state["text_live"].runs
+    assert runs["rnn"].trainer.diverged and not runs["lstm"].trainer.diverged
+    assert any("vanilla RNN diverged at step" in e.value for e in at.error)
+    assert {m.label: m.value for m in at.metric}["vanilla RNN, bits/char"] == "—"
+    assert len(at.code) == 1 and len(_strips(at)) == 1

@@ -192,3 +192,13 @@ def test_prepared_messages_account_for_every_character_removed():
     assert len(prep.text) == len(raw) - 16 and "\r" not in prep.text
     said = " ".join(prep.messages)
     assert "8 accents typed apart" in said and "8 invisible control" in said
+
+
+def test_generation_from_a_diverged_model_says_so():
+    """A model whose weights are no longer finite has no distribution to sample: a ValueError saying so, not
+    torch.multinomial's RuntimeError about its probability tensor."""
+    tr = trainer()
+    with torch.no_grad():
+        tr.model.W.fill_(float("nan"))
+    with pytest.raises(ValueError, match="diverged"):
+        X.generate(tr, 5, seed=0)
