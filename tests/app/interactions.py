@@ -219,7 +219,7 @@ def _live_labels(at: AppTest) -> list[str]:
     cfg = run_config(run)
     task = get_task(cfg.task)
     bad = []
-    if run.label != live.label(cfg):
+    if not run.label.startswith(live.label(cfg)):  # the label may add the run's number: "… (run 2)"
         bad.append(f"the run is called {run.label!r} but its config reads {live.label(cfg)!r}")
     metrics = {m.label: m for m in at.metric}
     loss = f"Loss (chance {task.chance_loss:.3g})"
