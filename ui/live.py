@@ -224,16 +224,16 @@ def start(cfg: TrainConfig, max_steps: int) -> None:
         st_.run = new_run(st_, cfg, max_steps)
 
 
-def pause() -> None:
-    st_ = state()
+def pause(st_: LiveState | None = None) -> None:
+    st_ = st_ or state()
     with st_.lock:  # after the chunk in training, if any: none follows it
         run = st_.run
         if run is not None and run.status == "running":
             run.status = "paused"
 
 
-def stop() -> None:
-    st_ = state()
+def stop(st_: LiveState | None = None) -> None:
+    st_ = st_ or state()
     with st_.lock:  # after the chunk in training, if any: none follows it
         run = st_.run
         if run is not None and run.status in ("running", "paused"):

@@ -176,7 +176,7 @@ def test_a_run_is_drawn_from_its_own_config_not_the_controls(at):
     at.session_state["w_T"] = 30
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.session_state["live"].run is run and run.config.task == "adding" and run.config.T == 15
+    assert at.session_state["live"].run is run and run.trainer.config.task == "adding" and run.trainer.config.T == 15
     assert any("controls changed" in c.value for c in at.caption)
     chance = 1.0 / 12.0  # the adding problem: guessing 1 every time, E[(s − 1)²] = 1/12 (closed form)
     assert any(m.label == f"Loss (chance {chance:.3g})" for m in at.metric), [m.label for m in at.metric]
@@ -186,7 +186,7 @@ def test_a_run_is_drawn_from_its_own_config_not_the_controls(at):
     assert rules and all(abs(v - chance) < 1e-12 for r in rules for v in r), rules
     specs = [json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in at.get("vega_lite_chart")]
     assert any("time step t (0 … 15)" in s for s in specs) and not any("(0 … 30)" in s for s in specs)
-    assert any(f"every {run.config.lag_every}th training step" in c.value for c in at.caption)
+    assert any(f"every {run.trainer.config.lag_every}th training step" in c.value for c in at.caption)
     assert any(c.value == "Accuracy: |ŷ − y| < 0.04." for c in at.caption)
 
 
@@ -242,3 +242,71 @@ def test_projector_mode_styles_every_chart_on_the_page():
         axis = s["config"]["axis"]
         assert axis["labelFontSize"] >= FS and axis["titleFontSize"] >= FS, s.get("encoding", s.get("layer"))
         assert s["config"]["legend"]["labelFontSize"] >= FS
+
+
+def test_stop_from_another_thread_waits_for_the_chunk_in_training_and_no_step_follows():
+    """With Streamlit's fast reruns, Stop's callback runs in a new script thread while the old one is still in
+    a tick. Stop returns only once the chunk in training is done, and no step follows it. Before, Stop set the
+    status while a chunk trained on, so the counter moved after Stop had returned (here by up to 200 steps:
+    a 5 s budget makes chunks long)."""
+    import threading
+    import time
+
+    cfg, _ = live.config(Settings(T=30, hidden=32, seed=0), "adding", "rnn", "adam", 0.01, "none", 1.0, None, 32)
+    st_ = live.LiveState()
+    run = st_.run = live.new_run(st_, cfg, 10 ** 6)
+    ticker = threading.Thread(target=live.tick, args=(run,), kwargs={"budget_s": 5.0})
+    ticker.start()
+    time.sleep(0.5)
+    live.stop(st_)
+    stopped = run.steps
+    ticker.join(10)
+    assert not ticker.is_alive() and run.status == "stopped"
+    assert run.steps == stopped, f"{run.steps - stopped} steps trained after Stop returned"
+    assert st_.archive[-1]["step"][-1] == stopped  # the archived curve ends where the run did
+
+
+def test_start_is_open_when_the_controls_changed_under_a_running_run(at):
+    """The page says "The controls changed: press Start to begin a new run with them" while a run goes; Start
+    must then be pressable (it was disabled while any run was running). Pressing it keeps the old run to
+    compare, stopped, and starts one with the new task."""
+    at.button(key="live_start").click().run()
+    first = at.session_state["live"].run
+    at.session_state["p_task"] = "remember_first"
+    at.run()
+    assert any("controls changed" in c.value for c in at.caption)
+    assert not at.button(key="live_start").disabled
+    at.button(key="live_start").click().run()
+    assert not at.exception
+    L = at.session_state["live"]
+    assert L.run is not first and L.run.trainer.config.task == "remember_first" and L.run.status == "running"
+    assert first.status == "stopped" and [a["run_id"] for a in L.archive] == [first.serial]
+    assert at.button(key="live_start").disabled  # the controls are the run's again: nothing new to start
+
+
+def test_pressing_the_buttons_in_odd_orders_never_breaks_the_page(at):
+    """Start, change the task, Pause, Same with an LSTM, Reset, Stop (nothing to stop), Start, Stop, Start,
+    Pause, Stop: no exception, and each state is the one the buttons say."""
+    def press(key):
+        at.button(key=key).click().run()
+        assert not at.exception, (key, [e.value for e in at.exception])
+        return at.session_state["live"]
+
+    press("live_start")
+    at.session_state["p_task"] = "remember_first"
+    at.run()
+    L = press("live_pause")
+    assert L.run.status == "paused" and L.run.trainer.config.task == "adding"
+    L = press("live_lstm")  # the paused run again, with an LSTM: its task, not the controls'
+    assert L.run.trainer.config.model == "lstm" and L.run.trainer.config.task == "adding" and L.run.status == "running"
+    L = press("live_reset")
+    assert L.run is None and not L.archive
+    L = press("live_stop")  # nothing to stop: nothing happens
+    assert L.run is None
+    L = press("live_start")
+    assert L.run.trainer.config == L.run.trainer.config.validated() and L.run.trainer.config.task == "remember_first"
+    for key, status in (("live_stop", "stopped"), ("live_start", "running"), ("live_pause", "paused"),
+                        ("live_stop", "stopped")):
+        L = press(key)
+        assert L.run.status == status, key
+    assert len({a["run_id"] for a in L.archive}) == len(L.archive) == 2
