@@ -21,7 +21,9 @@ larger values are tested elsewhere: tests/ui/test_limits.py, tests/properties/).
 browser sends it, by its label, so a replayed action reads as the page shows it.
 
 AppTest runs a fragment once per run and never ticks it (`run_every`), so live training moves one tick per
-action here; its ticking is the browser tests' business.
+action here; its ticking is the browser tests' business. A tick trains for a time budget (ui.limits), so how
+many steps a run has made, and so a later choice among the buttons then enabled, can differ on a faster or
+slower machine; a replay repeats the listed actions whatever the machine.
 
 Commands (from the repository root):
 
@@ -268,7 +270,8 @@ def _text_labels(at: AppTest) -> list[str]:
     if shown != names:
         bad.append(f"bits per character shown for {sorted(shown)}, the runs are {sorted(names)}")
     for cap in _texts(at, "caption"):
-        m = re.match(r"(.+?) (?:at step \d+ \(temperature|: every \d+th training step)", cap)
+        m = re.match(r"(.+?)(?: at step \d+ \(temperature| at step \d+: each earlier|: every \d+th training "
+                     r"step)", cap)
         if m and m.group(1) not in names:
             bad.append(f"caption {cap!r} names a model that is not running ({sorted(names)})")
     step = [m for m in at.metric if m.label == "Step"]

@@ -42,13 +42,17 @@ def test_a_sequence_is_reproducible_and_replays():
 
 
 # Short sequences cut down from what the random ones found, replayed as they are so that each one fails
-# on its own, loudly, until its owner fixes it; a fixed one stays as a regression test.
+# on its own, loudly, until its owner fixes it; a fixed one stays as a regression test. Each failed before its
+# fix: the live pair before 27a32a8 (the chance line, captions and heatmap T read the controls), the text pair
+# before cfaaa34 (KeyError 'lstm'; the look-back strip drew the newly chosen text over the run's model).
 FOUND = {
     "live-task-switched-after-start": ("pages/live_training.py", [["click", "live_start"],
                                                                   ["set", "p_task", "remember first"]]),
     "live-T-changed-after-start": ("pages/live_training.py", [["set", "w_T", "25"], ["click", "live_start"],
                                                               ["rerun"], ["rerun"], ["set", "w_T", "3"]]),
     "text-cell-switched-after-start": ("pages/text.py", [["click", "text_start"], ["set", "p_cell", "GRU"]]),
+    "text-source-switched-after-start": ("pages/text.py", [["click", "text_start"],
+                                                           ["set", "p_text", "brackets and quotes closed later"]]),
     "glossary-and-back": ("pages/jacobian_products.py", [["visit", "pages/glossary.py"],
                                                          ["back", "pages/jacobian_products.py"]]),
 }
