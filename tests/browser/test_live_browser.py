@@ -70,6 +70,29 @@ def test_stop_halts_the_run_within_a_second_five_times_in_a_row(server, page):
     assert not page.console_errors, page.console_errors
 
 
+def test_pause_halts_the_run_and_start_resumes_it(server, page):
+    """Pause wins like Stop (early and late clicks), and Start then resumes the same run (its label, run 1)."""
+    page.goto(f"{server}/live_training?steps=5000")
+    wait_idle(page)
+    for i, wait_ms in enumerate((300, 2500)):
+        page.locator(".st-key-live_start button").click()
+        page.wait_for_timeout(wait_ms)
+        page.locator(".st-key-live_pause button").click(force=True)
+        page.wait_for_timeout(1000)
+        try:
+            page.wait_for_function(
+                """() => document.body.innerText.includes('(run 1):') && [...document.querySelectorAll(
+                       '[data-testid="stMetric"]')].some(m => m.innerText.includes('Status')
+                                                           && m.innerText.includes('paused'))""", timeout=60_000)
+        except Exception:
+            raise AssertionError(f"try {i + 1}: the run still reads {_status(page)!r} 60 s after Pause") from None
+        paused = _steps(page)
+        page.wait_for_timeout(2500)
+        assert _steps(page) == paused and _status(page) == "paused", f"try {i + 1}: {paused} → {_steps(page)}"
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert not page.console_errors, page.console_errors
+
+
 def test_a_deep_link_opened_first_on_a_fresh_server_goes_through_the_router(browser):
     """Until app.py's st.navigation has run once, Streamlit routes /<file in pages/> the old way (the page
     alone, no sidebar); ui.sidebar._route_through_app reruns it through app.py. A server of its own, so that
@@ -118,7 +141,7 @@ def test_links_opened_together_on_a_fresh_server_all_go_through_the_router(brows
             wait_idle(pg)
             errors = [e.inner_text()[:300] for e in pg.locator('[data-testid="stException"]').all()]
             assert not errors, (link, errors)
-            nav = pg.locator('[data-testid="stSidebarNav"]').inner_text()
+            nav = pg.locator(".st-key-nav").inner_text()  # the sidebar's navigation (ui.sidebar)
             assert "Jacobian products" in nav and "jacobian products" not in nav, (link, nav)  # the app's titles
         t = pages[1].locator('[data-testid="stSidebar"]').get_by_role("slider", name="Sequence length T")
         assert t.get_attribute("aria-valuetext") == "40"  # the link's own value kept
