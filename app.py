@@ -2,7 +2,9 @@
 over the one page registry (ui.registry)."""
 import streamlit as st
 
-from ui import projector, registry, sidebar
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+from ui import projector, registry, sidebar, url
 
 st.set_page_config(page_title="Gradients through time", page_icon=registry.ICON, layout="wide")
 # Text that reads on both themes (ui.theme): Streamlit writes a slider's value and the chosen option of a segmented
@@ -13,9 +15,14 @@ st.set_page_config(page_title="Gradients through time", page_icon=registry.ICON,
 # A constant; st.html keeps a lone <style> out of the layout.
 st.html("<style>[data-testid='stSliderThumbValue'], [data-testid='stButtonGroup'] button[aria-checked='true'] "
         "{ color: inherit !important; }</style>")
-pg = st.navigation(registry.navigation())
+pg = st.navigation(registry.navigation(), position="hidden")  # drawn by the sidebar, links carrying the view
 sidebar.draw()
 projector.draw()
 sidebar.show_url_warnings()
 sidebar.show_changes()
-pg.run()
+try:
+    pg.run()
+except StopException:  # a page that stopped early (a refused setting) still shows its view in the address bar
+    url.write()
+    raise
+url.write()  # once per run, after every control has said what it holds (ui.url)

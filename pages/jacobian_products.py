@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import settings as S
 from ui import projector, sidebar
-from ui.blocks import chart_block, page_control, regime_badge
+from ui.blocks import chart_block, page_control, page_setting, regime_badge
 from ui.cached.jacobian_products import chart as cached_chart
 from ui.cached.model import analysis
 from ui.cached.theory import mean_field
@@ -28,8 +28,10 @@ st.latex(r"\Big\|\frac{\partial h_T}{\partial h_{T-k}}\Big\|\le(\gamma\,\sigma_{
 
 # the regime, its slope and one sentence with a real number in it
 T_used = a.get("T_used", s.T)  # fewer than T when the forward pass itself overflows (ui.cached.model._analysis)
-k = min(int(page_control("lag", st.select_slider, args=(S.PAGE_CONTROLS["lag"].field.choices,),
-                         help=S.PAGE_CONTROLS["lag"].field.help)), T_used)
+# the lag's stops up to T_used, T_used the last (k is capped there); a link's own lag (say 37) is a stop too
+k_stops = sorted({*(k for k in S.LAG_STOPS if k < T_used), T_used, min(page_setting("lag"), T_used)})
+k = page_control("lag", st.select_slider, args=(k_stops,), help=S.PAGE_CONTROLS["lag"].field.help, cap=T_used,
+                 too_high="The lag k = {value} is longer than this sequence: k = {hi}, the whole of it.")
 at_k = float(a["log10_norm"][k - 1])
 per_step = fmt_pow10(slope, digits=3) if math.isfinite(slope) else "0"
 left, right = st.columns([4, 9], vertical_alignment="center")

@@ -13,7 +13,7 @@ import streamlit as st
 
 from . import settings as S
 from .charts.projector import for_projector
-from . import theme
+from . import theme, url
 from rnn.jacobians import REGIME_MIN_T
 
 STATE = "p_"  # session_state key prefix of a page control's widget
@@ -60,7 +60,10 @@ def vega_spec(chart) -> dict:
 def page_setting(key: str, default: Any = None) -> Any:
     """A page control's value: read from the URL on the session's first use (checked by the same parse as
     the sidebar, ui.settings.PAGE_CONTROLS; a bad value gives a warning and the default), then kept in
-    session_state under STATE + key, where the control's widget keeps it."""
+    session_state under STATE + key, where the control's widget keeps it for the whole session
+    (persist_state="session" in `page_control`: Streamlit would otherwise forget it after a run that did not
+    draw it, another page or a refused setting that stopped this one early, and the slider would come back
+    showing its first stop while the page used the value)."""
     control = S.PAGE_CONTROLS[key]
     default = control.default if default is None else default
     skey = STATE + key
@@ -76,24 +79,43 @@ def page_setting(key: str, default: Any = None) -> Any:
 
 
 def sync_page_setting(key: str) -> None:
-    """Write a page control's value back to the URL, so the address bar reproduces the view."""
-    text = S.to_text(st.session_state.get(STATE + key))
-    if st.query_params.get(key) != text:
-        st.query_params[key] = text
+    """Ask for a page control's value in the URL, so the address bar reproduces the view (ui.url writes it
+    once, when the run ends)."""
+    url.want(key, st.session_state.get(STATE + key))
+
+
+SHOWN = "_shown"  # suffix of the widget key of a control drawn with `cap`
+
+
+def _take_shown(key: str) -> None:
+    """A capped control moved by the visitor: what the widget shows is now the control's value."""
+    st.session_state[STATE + key] = st.session_state[STATE + key + SHOWN]
 
 
 def page_control(key: str, widget: Callable, label: str | None = None, *, default: Any = None,
-                 hi: int | None = None, too_high: str = "", **widget_kw) -> Any:
+                 hi: int | None = None, cap: int | None = None, too_high: str = "", **widget_kw) -> Any:
     """A page's own control kept in the URL: its value from the URL or the session, the widget drawn with
-    it, the value written back to the URL; returns the value. `widget` is a Streamlit widget function taking
-    (label, …, key=…). With `hi`, a value above it (a link's, or one left from a longer T) is lowered to
-    `hi` and `too_high` (formatted with value and hi) says so above the widget."""
+    it, the value written back to the URL; returns the value the page uses. `widget` is a Streamlit widget
+    function taking (label, …, key=…). With `hi`, a value above it (a link's, or one left from a longer T) is
+    lowered to `hi` and `too_high` (formatted with value and hi) says so above the widget, so the widget shows
+    the value the page uses. With `cap`, the widget shows and the page uses min(value, cap) while the value
+    itself stays (in the session and the URL): a lag of 50 shows as 8 while T = 8 and is 50 again at T = 100."""
     value = page_setting(key, default)
+    if cap is not None:
+        shown = min(value, cap)
+        if value > cap and too_high:
+            st.caption(too_high.format(value=value, hi=cap))
+        st.session_state[STATE + key + SHOWN] = shown
+        widget(label or S.PAGE_CONTROLS[key].field.label, *widget_kw.pop("args", ()), key=STATE + key + SHOWN,
+               on_change=_take_shown, kwargs={"key": key}, **widget_kw)
+        sync_page_setting(key)
+        return shown
     if hi is not None and value > hi:
         if too_high:
             st.caption(too_high.format(value=value, hi=hi))
         st.session_state[STATE + key] = value = hi
-    widget(label or S.PAGE_CONTROLS[key].field.label, *widget_kw.pop("args", ()), key=STATE + key, **widget_kw)
+    widget(label or S.PAGE_CONTROLS[key].field.label, *widget_kw.pop("args", ()), key=STATE + key,
+           persist_state="session", **widget_kw)
     sync_page_setting(key)
     return st.session_state[STATE + key]
 

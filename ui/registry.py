@@ -80,15 +80,24 @@ def navigation() -> dict[str, list]:
     """st.navigation's argument: the pages as st.Page objects, grouped by section, Home the default."""
     import streamlit as st
 
-    out: dict[str, list] = {}
+    return {section: [st.Page(p.file, title=p.title, icon=p.icon, default=p is HOME) for p in infos]
+            for section, infos in sections().items()}
+
+
+def sections() -> dict[str, list[PageInfo]]:
+    """The pages grouped by section, in order (the sidebar's navigation)."""
+    out: dict[str, list[PageInfo]] = {}
     for p in PAGES:
-        out.setdefault(p.section, []).append(st.Page(p.file, title=p.title, icon=p.icon, default=p is HOME))
+        out.setdefault(p.section, []).append(p)
     return out
 
 
 def link(name: str, label: str | None = None, **kw) -> None:
-    """st.page_link to a registered page, with its title and icon unless told otherwise."""
+    """st.page_link to a registered page, with its title and icon unless told otherwise, carrying the view it
+    opens (ui.url.query_for: one history entry per visit)."""
     import streamlit as st
 
+    from .url import query_for
+
     p = page(name)
-    st.page_link(p.file, label=label or p.title, icon=kw.pop("icon", p.icon), **kw)
+    st.page_link(p.file, label=label or p.title, icon=kw.pop("icon", p.icon), query_params=query_for(name), **kw)

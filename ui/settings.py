@@ -177,6 +177,7 @@ def _choice(page: str, label: str, choices: tuple[str, ...], default: str, help:
     return PageControl(page, Field(str, label, help or label, choices=choices), default)
 
 
+LAG_STOPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)  # the headline lag's stops on Jacobian products
 GATE_BIAS_CHOICES = ("0", "1", "2", "3", "4", "5", "6", "8")
 GATE_BIAS_HELP = ("The starting bias of the gates that keep the old state: the LSTM's forget gate F and the "
                   "GRU's update gate z. Each starts near σ(b): 0.73 at b = 1 (the usual LSTM init), 0.998 at "
@@ -186,11 +187,12 @@ GATE_BIAS_HELP = ("The starting bias of the gates that keep the old state: the L
 PAGE_CONTROLS: dict[str, PageControl] = {
     # BPTT by hand: how many steps back truncated BPTT keeps (the page caps it at T − 1)
     "trunc": PageControl("bptt_by_hand", Field(int, "Truncation N", "Steps kept back from T.", 0, MAX_T), 10),
-    # Jacobian products: the lag of the headline "a signal from k steps back" (capped at T on the page)
-    "lag": _choice("jacobian_products", "Lag k of the headline", ("1", "2", "5", "10", "20", "50", "100", "200",
-                                                                  "500", "1000", "2000"), "50",
-                   "How many steps back the signal in the headline comes from: the distance between an input "
-                   "and the loss that needs it."),
+    # Jacobian products: the lag of the headline "a signal from k steps back" (the slider's stops are LAG_STOPS
+    # up to the sequence's length, which the page adds as the last stop and caps k at)
+    "lag": PageControl("jacobian_products", Field(int, "Lag k of the headline",
+                                                  "How many steps back the signal in the headline comes from: the "
+                                                  "distance between an input and the loss that needs it.", 1, MAX_T),
+                       50),
     # Gated cells: the memory gates' starting bias
     "gate_bias": _choice("gated_cells", "Memory-gate bias b", GATE_BIAS_CHOICES, "1", GATE_BIAS_HELP),
     # Live training: the task, the model and the optimiser

@@ -14,6 +14,7 @@ import streamlit as st
 
 from rnn import device as rdev
 
+from . import registry, url
 from . import settings as S
 from .limits import MAX_SEED
 
@@ -88,7 +89,7 @@ def show_changes() -> None:
     page asked for by `go_to` is opened first, so the note shows on the page the visitor lands on."""
     target = st.session_state.pop(GOTO, None)
     if target:
-        st.switch_page(target)
+        st.switch_page(target, query_params=url.query_for(target))
     changed = st.session_state.pop(CHANGED, None)
     if changed:
         st.info("Changed in the sidebar: " + "; ".join(changed) + ".", icon=":material/tune:")
@@ -150,16 +151,25 @@ def current() -> S.Settings:
     return S.Settings(**vals)
 
 
-def _sync_url(s: S.Settings) -> None:
-    for k, v in S.to_query(s).items():
-        if st.query_params.get(k) != v:
-            st.query_params[k] = v
+def navigation() -> None:
+    """The pages, grouped by section, at the top of the sidebar. Each link carries the view it opens
+    (ui.url.query_for), so a page switch is one browser-history entry and Back returns to the page before.
+    (Streamlit's own navigation opens a page with a bare address; writing the settings back afterwards added
+    entries of their own.)"""
+    with st.sidebar.container(key="nav"):
+        for section, infos in registry.sections().items():
+            st.caption(section)
+            for p in infos:
+                st.page_link(p.file, label=p.title, icon=p.icon, query_params=url.query_for(p.name),
+                             width="stretch")
 
 
 def draw() -> S.Settings:
     """Draw the shared controls in the sidebar and return the Settings they hold."""
     load_query_once()
+    url.begin()
     apply(**st.session_state.pop(PENDING, {}))  # a page's `request`, before the widgets are drawn
+    navigation()
     F, P = S.FIELDS, PREFIX
     sb = st.sidebar
     sb.header("Settings", anchor=False)
@@ -190,7 +200,6 @@ def draw() -> S.Settings:
     if s.device not in ("auto", dev.type):
         used += f" ({s.device} is not available here)"
     sb.caption(used + (f". {note}" if note else ""))
-    _sync_url(s)
     return s
 
 

@@ -1,0 +1,84 @@
+"""The address bar: one write per script run, and links that carry the view, so that Back goes back.
+
+Streamlit's frontend pushes one browser-history entry each time the query string changes (every
+`st.query_params[k] = v` is a change of its own), and it opens another page with a bare address. Writing the
+sidebar's ten keys one by one after every page switch left a student a dozen Back presses from the page
+before. So:
+- during a run, the sidebar and the page's controls only say what the URL should hold (`want`); app.py writes
+  it once, after the page has run (`write`), and only when it differs from the address bar: one visit, one
+  entry; a changed setting, one more;
+- every link to a page (the sidebar's navigation, the pages' own links, a preset's switch) carries the view it
+  opens (`query_for`), so the page switch itself puts the right address in the bar and nothing is written
+  after it.
+Projector mode is read from a link (`?projector=1`) but never written: it is a display preference, and a link
+copied from a projector's screen opens normally for a student. Keys the app does not own (an embed option, a
+future one) are kept as they are.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from . import settings as S
+
+WANT = "_url_want"  # session_state: the page's own keys this run asked for, in the order they were drawn
+NEVER_WRITTEN = ("projector",)
+OWNED = frozenset(S.FIELDS) | frozenset(S.PAGE_CONTROLS)  # every key the app reads from the address bar
+
+
+def begin() -> None:
+    """At the top of every full run (ui.sidebar.draw): forget the last run's page keys."""
+    st.session_state[WANT] = {}
+
+
+def want(key: str, value) -> None:
+    """A page control asks for its value in the URL (written by `write` when the run ends)."""
+    if key in NEVER_WRITTEN:
+        return
+    st.session_state.setdefault(WANT, {})[key] = S.to_text(value)
+
+
+def _sidebar_query() -> dict[str, str]:
+    from .sidebar import current  # the sidebar imports this module
+
+    return S.to_query(current())
+
+
+def query_for(page: str) -> dict[str, str]:
+    """The query string a link to `page` (its file name without .py, or its path) carries: the sidebar's
+    settings and the page's own controls as this visitor last left them (their defaults on a first visit)."""
+    from .blocks import STATE  # blocks imports this module
+
+    name = Path(page).stem
+    out = _sidebar_query()
+    for key in S.page_keys(name):
+        if key in NEVER_WRITTEN:
+            continue
+        value = st.session_state.get(STATE + key, S.PAGE_CONTROLS[key].default)
+        out[key] = S.to_text(value)
+    return out
+
+
+def target() -> dict[str, str]:
+    """What the address bar should hold after this run: the sidebar's keys, then the page's, then every key
+    the app does not own, and any page's key this session has not read yet, as they came."""
+    from .blocks import STATE  # blocks imports this module
+
+    out = _sidebar_query()
+    out.update(st.session_state.get(WANT, {}))
+    current = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    for k, v in current.items():
+        unread = k in S.PAGE_CONTROLS and STATE + k not in st.session_state and k not in NEVER_WRITTEN
+        if k not in OWNED or (unread and k not in out):
+            out[k] = v if len(v) != 1 else v[0]
+    return out
+
+
+def write() -> None:
+    """After the page has run (app.py): the address bar set to `target()` in one message, if it differs."""
+    want_ = target()
+    now = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    now = {k: v if len(v) != 1 else v[0] for k, v in now.items()}
+    if now != want_:
+        st.query_params.from_dict(want_)
