@@ -284,9 +284,10 @@ def mean_log10_det(m, x) -> float:
 
 
 def _factors(chunks):
-    """The factors J_t one at a time (views into their chunk)."""
+    """The factors J_t one at a time (views into their chunk), each with whether it holds an exact 0 (one
+    check a chunk)."""
     for J in chunks:
-        yield from J.unbind(0)
+        yield from zip(J.unbind(0), (J == 0).flatten(1).any(dim=1).tolist())
 
 
 # Exact zeros. A row of J_t that is exactly 0 is a unit that passes nothing back at step t (relu off, f′
@@ -297,15 +298,25 @@ def _factors(chunks):
 # threshold on small numbers. Its rank is at most the fewest live rows (or columns) along the chain; a rank
 # lost any other way (W = u·vᵀ, an exact cancellation) is not detected and shows as a tiny finite value.
 
-def _restrict(J: torch.Tensor, S: torch.Tensor):
-    """J_t seen from the live rows S (indices) of the product so far: (rows, cols, G) with rows the indices
-    of J[:, S]'s rows that are not all exactly 0, cols the positions in S of its columns that are not, and
-    G = J[rows][:, S[cols]], so that J_t·E_S·X = E_rows·G·X[cols] exactly for every X."""
-    B = J[:, S]
+def _restrict(J: torch.Tensor, S: torch.Tensor | None, zero: bool = True):
+    """J_t seen from the live rows S (indices; None for all) of the product so far: (rows, cols, G) with rows
+    the indices of J[:, S]'s rows that are not all exactly 0, cols the positions in S of its columns that
+    are not (None for all of them), and G = J[rows][:, S[cols]], so that J_t·E_S·X = E_rows·G·X[cols]
+    exactly for every X. `zero` False says J holds no exact 0 (so nothing is dropped). index_select, not
+    J[:, S]: advanced indexing along columns took ~100× longer here."""
+    B = J if S is None else J.index_select(1, S)
+    if not zero:
+        return None, None, B
     nz = B != 0
-    rows = nz.any(dim=1).nonzero().squeeze(1)
-    cols = nz.any(dim=0).nonzero().squeeze(1)
-    return rows, cols, B[rows][:, cols]
+    rows, cols = nz.any(dim=1), nz.any(dim=0)
+    rows = None if bool(rows.all()) else rows.nonzero().squeeze(1)
+    cols = None if bool(cols.all()) else cols.nonzero().squeeze(1)
+    B = B if rows is None else B.index_select(0, rows)
+    return rows, cols, B if cols is None else B.index_select(1, cols)
+
+
+def _width(S: torch.Tensor | None, n: int) -> int:
+    return n if S is None else len(S)
 
 
 @torch.no_grad()
@@ -334,17 +345,17 @@ def lyapunov_spectrum(m, x) -> np.ndarray:
     formed a chunk at a time (_factor_chunks), so memory is O(T·n + chunk·n²) for every cell."""
     T, n, chunks = _factor_chunks(m, x)
     frame = None  # Q_t over the live rows S as geqrf's (reflectors, tau), r columns; None for Q_0 = I
-    S, r = torch.arange(n), n  # the live rows of J_t ⋯ J_1 and its rank so far (the frame's width)
+    S, r = None, n  # the live rows of J_t ⋯ J_1 (None: all n) and its rank so far (the frame's width)
     total = torch.zeros(n, dtype=F64)  # total[r:] is −inf: the directions a rank drop killed
     factors = _factors(chunks())
-    pending: list[torch.Tensor] = []  # factors read but not yet in a kept block
+    pending: list[tuple[torch.Tensor, bool]] = []  # factors read but not yet in a kept block
     k, done = 1, 0
     while done < T and r > 0:
         while len(pending) < min(k, T - done):
             pending.append(next(factors))
-        rows, cols, G = _restrict(pending[0], S)
-        if len(cols) < len(S) or len(rows) < r:  # the step drops rows of the frame, or the rank: on its own
-            r, frame = _dead_step(G, cols, frame, S, r, total)
+        rows, cols, G = _restrict(pending[0][0], S, pending[0][1])
+        if G.shape[1] < _width(S, n) or G.shape[0] < r:  # the step drops rows of the frame, or the rank
+            r, frame = _dead_step(G, cols, frame, _width(S, n), r, total)  # (on its own)
             S = rows
             del pending[:1]
             done += 1
@@ -354,9 +365,9 @@ def lyapunov_spectrum(m, x) -> np.ndarray:
         # X = J_{t+kk} ⋯ J_{t+1} Q_t on the live rows, the first product as (Q_tᵀ G_{t+1}ᵀ)ᵀ (its first r columns)
         X = G if frame is None else torch.ormqr(*frame, G.mT, left=True, transpose=True)[:r].mT
         S_k, used = rows, 1
-        for J_t in pending[1:kk]:
-            rows, cols, G = _restrict(J_t, S_k)
-            if len(cols) < len(S_k) or len(rows) < r:  # the block ends before a step that drops something
+        for J_t, zero in pending[1:kk]:
+            rows, cols, G = _restrict(J_t, S_k, zero)
+            if G.shape[1] < _width(S_k, n) or G.shape[0] < r:  # the block ends before a step that drops any
                 break
             X, S_k, used = torch.mm(G, X), rows, used + 1
         kk = used
@@ -395,23 +406,24 @@ def _kill_zero_columns(M: torch.Tensor, r: int, *totals: torch.Tensor):
         for t in totals:
             t[:len(live)] = t[:r][live].clone()
             t[len(live):r] = -math.inf
-    return M[:, live], len(live)
+    return M.index_select(1, live), len(live)
 
 
-def _dead_step(G, cols, frame, S, r: int, total: torch.Tensor):
+def _dead_step(G, cols, frame, nS: int, r: int, total: torch.Tensor):
     """One step of Benettin's chain where the factor drops live rows of the frame or the rank (see
-    _restrict): the frame Q (|S| × r, orthonormal columns) keeps its rows cols; a frame column that is
+    _restrict): the frame Q (nS × r, orthonormal columns) keeps its rows cols; a frame column that is
     exactly 0 there is dead; Q[cols] = Q₁R₁ (rank ≤ |cols|), then G·Q₁ = Q₂R₂ (rank ≤ the rows of G), again
     without the columns that are exactly 0. R₂R₁ is upper trapezoidal, its diagonal R₂,jj·R₁,jj: those of the
     first r′ = min(r, |cols|, rows of G) columns are added to total, the other columns of the frame are
     killed (−inf). Returns (r′, the new frame as geqrf's reflectors, None when r′ = 0)."""
-    Q = torch.eye(len(S), r, dtype=F64) if frame is None else torch.linalg.householder_product(*frame)
-    Q, r = _kill_zero_columns(Q[cols], r, total)
+    Q = torch.eye(nS, r, dtype=F64) if frame is None else torch.linalg.householder_product(*frame)
+    Q, r = _kill_zero_columns(Q if cols is None else Q.index_select(0, cols), r, total)
+    nc = G.shape[1]  # |cols|
     d = torch.zeros(r, dtype=F64)
-    if len(cols) < r:  # Q[cols] = Q₁R₁ with R₁ of |cols| rows
+    if nc < r:  # Q[cols] = Q₁R₁ with R₁ of |cols| rows
         Q, R1 = torch.linalg.qr(Q)
-        d[:len(cols)] += torch.log10(torch.diagonal(R1).abs())
-    X, q = _kill_zero_columns(G @ Q, min(r, len(cols)), d, total)
+        d[:nc] += torch.log10(torch.diagonal(R1).abs())
+    X, q = _kill_zero_columns(G @ Q, min(r, nc), d, total)
     rr = min(q, G.shape[0])
     if rr == 0:
         total[:r] = -math.inf
@@ -437,7 +449,7 @@ def _graded_qr(X: torch.Tensor, l: torch.Tensor):
     are first ordered by their norms, largest first (pre-pivoting), so that l′ comes out descending and
     T′'s off-diagonal entries small. Nothing is formed at the scale 10^l: only logs of |entries| are added."""
     order = torch.argsort(-(torch.log10(torch.linalg.vector_norm(X, dim=0)) + l), stable=True)
-    Q, R = torch.linalg.qr(X[:, order])
+    Q, R = torch.linalg.qr(X.index_select(1, order))
     # R·diag(10^{l_π}) = diag(10^{l′})·T′,  l′_i = max_j log10|R_ij·10^{l_πj}|
     E = torch.log10(R.abs()) + l[order][None, :]
     ln = E.max(dim=1).values
@@ -505,19 +517,19 @@ def product_singular_values(m, x, k: int) -> np.ndarray:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= T_len:
         raise ValueError(f"expected k to be an integer from 1 to T = {T_len}, got {k!r}")
     # P = E_S·Q·diag(10^l)·T: S the live rows, Q (|S| × r) orthonormal columns, T (r × n); r bounds the rank
-    S, Q, l, T = torch.arange(n), torch.eye(n, dtype=F64), torch.zeros(n, dtype=F64), torch.eye(n, dtype=F64)
-    for J in chunks(T_len - int(k)):
-        for J_t in J:
-            rows, cols, G = _restrict(J_t, S)
-            if len(rows) == 0 or len(cols) == 0:  # every direction dead
-                return np.full(n, -np.inf)
-            Q = Q[cols]
-            if len(cols) < Q.shape[1]:  # Q[cols]·diag(10^l)·T has rank ≤ |cols|: re-factored to that width
-                Q, l, Tn, order = _graded_qr(Q, l)
-                T, l = _normalise_rows(Tn @ T[order], l)
-            # J_t·P = E_rows·(G Q)·diag(10^l)·T = E_rows·Q′·diag(10^l′)·T′·Πᵀ·T
-            Q, l, Tn, order = _graded_qr(G @ Q, l)
+    S, Q, l, T = None, torch.eye(n, dtype=F64), torch.zeros(n, dtype=F64), torch.eye(n, dtype=F64)
+    for J_t, zero in _factors(chunks(T_len - int(k))):
+        rows, cols, G = _restrict(J_t, S, zero)
+        if G.numel() == 0:  # every direction dead
+            return np.full(n, -np.inf)
+        if cols is not None:
+            Q = Q.index_select(0, cols)
+        if G.shape[1] < Q.shape[1]:  # Q[cols]·diag(10^l)·T has rank ≤ |cols|: re-factored to that width
+            Q, l, Tn, order = _graded_qr(Q, l)
             T, l = _normalise_rows(Tn @ T[order], l)
-            S = rows
+        # J_t·P = E_rows·(G Q)·diag(10^l)·T = E_rows·Q′·diag(10^l′)·T′·Πᵀ·T
+        Q, l, Tn, order = _graded_qr(G @ Q, l)
+        T, l = _normalise_rows(Tn @ T[order], l)
+        S = rows  # indices of J_t's own rows (None: all n)
     # n − r singular values exactly 0
     return np.concatenate([_graded_svd_log10(T, l), np.full(n - len(l), -np.inf)])
