@@ -199,9 +199,11 @@ def superseded() -> bool:
     """Whether a later click has already replaced the script run this callback belongs to (fast reruns: the
     later click's thread may even have run its callbacks first). False outside a script run, and wherever
     Streamlit's internals are not as read here."""
-    from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+    except ImportError:
+        return False
     requests = getattr(get_script_run_ctx(suppress_warning=True), "script_requests", None)
     return getattr(requests, "_state", None) == ScriptRequestType.STOP
 
