@@ -88,9 +88,9 @@ def wid(w) -> str:
     return w.key if w.key else f"{w.type}:{w.label}"
 
 
-def widgets(at: AppTest) -> dict[str, object]:
-    """The enabled widgets a student can change on the page now, by name (download buttons left out: they
-    only hand a file over)."""
+def widgets(at) -> dict[str, object]:
+    """The enabled widgets a student can change now, by name, on the page (an AppTest) or in one part of it
+    (`at.main`, `at.sidebar`); download buttons left out: they only hand a file over."""
     out = {}
     for t in (*CHOICE_TYPES, *VALUE_TYPES, "button"):
         for w in at.get(t):
@@ -145,7 +145,7 @@ def _send_label(w, label: str) -> None:
 
 
 def apply(at: AppTest, action: list) -> None:
-    """Do one action (see `random_action`) and run the app; a page switch also runs the way back."""
+    """Do one action (see `random_action`) and run the app."""
     kind = action[0]
     if kind == "rerun":
         at.run()
@@ -171,14 +171,16 @@ def apply(at: AppTest, action: list) -> None:
 
 def random_action(at: AppTest, rng: random.Random, here: str, avoid: tuple = ()) -> list:
     """One thing a student does: ["set", widget, value], ["click", button], ["visit", page] (then
-    ["back", here]) or ["rerun"]. Widgets weigh most; a page visit and a rerun one time in ten each."""
+    ["back", here]) or ["rerun"]. Widgets weigh most, the page's own as much as the sidebar's (which has
+    more); a page visit and a rerun one time in ten each."""
     r = rng.random()
     if r < 0.1:
         return ["rerun"]
     if r < 0.2:
         return ["visit", rng.choice([p for p in pages() if p != here and Path(p).stem not in avoid])]
     ws = widgets(at)
-    name = rng.choice(sorted(ws))
+    own = sorted(widgets(at.main))
+    name = rng.choice(own if own and rng.random() < 0.5 else sorted(ws))
     w = ws[name]
     return ["click", name] if w.type == "button" else ["set", name, allowed(w, rng)]
 
