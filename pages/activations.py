@@ -7,6 +7,7 @@ from ui.blocks import chart_block
 from ui.cached import activations as cached
 from ui.charts import activations as charts
 from ui.charts.style import fmt_num
+from ui.settings import display_name
 
 s = sidebar.current()
 curves = cached.activation_curves()
@@ -14,10 +15,10 @@ cur = curves[s.activation]
 codomain = cur["codomain"].replace("∞", r"\infty").replace("−", "-")
 
 st.title("Activations", anchor=False)
-st.markdown("Every step back, BPTT multiplies the gradient by diag(f′(a_t)) Wᵀ. So the size of f′ matters as "
+st.markdown("Every step back, BPTT multiplies the gradient by diag(f′(aₜ)) Wᵀ. So the size of f′ matters as "
             "much as the size of W: its bound γ = sup|f′| caps every factor at γ·σₘₐₓ(W).")
 
-st.subheader(f"In use: {s.activation}", anchor=False)
+st.subheader(f"In use: {display_name(s.activation)}", anchor=False)
 st.latex(rf"f(a) = {cur['formula']},\qquad f'(a) = {cur['dformula']}")  # two lines: nothing cut at 1024 px
 st.latex(rf"\gamma = \sup_a |f'(a)| = {cur['gamma']:g},\qquad f(a) \in {codomain}")
 with st.expander("Every activation's formulas", icon=":material/function:"):
@@ -37,14 +38,14 @@ st.subheader("f′ along this network's trajectory", anchor=False)
 fp = cached.fprime_along_trajectory(s)
 gamma, mean_abs = fp["gamma"], fp["mean_abs"]
 c1, c2, c3 = st.columns(3)
-c1.metric("mean |f′(a_t)|", fmt_num(mean_abs), border=True,
+c1.metric("mean |f′(aₜ)|", fmt_num(mean_abs), border=True,
           help="Averaged over every step t and hidden unit of the trajectory in the sidebar's settings.")
 c2.metric("γ = sup|f′|", fmt_num(gamma), border=True, help="The bound the theory uses.")
 c3.metric("mean |f′| / γ", fmt_num(mean_abs / gamma), border=True,
           help="How much of the bound the network really uses: well below 1 means saturated units.")
 hist = charts.fprime_frame(fp["values"], gamma)
 chart_block(charts.fprime_chart(hist, gamma, mean_abs), hist,
-              f"The {fp['values'].size:,} values f′(a_t), one per step t = 1 … {s.T} and unit "
+              f"The {fp['values'].size:,} values f′(aₜ), one per step t = 1 … {s.T} and unit "
               f"(n = {s.hidden}), binned. x: the value of f′; y: the share of all values in each bin. The solid "
               "rule is γ, the dashed one the mean. Mass far left of γ means saturated units (large |a|), "
               "which shrink the gradient faster than the bound says; try a larger input scale.",

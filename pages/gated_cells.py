@@ -11,7 +11,7 @@ from ui.cached.gated_cells import cells as analyse_cells
 from ui.charts import gated_cells as C
 from ui.charts.style import fmt_num
 from ui.limits import stop_if_over
-from ui.settings import GATE_BIAS_CHOICES, GATE_BIAS_HELP, INIT_NAMES, scale_label
+from ui.settings import GATE_BIAS_CHOICES, GATE_BIAS_HELP, INIT_NAMES, display_name, scale_label
 
 s = sidebar.current()
 st.title("Gated cells: vanilla RNN, LSTM and GRU", anchor=False)
@@ -20,7 +20,7 @@ b = float(page_control("gate_bias", st.select_slider, "Memory-gate bias b (LSTM 
                        args=(GATE_BIAS_CHOICES,), help=GATE_BIAS_HELP))
 keep = 1.0 / (1.0 + math.exp(-b))  # σ(b)
 st.caption(f"The same {s.T} random inputs and seed {s.seed} drive three recurrent cells with n = {s.hidden} "
-           f"hidden units. The vanilla RNN uses the sidebar's activation ({s.activation}) and W "
+           f"hidden units. The vanilla RNN uses the sidebar's activation ({display_name(s.activation)}) and W "
            f"({INIT_NAMES[s.init]}, {scale_label(s)}); the LSTM and GRU use torch's own initialisation from the "
            f"same seed, with their memory gates' bias at b = {b:g} (F and z near σ(b) = {keep:.3g}).")
 with st.spinner("Computing the three Jacobian products…"):

@@ -11,9 +11,10 @@ from ui.cached.jacobian_products import chart as cached_chart
 from ui.cached.model import analysis
 from ui.cached.theory import mean_field
 from ui.charts.theory import prediction_text
-from ui.charts.jacobian_products import overflow_note, why_this_rate
+from ui.cached.activations import fprime_along_trajectory
+from ui.charts.jacobian_products import overflow_note, saturated_fraction, why_this_rate
 from ui.charts.style import ZERO_NOTE, fmt_num, fmt_pow10
-from ui.settings import scale_label
+from ui.settings import display_name, scale_label
 from rnn.jacobians import EDGE_TOL  # after ui, which imports the app once (ui/__init__.py)
 
 s = sidebar.current()
@@ -43,23 +44,23 @@ with left:
 with right:
     st.markdown(f"#### A signal from {k} step{'s' if k != 1 else ''} back arrives scaled by "
                 f"${fmt_pow10(at_k, latex=True)}$")
-    st.caption(f"{s.activation}, {scale_label(s)}, {s.init} W, n = {s.hidden}, T = {s.T}: "
+    st.caption(f"{display_name(s.activation)}, {scale_label(s)}, {display_name(s.init)} W, n = {s.hidden}, T = {s.T}: "
                rf"$\lVert \partial h_T/\partial h_{{T-{k}}} \rVert = {fmt_pow10(at_k, latex=True)}$. "
                "Regime from the slope of the line below (how many "
                f"powers of ten the norm loses or gains per step back): vanishing below −{EDGE_TOL:g}, exploding "
                f"above +{EDGE_TOL:g} decades per step, edge of chaos in between. Pick the lag above.")
 st.markdown(why_this_rate(a, regime))
 
-note = overflow_note(a, s.T, s.activation)  # when the forward pass or the gradient's norm overflowed
+note = overflow_note(a, s.T, display_name(s.activation))  # when the forward pass or the gradient's norm overflowed
 if note:
     (st.warning if note[0] == "warning" else st.info)(note[1], icon=f":material/{note[0]}:")
 
 metrics = [("ρ(W)", a["rho"], "Spectral radius of W (its largest |eigenvalue|): the growth rate of ‖Wᵏ‖."),
            ("σₘₐₓ(W)", a["sigma_max"], "Largest singular value of W: the most W can stretch a vector."),
-           ("γ = sup|f′|", a["gamma"], f"The largest slope of {s.activation}: the bound on f′."),
+           ("γ = sup|f′|", a["gamma"], f"The largest slope of {display_name(s.activation)}: the bound on f′."),
            ("γ·σₘₐₓ", a["gamma"] * a["sigma_max"], "Below 1 the product must vanish (Pascanu et al. 2013); "
             "above 1 it only may grow."),
-           ("mean |f′|", a["mean_abs_fprime"], "|f′(a_t)| averaged over every step and unit of this trajectory."),
+           ("mean |f′|", a["mean_abs_fprime"], "|f′(aₜ)| averaged over every step and unit of this trajectory."),
            ("ρ·mean |f′|", a["rho"] * a["mean_abs_fprime"], "A rough rate per step: each step scales by f′ and W.")]
 for row in (metrics[:3], metrics[3:]):  # two rows of three: nothing cut at 1024 px
     for col, (label, value, helptext) in zip(st.columns(3), row):
@@ -67,7 +68,8 @@ for row in (metrics[:3], metrics[3:]):  # two rows of three: nothing cut at 1024
 
 # mean-field theory beside the measurement: a sentence, and its line on the chart
 mf = mean_field(s)
-head, note = prediction_text(mf, slope)
+sat = saturated_fraction(fprime_along_trajectory(s)["values"])  # the share of f′(a_t) below 10⁻⁶
+head, note = prediction_text(mf, slope, sat, s.hidden)
 if head:
     st.markdown(head)
 st.caption(note)
@@ -79,9 +81,9 @@ floor = (f" {n_zero} value(s) are exactly 0 (log = −∞): they are drawn at th
 chart_block(
     spec, df,
     "x: the lag k, how many steps back from the last step T. y: the norm on a log scale (10ᵏ), so any size "
-    "fits. Thick grey: the spectral norm of the product of k Jacobians, ‖∂h_T/∂h_T−k‖. Dashed: the bound "
+    "fits. Thick grey: the spectral norm of the product of k Jacobians, $\\lVert \\partial h_T/\\partial h_{T-k} \\rVert$. Dashed: the bound "
     "(γ·σₘₐₓ)ᵏ, which the grey line can never cross, and ρᵏ, the rate it follows for a linear RNN; the "
     "axis follows the measured lines, so a bound far above them leaves the chart at the top. Orange: "
-    "‖∂L/∂h_T−k‖, the gradient BPTT actually sends back. A straight line falling means vanishing, rising "
+    "$\\lVert \\partial L/\\partial h_{T-k} \\rVert$, the gradient BPTT actually sends back. A straight line falling means vanishing, rising "
     "means exploding; its slope is the number above." + floor,
     "jacobian_products.csv", label="Download the chart's data (CSV)")

@@ -9,7 +9,7 @@ from ui.blocks import chart_block
 from ui.cached import phase_diagram as E
 from ui.charts import phase_diagram as C
 from ui.limits import PHASE_LENGTHS, PHASE_MAX_HIDDEN, PHASE_MAX_T, PHASE_SCALES
-from ui.settings import ACTIVATION_NAMES, INIT_NAMES, SCALE_NAMES, SCALE_SYMBOL
+from ui.settings import ACTIVATION_NAMES, INIT_NAMES, SCALE_NAMES, SCALE_SYMBOL, display_name
 from rnn.jacobians import EDGE_TOL  # after ui, which imports the app once (ui/__init__.py)
 
 s = sidebar.current()
@@ -51,7 +51,7 @@ def what(df) -> str:
 lines_note = (f"Grey: {sym} = 1. Purple: σₘₐₓ(W) = 1/γ; left of it every product of Jacobians must vanish "
               "(Pascanu et al. 2013), so the blue region reaches at least that far.")
 
-st.subheader(f"Weight scale × sequence length, f = {s.activation}", anchor=False)
+st.subheader(f"Weight scale × sequence length, f = {display_name(s.activation)}", anchor=False)
 grid1 = E.phase_grid(base, (s.activation,), PHASE_LENGTHS)
 df1 = C.phase_frame(grid1, measure)
 lo, hi = float(df1["scale_lo"].min()), float(df1["scale_hi"].max())

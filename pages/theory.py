@@ -9,7 +9,7 @@ from ui.cached import theory as E
 from ui.charts import theory as C
 from ui.charts.style import fmt_num
 from ui.limits import PHASE_MAX_HIDDEN, PHASE_MAX_T, stop_if_over
-from ui.settings import INIT_NAMES, scale_label
+from ui.settings import INIT_NAMES, display_name, scale_label
 
 s = sidebar.current()
 st.title("Theory beside measurement", anchor=False)
@@ -29,7 +29,7 @@ df = C.diagram_frame(E.diagram(base))
 curve = C.curve_frame(E.critical_curve(base, float(df["input_lo"].min()), float(df["input_hi"].max())), df)
 here = {"scale": s.scale, "input_scale": s.input_scale} if s.init == "gaussian" and s.scale_kind == "gain" else None
 chart_block(C.diagram_chart(df, curve, here), df,
-            f"Each cell is one vanilla RNN ({s.activation}, Gaussian W, n = {base.hidden}, T = {base.T}, seed "
+            f"Each cell is one vanilla RNN ({display_name(s.activation)}, Gaussian W, n = {base.hidden}, T = {base.T}, seed "
             f"{s.seed}; capped at n ≤ {PHASE_MAX_HIDDEN}, T ≤ {PHASE_MAX_T}). Horizontal: the gain g of W. "
             "Vertical: the input scale. Colour: the measured slope per step, blue vanishing, orange exploding, "
             "green outline the edge. Fuchsia dashes: the gain where theory puts χ₁ = 1 for each input scale, "

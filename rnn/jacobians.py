@@ -647,6 +647,43 @@ def slope_per_step(logn: np.ndarray) -> float:
     return float((kc * (ll - ll.mean())).sum() / (kc * kc).sum())
 
 
+# a unit whose f′(a_t) is below this is saturated: tanh′ < 1e-6 at |a| > 7.6, σ′ < 1e-6 at |a| > 13.8
+SATURATED_FPRIME = 1e-6
+# a line whose points stray less than this from the fit (RMS, decades) is straight whatever its slope
+STEADY_RMS = 1.0
+
+
+@dataclass
+class LineFit:
+    """How well one straight line describes log10‖∂h_T/∂h_{T−k}‖ over the lags slope_per_step fits."""
+
+    slope: float  # decades per step (slope_per_step)
+    rms: float  # RMS distance of the points from the fitted line, in decades
+    span: float  # |slope|·(last fitted lag − first): the change the line itself makes over those lags
+    steady: bool  # rms < max(STEADY_RMS, span): the slope names a rate the curve really keeps
+
+
+def line_fit(logn: np.ndarray) -> LineFit:
+    """slope_per_step with the size of its residual. A curve that strays from its fitted line by more than the
+    line itself changes over the fitted lags (and by more than STEADY_RMS) has no steady rate: its slope's
+    sign then says little (tanh at ρ = 100: most units saturated, each step's factor set by the few that are
+    not, the norm rising and falling by many decades), and no regime should be read from it. Entries in
+    slope_per_step's order (entry i has lag T − i)."""
+    logn = np.asarray(logn, dtype=np.float64)
+    s = slope_per_step(logn)
+    T = logn.size
+    if not math.isfinite(s) or T < 3:
+        return LineFit(s, 0.0, math.inf if not math.isfinite(s) else 0.0, True)
+    k = np.arange(T, 0, -1, dtype=np.float64)
+    keep = k > (min(10, T // 10) if T >= 20 else 0)  # the lags slope_per_step fits
+    kk, ll = k[keep], logn[keep]
+    # residual of log10‖·‖ = a + s·k, a from the least-squares fit
+    r = ll - (ll.mean() + s * (kk - kk.mean()))
+    rms = float(np.sqrt((r * r).mean()))
+    span = abs(s) * float(kk.max() - kk.min())
+    return LineFit(s, rms, span, rms < max(STEADY_RMS, span))
+
+
 def classify(slope: float, tol: float | None = None, kind: str = "rnn") -> str:
     """The regime of a slope per step: 'vanishing' if slope < −tol, 'exploding' if slope > tol, else 'edge'
     (tol in decades per step; by default the cell's own, EDGE_TOLS[kind]: EDGE_TOL for the vanilla RNN "rnn",

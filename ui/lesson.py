@@ -5,7 +5,7 @@ shared sidebar), Previous / Next, and drawing the step's chart with the pages' o
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import streamlit as st
 
@@ -28,6 +28,8 @@ from .settings import Settings
 KEY = "step"  # the URL key (ui.settings.PAGE_CONTROLS)
 NOTE = "_lesson_note"  # a link's bad step, said once on the page
 ARRIVED = "_lesson_arrived"  # the step whose settings were last put in the sidebar
+MINE = "_lesson_mine"  # the visitor's own settings, from before the Lesson set the sidebar (Settings)
+LAST = "_lesson_last"  # the settings the Lesson itself last put in the sidebar (Settings)
 
 
 @dataclass(frozen=True)
@@ -69,13 +71,18 @@ STEPS: tuple[Step, ...] = (
          r"$\sigma_{\max} < 4$ it must vanish, whatever the inputs.",
          PRESETS["sigmoid"].settings, "activations", "activations"),
     Step("Vanishing",
-         r"With $\tanh' \le 1$ and $\rho(W) = 0.8$, each step back shrinks the gradient: after 100 steps almost "
-         r"nothing is left, so the loss cannot teach the network anything about inputs that far back. The grey "
-         r"line falls straight: a constant rate, in decades per step.",
+         r"With $\tanh' \le 1$ and $\rho(W) = 0.8$, the gradient shrinks geometrically over many steps: after 100 "
+         r"steps almost nothing is left, so the loss cannot teach the network anything about inputs that far back. "
+         r"$\rho < 1$ is a statement about the long run ($\lVert (W^\top)^k \rVert$ shrinks like $\rho^k$), not about "
+         r"each step: one step back can still multiply the gradient by more than one (its norm can reach "
+         r"$\sigma_{\max} > \rho$; see the W arrows on Home). At these settings the grey line falls straight: a "
+         r"constant rate, in decades per step.",
          PRESETS["vanishing"].settings, "jacobian", "jacobian_products"),
     Step("Exploding, and clipping",
-         r"A linear RNN with $\rho(W) = 1.2$ multiplies by $W^\top$ at every step back, so the gradient grows like "
-         r"$1.2^k$ and one update can throw the weights far away. The usual cure is **clipping**: rescale "
+         r"A linear RNN with $\rho(W) = 1.2$ multiplies by $W^\top$ at every step back, so the gradient grows "
+         r"geometrically, in the long run by $\rho$ per step: $\lVert (W^\top)^k \rVert \approx C\rho^k$, where a "
+         r"non-normal $W$ adds a constant $C \ge 1$ (the sentence below reads both off the chart), and one update "
+         r"can throw the weights far away. The usual cure is **clipping**: rescale "
          r"$g \leftarrow c\,g/\lVert g\rVert$ when $\lVert g\rVert > c$, which keeps the direction and caps the step "
          r"(try it in *Live training*).",
          PRESETS["exploding"].settings, "jacobian", "live_training"),
@@ -90,9 +97,10 @@ STEPS: tuple[Step, ...] = (
          r"($F \approx 0.95$), the LSTM's line stays far flatter than the vanilla RNN's on the same inputs.",
          PRESETS["lstm"].settings, "cells", "gated_cells", {"gate_bias": 3.0}),
     Step("Truncated BPTT",
-         r"Truncated BPTT keeps only the last $N$ steps of the sum, $\partial L/\partial W \approx "
-         r"\sum_{t=T-N}^{T} (\ldots)$: cheaper, and harmless when the far terms have vanished anyway. The shaded "
-         r"band is what $N = 10$ keeps; the cosine says how close the truncated gradient points to the full one.",
+         r"Truncated BPTT keeps the last step and the $N$ steps before it, $\partial L/\partial W \approx "
+         r"\sum_{t=T-N}^{T} (\ldots)$, $N + 1$ terms of the sum: cheaper, and harmless when the far terms have "
+         r"vanished anyway. The shaded band is what $N = 10$ keeps (11 terms); the cosine says how close the "
+         r"truncated gradient points to the full one.",
          _TANH, "truncation", "bptt_by_hand", {"N": 10}),
 )
 assert len(STEPS) == LESSON_STEPS, "ui.limits.LESSON_STEPS is the URL's bound on ?step="
@@ -124,28 +132,54 @@ def go(k: int) -> None:
     """Previous / Next (a button callback): move to step k and put its settings in the sidebar."""
     k = min(max(int(k), 1), len(STEPS))
     st.session_state[STATE + KEY] = k
-    sidebar.apply(**_values(STEPS[k - 1]))
+    _keep_mine(sidebar.current())
+    _set(STEPS[k - 1].settings)
     st.session_state[ARRIVED] = k
 
 
 def reset(k: int) -> None:
     """Put step k's settings back in the sidebar (a button callback)."""
-    sidebar.apply(**_values(STEPS[k - 1]))
+    _set(STEPS[k - 1].settings)
+
+
+def restore() -> None:
+    """Put the visitor's own settings back in the sidebar (a button callback): those it held before the
+    Lesson last set it."""
+    mine = st.session_state.get(MINE)
+    if mine is not None:
+        _set(mine)
 
 
 def arrive(k: int, s: Settings) -> None:
-    """On arriving at step k from a link or the navigation, its settings go into the sidebar (one rerun).
-    Afterwards the visitor's own changes to the sidebar stay: only a new step applies settings again."""
+    """On arriving at step k from a link or the navigation, its settings go into the sidebar (one rerun), the
+    visitor's own kept for `restore`; what changed is said in one line by `settings_row`, not by the sidebar's
+    note above the page. Afterwards the visitor's own changes to the sidebar stay: only a new step applies
+    settings again."""
     sync_page_setting(KEY)
     if st.session_state.get(ARRIVED) != k:
         st.session_state[ARRIVED] = k
         if s != STEPS[k - 1].settings:
+            _keep_mine(s)
+            st.session_state[LAST] = STEPS[k - 1].settings
+            st.session_state[sidebar.QUIET] = True
             sidebar.request(**_values(STEPS[k - 1]))
 
 
-def _values(step: Step) -> dict:
-    from dataclasses import asdict
+def _keep_mine(s: Settings) -> None:
+    """Before the Lesson sets the sidebar: keep what it holds as the visitor's own, unless it is what the Lesson
+    itself put there last (then the visitor's own is still the one kept before)."""
+    if s != st.session_state.get(LAST):
+        st.session_state[MINE] = s
 
+
+def _set(target: Settings) -> None:
+    """From a callback: put these settings in the sidebar; this page says what changed, not the sidebar's note."""
+    sidebar.apply(**asdict(target))
+    st.session_state.pop(sidebar.CHANGED, None)
+    st.session_state[LAST] = target
+
+
+def _values(step: Step) -> dict:
     return asdict(step.settings)
 
 
@@ -155,13 +189,13 @@ def _values(step: Step) -> dict:
 def _jacobian(s: Settings, step: Step) -> None:
     a = analysis(s)
     k = min(50, int(a.get("T_used", s.T)))
-    st.markdown(f"Here: slope **{fmt_num(a['slope'], 3)}** decades per step (**{a['regime']}**); a signal from "
-                f"{k} steps back arrives scaled by **{fmt_pow10(float(a['log10_norm'][k - 1]))}**.")
+    sat = jac_charts.saturated_fraction(cached_act.fprime_along_trajectory(s)["values"])
+    st.markdown(jac_charts.rate_sentence(a, k, sat))
     df = jac_charts.jacobian_frame(a)
     chart_block(jac_charts.jacobian_chart(df), df,
                 r"x: the lag k. y: the norm on a log scale. Thick grey: $\lVert \partial h_T/\partial h_{T-k} \rVert$, "
                 "the product of k Jacobians; dashed: the bound (γ·σₘₐₓ)ᵏ and ρᵏ; orange: the gradient BPTT sends "
-                "back.",
+                "back, " + jac_charts.gradient_start_text(a),
                 "lesson_jacobian_products.csv")
 
 
@@ -169,7 +203,7 @@ def _fprime(s: Settings, step: Step) -> None:
     fp = cached_act.fprime_along_trajectory(s)
     hist = act_charts.fprime_frame(fp["values"], fp["gamma"])
     chart_block(act_charts.fprime_chart(hist, fp["gamma"], fp["mean_abs"]), hist,
-                f"The {fp['values'].size:,} values f′(a_t), one per step and unit, binned: the diagonal of every "
+                f"The {fp['values'].size:,} values f′(aₜ), one per step and unit, binned: the diagonal of every "
                 f"Jacobian. Solid rule: γ = {fp['gamma']:g}; dashed: their mean, {fmt_num(fp['mean_abs'], 3)}.",
                 "lesson_fprime.csv")
 
@@ -185,7 +219,8 @@ def _activations(s: Settings, step: Step) -> None:
 def _cells(s: Settings, step: Step) -> None:
     b = float(step.options.get("gate_bias", 1.0))
     found = cells(s, b)
-    st.markdown(" · ".join(f"{cell_charts.CELL_NAMES[k]}: slope **{fmt_num(a['slope'], 3)}** decades per step"
+    st.markdown(" · ".join(f"{cell_charts.CELL_NAMES[k]}: slope **{fmt_num(a['slope'], 3)}** decades per step "
+                           f"({a['regime']}; the norm is {fmt_pow10(float(a['log10_norm'][-1]))} at lag {a['lag'][-1]})"
                            for k, a in found.items()))
     frame = cell_charts.cells_frame(found)
     chart_block(cell_charts.cells_chart(frame), frame,

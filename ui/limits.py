@@ -52,6 +52,7 @@ BPTT_BYTES = 8 * BPTT_NUMBERS
 # the most one request may add to the server's memory (measured in tests/ui/test_limits.py)
 REQUEST_BYTES = 512 * 2**20
 STATE_FACTOR = {"rnn": 1, "gru": 1, "lstm": 2}  # state size / hidden size
+CELL_LABELS = {"rnn": "the vanilla RNN", "gru": "the GRU", "lstm": "the LSTM's state (h, c)"}  # in refusals
 
 # --- the phase diagram: one model per cell, on a fixed grid -------------------------------------------
 PHASE_MAX_HIDDEN = 64
@@ -141,8 +142,8 @@ def refusal(s: Settings, what: str = "jacobian", kinds: tuple[str, ...] = ("rnn"
             return None
         per_step = cost // s.T
         fits = max(1, limit // per_step)
-        names = " + ".join(f"{k.upper()} ({STATE_FACTOR[k] * s.hidden})³" for k in kinds)
-        return (f"This would multiply {cost:.2e} numbers (T × {names}), above this app's budget of "
+        names = " + ".join(f"{(STATE_FACTOR[k] * s.hidden)}³ for {CELL_LABELS[k]}" for k in kinds)
+        return (f"This would multiply {cost:.2e} numbers (T = {s.T} steps × {names}), above this app's budget of "
                 f"{limit:.2e} per request (about {JACOBIAN_SECONDS} s of one CPU core). With n = {s.hidden} "
                 f"the budget allows T ≤ {fits}: lower T or the hidden size n in the sidebar.")
     if what == "bptt":

@@ -23,7 +23,7 @@ from rnn.training import TrainConfig, Trainer
 from .charts import live_training as C
 from .charts.projector import for_projector
 from .limits import LIVE_ARCHIVE_POINTS, LIVE_BUDGET_S, LIVE_MAX_ARCHIVE, LIVE_MAX_HIDDEN, LIVE_MAX_T
-from .settings import PAGE_CONTROLS, Settings, page_keys
+from .settings import PAGE_CONTROLS, Settings, display_name, page_keys
 
 CONTROLS = page_keys("live_training")  # the page's own controls (ui.settings.PAGE_CONTROLS), in order
 MODEL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
@@ -187,10 +187,10 @@ def controls_changed(cfg: TrainConfig, max_steps: int) -> bool:
 
 def label(cfg: TrainConfig) -> str:
     """E.g. 'tanh RNN · adding · T=50 · adam α=0.01 · seed 0'."""
-    who = f"{cfg.activation} RNN" if cfg.model == "rnn" else MODEL_NAMES[cfg.model]
+    who = f"{display_name(cfg.activation)} RNN" if cfg.model == "rnn" else MODEL_NAMES[cfg.model]
     extra = f" · N={cfg.truncation}" if cfg.truncation is not None else ""
     clip = f" · clip {cfg.clip} {cfg.clip_threshold:g}" if cfg.clip != "none" else ""
-    return f"{who} · {cfg.task} · T={cfg.T} · {cfg.optimizer} α={cfg.lr:g}{clip}{extra} · seed {cfg.seed}"
+    return f"{who} · {CHOICE_NAMES.get(cfg.task, cfg.task)} · T={cfg.T} · {cfg.optimizer} α={cfg.lr:g}{clip}{extra} · seed {cfg.seed}"
 
 
 # --- the buttons (called from on_click callbacks, before the script reruns) -----------------------------
@@ -213,7 +213,9 @@ def start(cfg: TrainConfig, max_steps: int) -> None:
     kept to compare). A Start whose script run a later click already replaced starts nothing: that click may
     have been Stop, run first by its own thread."""
     st_ = state()
+    import sys, threading; print("DEBUG start enter", threading.get_ident(), superseded(), st_.run and st_.run.status, file=sys.stderr, flush=True)
     with st_.lock:
+        print("DEBUG start locked", threading.get_ident(), superseded(), file=sys.stderr, flush=True)
         if superseded():
             return
         run = st_.run
@@ -228,14 +230,17 @@ def start(cfg: TrainConfig, max_steps: int) -> None:
 
 def pause(st_: LiveState | None = None) -> None:
     st_ = st_ or state()
+    import sys, threading; print("DEBUG pause enter", threading.get_ident(), st_.run and st_.run.status, file=sys.stderr, flush=True)
     with st_.lock:  # after the chunk in training, if any: none follows it
         run = st_.run
+        print("DEBUG pause locked", run and run.status, file=sys.stderr, flush=True)
         if run is not None and run.status == "running":
             run.status = "paused"
 
 
 def stop(st_: LiveState | None = None) -> None:
     st_ = st_ or state()
+    import sys, threading; print("DEBUG stop enter", threading.get_ident(), st_.run and st_.run.status, file=sys.stderr, flush=True)
     with st_.lock:  # after the chunk in training, if any: none follows it
         run = st_.run
         if run is not None and run.status in ("running", "paused"):

@@ -38,8 +38,8 @@ PRESETS: dict[str, Preset] = {
         "vanishing (tanh, ρ < 1)", ":material/trending_down:",
         Settings(T=100, activation="tanh", scale=0.8, scale_kind="rho", init="gaussian", input_scale=0.5,
                  **_BASE),
-        r"$\tanh' \le 1$ and $\rho(W) = 0.8 < 1$: every step back multiplies the gradient by less than "
-        r"one, so it shrinks geometrically.",
+        r"$\tanh' \le 1$ and $\rho(W) = 0.8 < 1$: over many steps the gradient shrinks geometrically. "
+        r"$\rho$ bounds the long run, not each step: one step back may still multiply it by more than one.",
         "vanishing"),
     "exploding": Preset(
         "exploding (linear or relu, ρ > 1)", ":material/trending_up:",
@@ -68,6 +68,7 @@ PRESETS: dict[str, Preset] = {
                  **_BASE),
         r"Here the vanilla tanh RNN vanishes fast. The LSTM's cell path $c_t = F_t \odot c_{t-1} + "
         r"i_t \odot \tilde c_t$, with its forget gate's bias at $b = 3$ ($F_t \approx \sigma(3) = 0.95$), "
-        r"carries the gradient across all 100 steps.",
+        r"holds the gradient: over all 100 steps its norm changes by about one decade (it even grows a little), "
+        r"where the vanilla RNN's loses twenty.",
         "vanishing", page="gated_cells", page_values=(("gate_bias", "3"),)),
 }

@@ -76,6 +76,14 @@ DEFAULTS = Settings()
 SCALE_SYMBOL = {"gain": "g", "rho": "ρ", "sigma_max": "σₘₐₓ"}
 SCALE_NAMES = {"gain": "gain g", "rho": "spectral radius ρ", "sigma_max": "largest singular value σₘₐₓ"}
 INIT_NAMES = {"gaussian": "Gaussian", "orthogonal": "orthogonal", "identity": "identity (IRNN)"}
+# how a choice's identifier reads on screen (the URL and the code keep the identifier): one table for every page
+DISPLAY_NAMES = {"leaky_relu": "leaky ReLU", "relu": "ReLU", "remember_first": "remember first",
+                 "adding": "adding problem", **INIT_NAMES}
+
+
+def display_name(value: str) -> str:
+    """A choice as the screen writes it ("leaky ReLU", "remember first"); unlisted ones (tanh) as they are."""
+    return DISPLAY_NAMES.get(value, value)
 # plain ASCII decimal notation only: no "nan", "inf", "1_000", hex, or digits from other scripts
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _TRUE = {"1", "true", "yes", "on"}

@@ -90,6 +90,9 @@ def show_changes() -> None:
     target = st.session_state.pop(GOTO, None)
     if target:
         st.switch_page(target, query_params=url.query_for(target))
+    if st.session_state.pop(QUIET, False):  # the page says what it changed itself (the Lesson, in one line)
+        st.session_state.pop(CHANGED, None)
+        return
     changed = st.session_state.pop(CHANGED, None)
     if changed:
         st.info("Changed in the sidebar: " + "; ".join(changed) + ".", icon=":material/tune:")
@@ -97,6 +100,7 @@ def show_changes() -> None:
         st.info("The sidebar already held these values.", icon=":material/tune:")
 
 
+QUIET = "_sidebar_quiet"  # set by a page that says itself what its `request` changes: no note above it
 PENDING = "_sidebar_pending"  # values a page asked for after the sidebar was drawn (see `request`)
 
 
@@ -174,7 +178,8 @@ def draw() -> S.Settings:
     sb = st.sidebar
     sb.header("Settings", anchor=False)
     sb.select_slider(F["T"].label, _steps(T_STEPS, st.session_state[P + "T"]), key=P + "T", help=F["T"].help)
-    sb.selectbox(F["activation"].label, S.ACTIVATION_NAMES, key=P + "activation", help=F["activation"].help)
+    sb.selectbox(F["activation"].label, S.ACTIVATION_NAMES, key=P + "activation", help=F["activation"].help,
+                 format_func=S.display_name)
     sb.select_slider(F["scale"].label, _steps(SCALE_STEPS, st.session_state[P + "scale"]), key=P + "scale",
                      help=F["scale"].help)
     if st.session_state.get(P + "scale_kind") is None:  # never None: set before the widget exists

@@ -177,7 +177,7 @@ def test_metrics_are_the_engines_numbers(kw):
     at.switch_page("pages/activations.py").run()
     _ok(at)
     m = _metrics(at)
-    assert m["mean |f′(a_t)|"] == style.fmt_num(a.mean_abs_fprime)
+    assert m["mean |f′(aₜ)|"] == style.fmt_num(a.mean_abs_fprime)
     assert m["γ = sup|f′|"] == style.fmt_num(a.gamma)
 
 

@@ -17,7 +17,7 @@ def test_config_caps_and_label():
     assert len(notes) == 2 and "capped" in notes[0]
     cfg2, _ = live.config(Settings(T=1), "adding", "lstm", "sgd", 0.1, "norm", 1.0, 500, 8)
     assert cfg2.T == 2 and cfg2.truncation is None  # N ≥ T is full BPTT
-    assert live.label(cfg2).startswith("LSTM · adding · T=2 · sgd α=0.1 · clip norm 1")
+    assert live.label(cfg2).startswith("LSTM · adding problem · T=2 · sgd α=0.1 · clip norm 1")
 
 
 def test_tick_is_time_boxed_and_matches_a_plain_trainer():

@@ -39,7 +39,7 @@ def cells_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
     chart = alt.Chart(df).mark_line(strokeWidth=3).encode(
         x=alt.X("lag:Q", title="lag k = T − i (steps back from the last step T)",
                 axis=alt.Axis(format="d", tickMinStep=1)),
-        y=alt.Y("log10_norm:Q", axis=axis_pow10("‖∂s_T/∂s_T−k‖₂ (log scale)")),
+        y=alt.Y("log10_norm:Q", axis=axis_pow10("‖∂s_T/∂s_{T−k}‖₂ (log scale)")),
         color=alt.Color("cell:N", title=None, sort=names, legend=alt.Legend(orient="top"),
                         scale=alt.Scale(domain=names, range=colors[:len(names)])),
         strokeDash=alt.StrokeDash("cell:N", sort=names, legend=None, scale=alt.Scale(

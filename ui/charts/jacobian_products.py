@@ -9,6 +9,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from rnn.jacobians import SATURATED_FPRIME, line_fit
+
 from .. import theme
 from .style import ZERO_NOTE, axis_pow10, decades, finite_log, fmt_num, fmt_pow10, style
 
@@ -93,7 +95,7 @@ def why_this_rate(a: Mapping, regime: str) -> str:
     if not all(np.isfinite([slope, rho, mean, bound])):
         return ""
     rate = 10.0 ** slope
-    text = (f"**Why this rate?** Each step back multiplies by diag(f′(a_t)) Wᵀ. W alone would scale by about "
+    text = (f"**Why this rate?** Each step back multiplies by diag(f′(aₜ)) Wᵀ. W alone would scale by about "
             f"ρ(W) = {fmt_num(rho)} per step; along this trajectory the units' slopes |f′| average "
             f"{fmt_num(mean)}, so together about ρ·mean|f′| = {fmt_num(rho * mean)} per step. Measured: "
             f"×{fmt_num(rate)} per step.")
@@ -106,6 +108,53 @@ def why_this_rate(a: Mapping, regime: str) -> str:
     return text
 
 
+def saturated_fraction(fprime: np.ndarray) -> float:
+    """The share of the values f′(a_t) (every step and unit) below rnn.jacobians.SATURATED_FPRIME."""
+    v = np.abs(np.asarray(fprime, dtype=np.float64))
+    return float((v < SATURATED_FPRIME).mean()) if v.size else 0.0
+
+
+def rate_sentence(a: Mapping, k: int, saturated: float | None = None) -> str:
+    """The sentence under a lesson step's chart, read off the plotted line ‖∂h_T/∂h_{T−k}‖: its regime
+    (rnn's classify, already in `a`) and its rate per step 10^slope when the line is straight
+    (rnn.jacobians.line_fit), the value at lag k written as that rate to the power k times the rest; when
+    the line strays from its fit by more than the fit changes, no regime, and why (`saturated`: the share
+    of f′(a_t) below 10⁻⁶)."""
+    logn = np.asarray(a["log10_norm"], dtype=np.float64)  # entry k − 1 is lag k
+    at_k = float(logn[k - 1])
+    back = f"a signal from {k} step{'s' if k != 1 else ''} back arrives scaled by **{fmt_pow10(at_k)}**"
+    fit = line_fit(logn[::-1])  # the engine's order: entry i has lag T − i
+    if not np.isfinite(fit.slope):
+        return f"Here the product is **exactly 0** from some lag on (W = 0, or every unit dark); {back}."
+    if fit.steady:
+        rate, rest = 10.0 ** fit.slope, 10.0 ** (at_k - fit.slope * k)
+        return (f"Here: slope **{fmt_num(fit.slope, 3)}** decades per step (**{a['regime']}**), a factor "
+                f"×{fmt_num(rate, 3)} per step; {back}, that is ${fmt_num(rest, 2)} \\times "
+                f"{fmt_num(rate, 3)}^{{{k}}}$: the measured rate to the power {k}, times what the first steps "
+                "add (a non-normal W makes ‖Wᵏ‖ larger than ρᵏ by such a factor).")
+    sat = (f" {saturated:.0%} of the values f′(aₜ) are below 10⁻⁶ (saturated units): each step's factor is set "
+           "by the few units that are not, and swings by decades from step to step." if saturated else "")
+    return (f"Here the grey line is **not straight**: its points stray {fmt_num(fit.rms, 2)} decades (RMS) from "
+            f"their best straight line (slope {fmt_num(fit.slope, 3)} decades per step), more than the "
+            f"{fmt_num(fit.span, 2)} decades that line changes over the lags it fits, so these "
+            f"{logn.size} steps show **no steady rate**, and no regime can be read from them.{sat} Try a longer "
+            f"T to see which way it trends; {back}.")
+
+
+def gradient_start_text(a: Mapping) -> str:
+    """Where the orange line (the BPTT gradient ‖∂L/∂h_{T−k}‖) starts, and why it starts there."""
+    g0 = a.get("log10_grad_T")
+    if g0 is None or not np.isfinite(g0):
+        return r"$\lVert \partial L/\partial h_{T-k} \rVert$ (left out here: the forward pass overflowed)."
+    text = (r"$\lVert \partial L/\partial h_{T-k} \rVert$, which starts at lag 0 from the loss's own gradient "
+            r"$\partial L/\partial h_T = V\,[(\hat y_T - y) \odot f'(V^\top h_T + b_y)]$, here "
+            f"{fmt_pow10(float(g0))}, and is then multiplied by the product of k Jacobians.")
+    if g0 > 2:
+        text += (r" It starts high because the last output $\hat y_T$ is far from its target: the forward pass "
+                 r"has grown the state $h_T$ as well.")
+    return text
+
+
 def overflow_note(a: Mapping, T: int, activation: str) -> tuple[str, str] | None:
     """("warning" or "info", text) when the forward pass or the gradient's norm left float64's range, else
     None: what was cut, why, and what the chart shows instead."""
@@ -113,7 +162,7 @@ def overflow_note(a: Mapping, T: int, activation: str) -> tuple[str, str] | None
     if t0 and T_used < T:
         return ("warning", f"The hidden state itself leaves float64's range (about 10³⁰⁸) at step {t0}: with "
                 f"{activation} and this weight scale the forward pass blows up, not only the gradient. Past that "
-                "step f′(a_t) would be read from overflowed values, so the chart and the numbers follow the chain "
+                "step f′(aₜ) would be read from overflowed values, so the chart and the numbers follow the chain "
                 f"over the first {T_used} steps, where every number is exact (lag k counts back from step "
                 f"{T_used}).")
     if t0:

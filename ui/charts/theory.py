@@ -14,6 +14,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from rnn.jacobians import classify
+
 from .. import theme
 from .phase_diagram import NEUTRAL, _edges, phase_frame
 from .style import TEXT, ZERO_NOTE, axis_pow10, finite_log, fmt_num, style
@@ -206,15 +208,34 @@ def dead_exponents_text(n_dead: int, n: int) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # the sentence on "Jacobian products"
 
-def prediction_text(mf: Mapping, measured: float) -> tuple[str | None, str]:
+SATURATED_MOST = 0.5  # mean-field theory is no prediction once this share of f′(a_t) is saturated (< 10⁻⁶)
+
+def prediction_text(mf: Mapping, measured: float, saturated: float = 0.0, n: int | None = None
+                    ) -> tuple[str | None, str]:
     """The headline "Mean-field theory predicts slope P per step; measured M" (None where the theory does
     not apply or predicts no finite slope) and a caption that says where P comes from, or why there is none.
-    `mf` is ui.cached.theory.mean_field's dict."""
+    `mf` is ui.cached.theory.mean_field's dict; `saturated` the share of f′(a_t) below 10⁻⁶ along the
+    trajectory (rnn.jacobians.SATURATED_FPRIME), `n` the hidden size. The theory does not apply where most
+    units are saturated (at least SATURATED_MOST of them) or where prediction and measurement name opposite
+    regimes (rnn's classify): there the average it takes over infinitely many units is carried by the rare
+    unsaturated ones, which a finite network has too few of."""
     if mf["gap"] is not None:
         return None, mf["gap"] + " No line is drawn for it on the chart."
     if not np.isfinite(mf["slope"]):
         return None, ("Mean-field theory gives χ₁ = 0 here (W = 0, or no unit ever has f′ ≠ 0): no finite slope "
                       "to draw.")
+    opposite = (np.isfinite(measured) and {classify(mf["slope"]), classify(measured)} == {"vanishing", "exploding"})
+    if saturated >= SATURATED_MOST or opposite:
+        text = (f"Mean-field theory does not apply here: it predicts slope {fmt_num(mf['slope'], 3)} per step "
+                f"(χ₁ = {fmt_num(mf['chi1'])}), the model measures {fmt_num(measured, 3)}.")
+        if saturated >= SATURATED_MOST:
+            units = f"with n = {n} units" if n is not None else "in a finite network"
+            text += (f" {saturated:.0%} of the values f′(aₜ) along this trajectory are below 10⁻⁶ (saturated "
+                     "units). The theory averages f′² over infinitely many units (n → ∞), and here that average "
+                     f"is carried by the rare units near a = 0; {units} there are too few of them at each step.")
+        if opposite:
+            text += " The two even disagree on the direction: one vanishes, the other explodes."
+        return None, text + " No line is drawn for it on the chart."
     head = (f"**Mean-field theory predicts slope {fmt_num(mf['slope'], 3)} per step; measured "
             f"{fmt_num(measured, 3)}.**")
     note = (r"From this model's own weights and inputs: $\sigma_w^2 = \lVert W \rVert_F^2/n$ = "
@@ -223,7 +244,8 @@ def prediction_text(mf: Mapping, measured: float) -> tuple[str | None, str]:
             r"$\lVert \delta h \rVert^2$ by $\chi_1 = \sigma_w^2\, \mathbb E[f'(\sqrt{q^*} z)^2]$ = "
             f"{fmt_num(mf['chi1'])}: slope ½·log₁₀ χ₁ (Poole et al. 2016; Chen, Pennington & Schoenholz 2018). "
             "The fuchsia dashed line on the chart. χ₁ < 1 vanishes, χ₁ > 1 explodes; the theory is exact for "
-            "a wide network with Gaussian W, so finite n and T leave a small gap.")
+            "a wide network with Gaussian W (n → ∞), so a finite n and T leave the measurement off the line by "
+            f"{fmt_num(abs(measured - mf['slope']), 2)} decades per step here.")
     if not mf["converged"]:
         note += " (The solve for $q^*$ did not fully converge here: take the prediction as a guide.)"
     return head, note
