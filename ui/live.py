@@ -213,9 +213,7 @@ def start(cfg: TrainConfig, max_steps: int) -> None:
     kept to compare). A Start whose script run a later click already replaced starts nothing: that click may
     have been Stop, run first by its own thread."""
     st_ = state()
-    import sys, threading; print("DEBUG start enter", threading.get_ident(), superseded(), st_.run and st_.run.status, file=sys.stderr, flush=True)
     with st_.lock:
-        print("DEBUG start locked", threading.get_ident(), superseded(), file=sys.stderr, flush=True)
         if superseded():
             return
         run = st_.run
@@ -230,17 +228,14 @@ def start(cfg: TrainConfig, max_steps: int) -> None:
 
 def pause(st_: LiveState | None = None) -> None:
     st_ = st_ or state()
-    import sys, threading; print("DEBUG pause enter", threading.get_ident(), st_.run and st_.run.status, file=sys.stderr, flush=True)
     with st_.lock:  # after the chunk in training, if any: none follows it
         run = st_.run
-        print("DEBUG pause locked", run and run.status, file=sys.stderr, flush=True)
         if run is not None and run.status == "running":
             run.status = "paused"
 
 
 def stop(st_: LiveState | None = None) -> None:
     st_ = st_ or state()
-    import sys, threading; print("DEBUG stop enter", threading.get_ident(), st_.run and st_.run.status, file=sys.stderr, flush=True)
     with st_.lock:  # after the chunk in training, if any: none follows it
         run = st_.run
         if run is not None and run.status in ("running", "paused"):
