@@ -72,7 +72,7 @@ def test_stop_halts_the_run_within_a_second_five_times_in_a_row(server, page):
 
 def test_pause_halts_the_run_and_start_resumes_it(server, page):
     """Pause wins like Stop, and Start then resumes the same run (its label, run 1). Its early click comes
-    0.9 s after Start: at 0.3 s one Pause click in 6 never reached the page's callback (Stop's: 0 in 21)."""
+    0.9 s after Start: at 0.3 s one Pause click in 6 never reached the page's callback (Stop's: 0 in 12)."""
     page.goto(f"{server}/live_training?steps=5000")
     wait_idle(page)
     for i, wait_ms in enumerate((900, 2500)):
