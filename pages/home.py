@@ -1,7 +1,7 @@
 """Home: what the app shows, one-click classroom presets, and a guide to the pages (from ui.registry)."""
 import streamlit as st
 
-from ui import registry, sidebar, unfolded
+from ui import registry, report, sidebar, unfolded
 from ui.presets import PRESETS
 
 
@@ -27,6 +27,9 @@ st.markdown(
     r"bounds $(\gamma\,\sigma_{\max})^k$ and $\rho^k$ beside it. "
     r"Change the sequence length, the activation and the weight scale in the sidebar and every page follows; "
     r"the address bar keeps the settings, so a link reproduces the view.")
+st.caption(f"The app follows the report {report.CITATION}: its unfolded network (Figure 1), BPTT written out "
+           "by the chain rule (eqs. 1–18), truncated BPTT, sigmoid against tanh (§2.2.2). *The report, checked* "
+           "lists every equation the app cites and sets the report's claims beside the app's numbers.")
 
 st.subheader("Classroom presets", anchor=False)
 st.caption("One click sets every sidebar control; open *Jacobian products* to see the regime.")
