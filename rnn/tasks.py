@@ -8,6 +8,13 @@
 - Remember-first: x (T, B, K) one-hot symbols drawn uniformly from K classes; the target (B,) is the class of
   the first symbol, so the network must carry one symbol across T − 1 distractors. Chance: accuracy 1/K,
   cross-entropy ln K.
+- Remember-first through noise (the demo where gates win): x (T, B, K + D). Step 1 shows one of K symbols,
+  one-hot on channels 0 … K−1; steps 2 … T carry Gaussian noise N(0, σ²) on the D other channels and nothing
+  on the symbol channels. The target (B,) is the first symbol's class. This is the latch problem of Bengio,
+  Simard & Frasconi (1994) and Hochreiter & Schmidhuber's experiment 3 (noise after the information): a gate
+  can shut the noise out and hold the symbol, while a vanilla RNN's state is stirred by the noise every step
+  and the gradient that would teach it to ignore the noise has to travel the whole sequence. Chance as for
+  remember-first: accuracy 1/K, cross-entropy ln K.
 
 The copy task of Arjovsky, Shah & Bengio (2016) is left out: it scores an output at every step, while the
 trainer here (like the seed's eq. 3) scores the last step only.
@@ -29,6 +36,7 @@ Tensor = torch.Tensor
 KINDS = ("regression", "classification")
 ADDING_TOL = 0.04  # |ŷ − y| below this counts as correct (Hochreiter & Schmidhuber 1997)
 REMEMBER_K = 8  # symbols in the registered remember-first task
+NOISE_K, NOISE_D, NOISE_SIGMA = 8, 8, 2.0  # the registered remember-first-through-noise task: symbols, noise channels, σ
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,19 @@ def _remember_sampler(K: int):
     return sample
 
 
+def _noise_sampler(K: int, D: int, sigma: float):
+    def sample(T: int, B: int, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+        first = torch.randint(0, K, (B,), generator=gen)  # (B,)
+        x = torch.zeros(T, B, K + D, dtype=torch.float64)  # (T, B, K + D)
+        # x_1 = one-hot(first symbol) on channels 0 … K−1
+        x[0, torch.arange(B), first] = 1.0
+        # x_t = (0, …, 0, ε_t), ε_t ~ N(0, σ² I_D) for t = 2 … T
+        x[1:, :, K:] = sigma * torch.randn(T - 1, B, D, generator=gen, dtype=torch.float64)
+        return x, first
+
+    return sample
+
+
 def _argmax_correct(out: Tensor, y: Tensor) -> Tensor:
     return out.argmax(-1) == y
 
@@ -135,12 +156,25 @@ def remember_first_task(K: int = REMEMBER_K) -> Task:
         sampler=_remember_sampler(K), scorer=_argmax_correct)
 
 
-TASKS: dict[str, Task] = {t.name: t for t in (adding_task(), remember_first_task())}
+def remember_noise_task(K: int = NOISE_K, D: int = NOISE_D, sigma: float = NOISE_SIGMA) -> Task:
+    K = checks.integer(K, "the number of symbols K", 2)
+    D = checks.integer(D, "the number of noise channels D", 1)
+    sigma = checks.number(sigma, "the noise's σ", positive=True)
+    return Task(
+        name="remember_noise", title=f"Remember the first symbol through noise (K = {K})", input_size=K + D,
+        output_size=K, kind="classification", chance_loss=math.log(K), chance_accuracy=1.0 / K,
+        chance_note=f"uniform guess over K = {K} classes: cross-entropy ln K ≈ {math.log(K):.3f}, accuracy 1/K",
+        reference="the latch problem of Bengio, Simard & Frasconi 1994; Hochreiter & Schmidhuber 1997, "
+                  "experiment 3",
+        sampler=_noise_sampler(K, D, float(sigma)), scorer=_argmax_correct)
+
+
+TASKS: dict[str, Task] = {t.name: t for t in (adding_task(), remember_first_task(), remember_noise_task())}
 NAMES: tuple[str, ...] = tuple(TASKS)
 
 
 def get_task(name: str | Task) -> Task:
-    """The task called `name` ("adding", "remember_first"); a ValueError listing the choices otherwise."""
+    """The task called `name` ("adding", "remember_first", "remember_noise"); a ValueError listing the choices otherwise."""
     if isinstance(name, Task):
         return name
     key = str(name).strip().lower().replace("-", "_").replace(" ", "_")

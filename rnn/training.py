@@ -81,6 +81,9 @@ class TrainConfig:
     lag_history: int = 200  # and at most this many of them
     text: str = ""  # the corpus of task "text" (rnn.text, prepared by rnn.text.prepare_text); else unused
     matrix_stats: bool = True  # record ρ and σ_max of W every step (an eigenvalue solve and SVDs); NaN if off
+    # the memory gate's starting bias: the LSTM's forget gate f (None: 1, Jozefowicz et al. 2015), the GRU's update
+    # gate z (None: torch's init); a large b starts the cell remembering (σ(5) ≈ 0.993). Unused by the vanilla RNN
+    gate_bias: float | None = None
 
     def validated(self) -> "TrainConfig":
         """The same config with names normalised; a ValueError saying expected vs got otherwise."""
@@ -107,7 +110,18 @@ class TrainConfig:
             history_size=checks.integer(self.history_size, "history_size", 1),
             lag_every=checks.integer(self.lag_every, "lag_every", 1),
             lag_history=checks.integer(self.lag_history, "lag_history", 1),
-            text=self.text if task.name == "text" else "", matrix_stats=bool(self.matrix_stats))
+            text=self.text if task.name == "text" else "", matrix_stats=bool(self.matrix_stats),
+            gate_bias=None if self.gate_bias is None else checks.finite(self.gate_bias, "gate_bias"))
+
+
+# The LSTM demo (issue 20; benchmarks/lstm_demo.py, RESULTS_LSTM_DEMO.md): remember the first of K = 8 symbols
+# through T − 1 = 49 steps of Gaussian noise. The gated cells start remembering (memory-gate bias 5: σ(5) ≈ 0.993,
+# 0.993⁴⁹ ≈ 0.72 of the cell kept) and learn it in a few hundred steps of Adam; the tanh RNN stays at chance.
+# No ρ/σ_max tracking: the demo draws accuracies and losses only.
+DEMO = TrainConfig(task="remember_noise", T=50, batch_size=32, model="rnn", hidden_size=32, activation="tanh",
+                   init="orthogonal", scale=1.0, scale_kind="gain", optimizer="adam", lr=1e-2, gate_bias=5.0,
+                   seed=0, matrix_stats=False)
+DEMO_STEPS = 500  # steps of each model in the demo
 
 
 def _get_task(name, text: str) -> Task:
@@ -152,6 +166,8 @@ class Trainer:
         kw = dict(output_activation="linear", seed=cfg.seed, scale=cfg.scale, dtype=self.dtype, device=self.device)
         if cfg.model == "rnn":
             kw.update(activation=cfg.activation, init=cfg.init, scale_kind=cfg.scale_kind)
+        elif cfg.gate_bias is not None:  # the gate that keeps the old state: f (LSTM) or z (GRU)
+            kw["forget_bias" if cfg.model == "lstm" else "update_bias"] = cfg.gate_bias
         self.model = make_model(cfg.model, self.task.input_size, cfg.hidden_size, self.task.output_size, **kw)
         if self.task.per_step:
             # a language model starts as a near-uniform guess (loss ≈ ln V): the readout V starts 10× smaller
@@ -434,6 +450,23 @@ class Trainer:
         out["grad_h_norm"] = (np.stack(lags) if lags else np.empty((0, self.config.T + 1)))
         return out
 
+    @torch.no_grad()
+    def evaluate(self, n: int = 1024, seed: int = 1) -> dict[str, float]:
+        """Loss and accuracy at the current parameters on n fresh sequences, drawn from a generator of their own
+        (seeded from `seed`, distinct from the training batches' stream and untouched by it): what the model
+        has learnt, not what it memorised. The output at step T, as in training (a per-step task: every step), through
+        the model's own forward (tests/rnn/test_lstm_demo.py holds it to the training path)."""
+        n = checks.integer(n, "n", 1)
+        gen = torch.Generator().manual_seed(_data_seed(_data_seed(checks.integer(seed, "seed"))))
+        with self._lock:
+            x, y = self.task.batch(self.config.T, n, gen, self.dtype, self.device)
+            # the model's own forward (torch.nn.LSTM / GRU for the gated cells): ŷ_t for t = 1 … T, (T, n, out)
+            y_hat, _ = self.model(x)
+            out = y_hat if self.task.per_step else y_hat[-1]
+            loss = float(self.loss_fn(out, y))
+            acc = float(self.task.correct(out, y).to(torch.float64).mean())
+        return {"loss": loss, "accuracy": acc}
+
     def history(self) -> dict[str, np.ndarray]:
         """The last `history_size` steps' scalars (arrays (n,), keys SCALARS), and "lag_step" (m,) with
         "grad_h_norm" (m, T+1): the per-state norms of every `lag_every`-th step (and of a diverging step),
@@ -449,3 +482,60 @@ class Trainer:
 def _arrays(columns: list[list]) -> dict[str, np.ndarray]:
     types = {"step": np.int64, "clipped": bool, "updated": bool}
     return {key: np.asarray(col, dtype=types.get(key, np.float64)) for key, col in zip(SCALARS, columns)}
+
+
+class SideBySide:
+    """Several models trained on the same batches: one Trainer per model from one config (the models differ in
+    nothing else), each with its own generator seeded from the config's seed, so step k of every model draws the
+    same sequences (tests/rnn/test_lstm_demo.py checks it). `train(k)` runs k steps of each model in turn
+    (sequentially, one model's chunk after the other's); `steps_done`, `diverged` and `history()` answer for the
+    group, so a live page can tick it like one Trainer. `config` is the first model's."""
+
+    def __init__(self, config: TrainConfig | None = None, models: tuple[str, ...] = MODELS, **overrides):
+        cfg = config or TrainConfig()
+        if overrides:
+            cfg = TrainConfig(**{**asdict(cfg), **overrides})
+        if not models:
+            raise ValueError("expected at least one model, got none")
+        names = [checks.choice(m, "model", MODELS) for m in models]
+        if len(set(names)) != len(names):
+            raise ValueError(f"expected distinct models, got {tuple(models)}")
+        self.trainers: dict[str, Trainer] = {m: Trainer(cfg, model=m) for m in names}
+        first = next(iter(self.trainers.values()))
+        self.config, self.task = first.config, first.task
+        self.note = first.note
+        self._lock = threading.Lock()
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(self.trainers)
+
+    @property
+    def steps_done(self) -> int:
+        """The steps the group has taken (a model that diverged stopped at its step; the others go on)."""
+        return max(t.steps_done for t in self.trainers.values())
+
+    @property
+    def diverged(self) -> bool:
+        """True once every model has diverged (one that diverges stops; the others go on)."""
+        return all(t.diverged for t in self.trainers.values())
+
+    @property
+    def diverged_at(self) -> int | None:
+        steps = [t.diverged_at for t in self.trainers.values() if t.diverged_at is not None]
+        return min(steps) if steps else None
+
+    def train(self, k: int) -> dict[str, dict[str, np.ndarray]]:
+        """k steps of each model, one model after the other; {model: its Trainer.train(k)}."""
+        with self._lock:
+            return {m: t.train(k) for m, t in self.trainers.items()}
+
+    def history(self) -> dict[str, dict[str, np.ndarray]]:
+        """{model: its Trainer.history()}."""
+        with self._lock:
+            return {m: t.history() for m, t in self.trainers.items()}
+
+    def evaluate(self, n: int = 1024, seed: int = 1) -> dict[str, dict[str, float]]:
+        """{model: its Trainer.evaluate(n, seed)}: every model on the same fresh sequences."""
+        with self._lock:
+            return {m: t.evaluate(n, seed) for m, t in self.trainers.items()}

@@ -133,6 +133,6 @@ def test_errors_say_what_came():
 
 
 def test_names_and_aliases():
-    assert set(TASKS) == {"adding", "remember_first"}
+    assert set(TASKS) == {"adding", "remember_first", "remember_noise"}
     assert get_task("Remember-First") is TASKS["remember_first"]
     assert get_task(TASKS["adding"]) is TASKS["adding"]
