@@ -62,9 +62,10 @@ st.markdown(r"No weight matrix sits on this path: a forget gate $F_t$ near 1 pas
             r"gives $\partial h_t/\partial h_{t-1} = \operatorname{diag}(z_t) + {}$(terms through the gates).")
 st.markdown(rf"These cells are untrained: their memory gates sit near $\sigma(b) = {keep:.3g}$, so along the "
             rf"cell path alone a signal from 50 steps back keeps about "
-            rf"$\sigma(b)^{{50}} = 10^{{{50 * math.log10(keep):.1f}}}$ of its size. At $b = 1$ they still forget "
-            r"exponentially, sometimes faster than the vanilla RNN. Raise $b$ with the slider at the top and the "
-            r"LSTM's and GRU's lines flatten (the LSTM's may even tilt upwards: with $F \approx 1$ its cell "
+            rf"$\sigma(b)^{{50}} = 10^{{{50 * math.log10(keep):.1f}}}$ of its size. Move $b$ down to 1 with "
+            r"the slider at the top and they forget exponentially, sometimes faster than the vanilla RNN; at "
+            r"$b = 3$, where the page opens, and above, the LSTM's and GRU's lines flatten (the LSTM's may "
+            r"even tilt upwards: with $F \approx 1$ its cell "
             r"forgets nothing that its gates write into it), while the vanilla RNN, which has no such gate, stays "
             r"where its $W$ puts it. Training does the same where a long memory pays: learnt gates, not the "
             r"spectrum of $W$, set the rate.")

@@ -60,7 +60,7 @@ chart_block(C.phase_chart(df1, "T", lines1, {"scale": s.scale, "T": s.T}, measur
               f"Horizontal: the weight scale. Vertical: the sequence length T. {what(df1)}: blue vanishes, orange "
               f"explodes, near-white is the edge (a cell with |slope| ≤ {EDGE_TOL:g} gets a green outline, "
               f"listed in the legend only when one does). {lines_note} Look for where blue turns orange, "
-              "and whether it moves with T. Dashed grey outline: the current settings.",
+              "and whether it moves with T. " + C.here_note(df1, {"scale": s.scale, "T": s.T}, "T", sym),
               "phase_scale_T.csv", key="phase_T", on_select=partial(load, "phase_T", "T"),
               selection_mode="cell")
 
@@ -74,6 +74,7 @@ chart_block(C.phase_chart(df2, "activation", lines2, {"scale": s.scale, "activat
                             axis, sym), grid2,
               f"Horizontal: the weight scale. Vertical: the activation f. {what(df2)}. {lines_note} Each activation "
               "has its own purple tick, since γ = sup|f′| differs: 1/4 for the sigmoid, 1 for the others. Look "
-              "for how far right the sigmoid stays blue.",
+              "for how far right the sigmoid stays blue. "
+              + C.here_note(df2, {"scale": s.scale, "activation": s.activation}, "activation", sym),
               "phase_scale_activation.csv", key="phase_act", on_select=partial(load, "phase_act", "activation"),
               selection_mode="cell")

@@ -202,7 +202,7 @@ PAGE_CONTROLS: dict[str, PageControl] = {
                                                   "distance between an input and the loss that needs it.", 1, MAX_T),
                        50),
     # Gated cells: the memory gates' starting bias
-    "gate_bias": _choice("gated_cells", "Memory-gate bias b", GATE_BIAS_CHOICES, "1", GATE_BIAS_HELP),
+    "gate_bias": _choice("gated_cells", "Memory-gate bias b", GATE_BIAS_CHOICES, "3", GATE_BIAS_HELP),
     # Live training: the task, the model and the optimiser
     "task": _choice("live_training", "Task", ("adding", "remember_first"), "adding"),
     "model": _choice("live_training", "Model", ("rnn", "lstm", "gru"), "rnn"),

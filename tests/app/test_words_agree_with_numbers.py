@@ -252,3 +252,29 @@ def test_lstm_step_names_each_cells_regime_and_its_norm_at_the_last_lag():
     slope = float(lstm.group(1))
     assert lstm.group(2) == rnn.jacobians.classify(slope, kind="lstm") == "edge"
     assert int(lstm.group(4)) == 100 and log10_of(lstm.group(3)) == pytest.approx(ref[0], abs=0.03)
+
+
+def test_gated_cells_opens_where_the_gates_hold_the_gradient():
+    """Gated cells opens at b = 3 (it opened at b = 1, where all three cells vanish): there the LSTM and the GRU
+    are not vanishing (each cell's own tolerance), checked against the engine's plain reference loop."""
+    import rnn
+    from ui.settings import Settings
+    at = open_app({}, "pages/gated_cells.py")
+    _ok(at)
+    assert at.select_slider(key="p_gate_bias").value == "3"
+    for kind in ("lstm", "gru"):
+        ref = rnn.jacobians.reference_log10_norms(*model.build(Settings(), kind, 3.0)[:2])
+        slope, _, _ = fit(ref[::-1])
+        assert rnn.jacobians.classify(slope, kind=kind) != "vanishing"
+
+
+def test_phase_diagram_says_where_its_outline_is_when_t_is_not_a_row():
+    """Issue 20: T = 150 is not a row of the phase diagram (rows ui.limits.PHASE_LENGTHS); the caption says the
+    outline marks the nearest row, 200 (150/100 = 1.5 > 200/150 = 1.33), and the chart draws it."""
+    from ui.limits import PHASE_LENGTHS
+    assert 150 not in PHASE_LENGTHS and 200 in PHASE_LENGTHS
+    at = open_app({"T": 150, "hidden": 16}, "pages/phase_diagram.py")
+    _ok(at)
+    caps = [c.value for c in at.caption if "outline" in c.value]
+    assert any("T = 150 is not a row (nearest: 200)" in c for c in caps), caps
+    assert any("the current settings" in c and "nearest" not in c for c in caps)  # the activation diagram

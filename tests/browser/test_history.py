@@ -91,11 +91,11 @@ def test_a_settings_change_adds_at_most_one_entry(page, server):
 
 def test_a_refused_setting_leaves_the_page_control_showing_what_the_page_uses(page, server):
     """Gated cells at n = 256: T = 100 fits the budget, the next stop (125) is refused and the page stops
-    before its controls; back at T = 100 the bias slider and the sentence both say b = 3."""
-    page.goto(f"{server}/gated_cells?T=100&hidden=256&gate_bias=3", timeout=SLOW)
+    before its controls; back at T = 100 the bias slider and the sentence both say b = 5 (not the default, 3)."""
+    page.goto(f"{server}/gated_cells?T=100&hidden=256&gate_bias=5", timeout=SLOW)
     settle(page, "Gated cells")
     bias = page.locator('[data-testid="stMain"]').get_by_role("slider").first
-    assert bias.get_attribute("aria-valuetext") == "3"
+    assert bias.get_attribute("aria-valuetext") == "5"
     t = page.locator('[data-testid="stSidebar"]').get_by_role("slider", name="Sequence length T")
     t.focus()
     t.press("ArrowRight")
@@ -103,12 +103,12 @@ def test_a_refused_setting_leaves_the_page_control_showing_what_the_page_uses(pa
     wait_idle(page, SLOW)
     t.focus()
     t.press("ArrowLeft")
-    page.get_by_text("b = 3").first.wait_for(timeout=SLOW)
+    page.get_by_text("b = 5").first.wait_for(timeout=SLOW)
     wait_idle(page, SLOW)
     shot(page, "history-gated-after-refusal")
     bias = page.locator('[data-testid="stMain"]').get_by_role("slider").first
-    assert bias.get_attribute("aria-valuetext") == "3"
-    assert query(page).get("gate_bias") == "3"
+    assert bias.get_attribute("aria-valuetext") == "5"
+    assert query(page).get("gate_bias") == "5"
 
 
 @pytest.mark.parametrize("T", [8, 30])

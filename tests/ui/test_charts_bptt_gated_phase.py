@@ -223,7 +223,8 @@ def _lines() -> pd.DataFrame:
 
 def test_phase_legend_lists_only_the_outlines_drawn():
     """The legend promised a green 'edge' outline that no cell of the default grid has. Now it lists the edge
-    only where a cell is at the edge, the current settings only where that cell is in the grid."""
+    only where a cell is at the edge; the current settings' outline sits on their cell, or on the nearest cell
+    (named so in the legend) when the scale or T is not on the grid (issue 20: before, no outline at all)."""
     grid = fake_grid()
     no_edge = CP.phase_frame(grid[grid["scale"] != 1.0], "slope")
     assert (no_edge["regime"] != "edge").all()
@@ -234,7 +235,7 @@ def test_phase_legend_lists_only_the_outlines_drawn():
     spec = CP.phase_chart(with_edge, "T", _lines(), {"scale": 2.0, "T": 100}).to_dict()
     assert _outline_domain(spec) == [f"edge (|slope| ≤ {EDGE_TOL:g})", "current settings"]
     spec = CP.phase_chart(no_edge, "T", _lines(), {"scale": 3.0, "T": 100}).to_dict()  # not a cell
-    assert _outline_domain(spec) is None
+    assert _outline_domain(spec) == [CP.NEAREST]
 
 
 @pytest.mark.parametrize("y, current", [("T", {"scale": 1.0, "T": 100}),
@@ -309,3 +310,24 @@ def test_phase_colour_legend_does_not_move_the_chart_between_measures():
         heat = _units(spec)[0]["encoding"]["color"]["legend"]
         got.append((heat["orient"], heat["direction"], heat["gradientLength"]))
     assert got[0] == got[1] == ("top", "horizontal", CP.COLOUR_LEGEND_PX)
+
+
+@pytest.mark.parametrize("current, want", [
+    ({"scale": 2.0, "T": 100}, {"scale": 2.0, "T": 100, "exact": True}),
+    ({"scale": 2.0, "T": 30}, {"scale": 2.0, "T": 10, "exact": False}),  # log₁₀ 30 is nearer 10 (ratio 3) than 100
+    ({"scale": 2.0, "T": 40}, {"scale": 2.0, "T": 100, "exact": False}),  # ratio 2.5 to 100, 4 to 10
+    ({"scale": 1.2, "T": 100}, {"scale": 1.0, "T": 100, "exact": False}),
+    ({"scale": 0.0, "T": 2000}, {"scale": 0.5, "T": 100, "exact": False}),  # W = 0 and a long T: the corner
+])
+def test_phase_outline_sits_on_the_nearest_cell_on_the_log_axes(current, want):
+    """Issue 20: with T or the scale off the grid the diagram drew no 'you are here' outline. It now marks the
+    nearest cell by ratio (distance on the log axes), computed here with math.log on the grid's values."""
+    df = CP.phase_frame(fake_grid(), "slope")
+    assert CP.nearest_cell(df, current, "T") == want
+    note = CP.here_note(df, current, "T")
+    if want["exact"]:
+        assert note == "Dashed grey outline: the current settings."
+    else:
+        assert "nearest" in note and (f"T = {current['T']} is not a row" in note) == (want["T"] != current["T"])
+    spec = CP.phase_chart(df, "T", _lines(), current).to_dict()
+    assert _outline_domain(spec)[-1] == ("current settings" if want["exact"] else CP.NEAREST)

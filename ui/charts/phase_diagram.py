@@ -26,7 +26,9 @@ MEASURES = {"slope": "slope per step (decades)", "norm": "whole product, log₁�
 NORM_LINEAR = 1.0  # decades: the norm's colour scale is linear within ±NORM_LINEAR, logarithmic beyond (symlog)
 COLOUR_LEGEND_PX = 260  # the colour legend's length, the same for both measures
 OUTLINES = (f"edge (|slope| ≤ {EDGE_TOL:g})", "current settings")
-OUTLINE_STYLE = {OUTLINES[0]: (REGIME_COLORS["edge"], [1, 0]), OUTLINES[1]: (INK, [5, 3])}  # colour, dash
+NEAREST = "nearest cell to the current settings"  # the outline when the sidebar's T or scale is off the grid
+OUTLINE_STYLE = {OUTLINES[0]: (REGIME_COLORS["edge"], [1, 0]), OUTLINES[1]: (INK, [5, 3]),
+                 NEAREST: (INK, [5, 3])}  # colour, dash
 
 
 def _edges(values) -> tuple[np.ndarray, np.ndarray]:
@@ -163,11 +165,12 @@ def phase_chart(df: pd.DataFrame, y: str, lines: pd.DataFrame, current: Mapping 
         layers.append(alt.layer(halo, rules))  # one colour and dash scale, so one legend of lines
 
     cur = pd.DataFrame()
-    if current is not None:
-        cur = df[(np.isclose(df["scale"], current["scale"])) & (df[y] == current[y])].assign(
-            outline=OUTLINES[1])
+    here = nearest_cell(df, current, y) if current is not None else None
+    if here is not None:  # the sidebar's cell, or the nearest one when its T or scale is not on the grid
+        label = OUTLINES[1] if here["exact"] else NEAREST
+        cur = df[(np.isclose(df["scale"], here["scale"])) & (df[y] == here[y])].assign(outline=label)
     drawn = [OUTLINES[0]] if (df["regime"] == "edge").any() else []
-    drawn += [OUTLINES[1]] if len(cur) else []
+    drawn += [cur["outline"].iloc[0]] if len(cur) else []
     # above the critical lines, so a line never hides the current settings; bars, not rects: Vega-Lite
     # drops strokeDash on rect marks, and the current settings' outline is dashed
     outlines = []
@@ -192,6 +195,47 @@ def phase_chart(df: pd.DataFrame, y: str, lines: pd.DataFrame, current: Mapping 
     chart = alt.layer(*layers).properties(height=alt.Step(48)).resolve_scale(
         color="independent", stroke="independent", strokeDash="independent")
     return style(chart, legend=None)
+
+
+def _log(v: float) -> float:
+    return float(np.log(max(float(v), 1e-12)))  # scale 0 (W = 0) sits left of every column
+
+
+def nearest_cell(df: pd.DataFrame, current: Mapping, y: str) -> dict | None:
+    """The cell of the grid that stands for the sidebar's settings: {"scale": …, y: …, "exact": bool}. The
+    nearest column and row on the log axes when the sidebar's scale or T is not one of the grid's (T = 150
+    between the rows 100 and 200: the nearer in ratio, 200 for 150 and 100 for 140); None when the grid has
+    no such row (an activation it does not list) or no cells."""
+    if not len(df):
+        return None
+    scales = np.sort(df["scale"].unique())
+    sc = float(scales[np.argmin([abs(_log(v) - _log(current["scale"])) for v in scales])])
+    if y == "T":
+        rows = np.sort(df["T"].unique())
+        row = int(rows[np.argmin([abs(_log(v) - _log(current["T"])) for v in rows])])
+    else:
+        row = current[y]
+        if row not in set(df[y]):
+            return None
+    exact = bool(np.isclose(sc, current["scale"])) and row == current[y]
+    return {"scale": sc, y: row, "exact": exact}
+
+
+def here_note(df: pd.DataFrame, current: Mapping, y: str, scale_symbol: str = "g") -> str:
+    """The caption's words for the dashed outline: where it is, and why there when the sidebar's settings are
+    not a cell of the grid."""
+    here = nearest_cell(df, current, y)
+    if here is None:
+        return "The current settings are not in this diagram, so no cell is outlined."
+    if here["exact"]:
+        return "Dashed grey outline: the current settings."
+    off = []
+    if not np.isclose(here["scale"], current["scale"]):
+        off.append(f"{scale_symbol} = {current['scale']:g} is not a column (nearest: {here['scale']:g})")
+    if y == "T" and here["T"] != current["T"]:
+        off.append(f"T = {current['T']} is not a row (nearest: {here['T']})")
+    return ("Dashed grey outline: the cell nearest the current settings, since " + " and ".join(off)
+            + "; a click on a cell loads its own settings.")
 
 
 def picked(state, y: str) -> dict | None:
