@@ -8,8 +8,8 @@ checks the invariants:
 - no exception on the page (AppTest's `at.exception` is empty) and none raised by the run itself;
 - every label of a run agrees with that run's own config, whatever the controls now say: on *Live training*
   the task's chance levels, the status, the step count, the run's name and the heatmap's T; on *Text* the
-  models named beside the bits per character, the samples and the heatmaps, and the characters of the
-  look-back strips (they are the run's text, at a position inside it).
+  models named beside the bits per character, the samples and the heatmaps, the unigram baseline (of the
+  run's text), and the characters of the look-back strips (the run's text, at a position inside it).
 
 A failing sequence raises `InteractionFailure`, whose message holds the seed, the page, the actions that led
 to it (JSON) and the command that replays them.
@@ -285,6 +285,12 @@ def _text_labels(at: AppTest) -> list[str]:
     if len(text) != 1:
         bad.append(f"the runs trained on {len(text)} different texts")
     run_text = next(iter(text))
+    base = [m.value for m in at.metric if m.label == "Unigram baseline"]
+    if base and len(run_text) >= 2 and len(set(run_text)) >= 2:
+        from rnn.text import corpus
+        want = f"{corpus(run_text).unigram_bits:.2f} bits"
+        if base[0] != want:
+            bad.append(f"the unigram baseline reads {base[0]!r}, the run's text gives {want!r}")
     for t in strips:
         q, ch = t.column("q").to_pylist(), t.column("char").to_pylist()
         if q and q[-1] >= len(run_text):
