@@ -81,9 +81,10 @@ floor = (f" {n_zero} value(s) are exactly 0 (log = −∞): they are drawn at th
 chart_block(
     spec, df,
     "x: the lag k, how many steps back from the last step T. y: the norm on a log scale (10ᵏ), so any size "
-    "fits. Thick grey: the spectral norm of the product of k Jacobians, $\\lVert \\partial h_T/\\partial h_{T-k} \\rVert$. Dashed: the bound "
-    "(γ·σₘₐₓ)ᵏ, which the grey line can never cross, and ρᵏ, the rate it follows for a linear RNN; the "
-    "axis follows the measured lines, so a bound far above them leaves the chart at the top. Orange: "
-    "$\\lVert \\partial L/\\partial h_{T-k} \\rVert$, the gradient BPTT actually sends back. A straight line falling means vanishing, rising "
-    "means exploding; its slope is the number above." + floor,
+    "fits. Thick grey: the spectral norm of the product of k Jacobians, "
+    "$\\lVert \\partial h_T/\\partial h_{T-k} \\rVert$. Dashed: the bound (γ·σₘₐₓ)ᵏ, which the grey line can "
+    "never cross, and ρᵏ, the rate it follows for a linear RNN; the axis follows the measured lines, so a bound "
+    "far above them leaves the chart at the top. Orange: $\\lVert \\partial L/\\partial h_{T-k} \\rVert$, the "
+    "gradient BPTT actually sends back. A straight line falling means vanishing, rising means exploding; its "
+    "slope is the number above." + floor,
     "jacobian_products.csv", label="Download the chart's data (CSV)")

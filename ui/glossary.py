@@ -57,7 +57,7 @@ TERMS: dict[str, str] = {
         "An axis that is linear near 0 and logarithmic further out, so 0, 1, 10 and 1000 all fit.",
     "LSTM":
         "Long short-term memory: a cell with an additive memory cₜ and gates (forget Fₜ, input iₜ, output "
-        "oₜ) that decide what to keep; the forget gate near 1 carries the gradient across many steps. Many "
+        "oₜ) that decide what to keep; with the forget gate near 1 the gradient keeps its size over many steps. Many "
         "texts write the forget gate fₜ; this app keeps f for the activation.",
     "GRU":
         "Gated recurrent unit: a lighter gated cell whose update gate mixes the old state and a new candidate.",
@@ -67,6 +67,28 @@ TERMS: dict[str, str] = {
     "mean-field theory, χ₁":
         "A prediction for wide random networks: χ₁ is the average factor by which one step scales a small "
         "perturbation; below 1 gradients vanish, above 1 they explode.",
+    "q*":
+        "In mean-field theory, the variance the pre-activations aₜ settle at after many steps; χ₁ is computed "
+        "at that variance.",
+    "dynamical isometry":
+        "A product of Jacobians whose singular values all stay near 1, so it keeps the size of every direction, "
+        "not only of the largest (Pennington, Schoenholz & Ganguli 2017); an orthogonal W near the edge comes "
+        "close.",
+    "adding problem":
+        "A test of long memory (Hochreiter & Schmidhuber 1997): a long sequence of random numbers, two of them "
+        "marked; the network must output the sum of the two marked numbers, seen many steps earlier.",
+    "chance level":
+        "The score of the best guess that ignores the input (always predicting 1 in the adding problem, a "
+        "uniform guess among K symbols): a model must beat it to have learnt anything.",
+    "bits per character":
+        "How surprised a text model is by each next character, on average, in bits: the cross-entropy in base 2. "
+        "log₂ V bits is a uniform guess among V characters; lower is better.",
+    "unigram":
+        "A model that predicts each character from its frequency in the text alone, ignoring what came before. "
+        "Its bits per character, the entropy of those frequencies, is the baseline a recurrent model must beat.",
+    "temperature":
+        "How adventurous a sampled text is: the next character is drawn from softmax(logits / temperature). "
+        "Below 1 the likeliest characters win more often; above 1 the choice gets closer to uniform.",
     "Lyapunov exponents":
         "The average rates, per step, at which the product of Jacobians stretches or shrinks each direction; "
         "the largest one is the slope the app measures.",

@@ -13,7 +13,8 @@ CITATION = f"*{TITLE}*, {AUTHOR}, {DATE}"  # markdown
 CITED: tuple[tuple[str, str, str], ...] = (
     ("eq. 1", "the hidden state: hₜ = f(Uᵀxₜ + Wᵀhₜ₋₁ + b_h), with h₀ = 0",
      "every page's model (rnn/model.py, rnn/cells.py); BPTT by hand, first row"),
-    ("eq. 2", "the output: ŷₜ = f(Vᵀhₜ + b_y); the report uses the hidden state's f, the app offers a choice g",
+    ("eq. 2", "the output: ŷₜ = f(Vᵀhₜ + b_y); the report uses the hidden state's f, the app offers a "
+     "choice g",
      "rnn/model.py; BPTT by hand, second row"),
     ("eq. 3", "the loss at the last step, L = ½‖ŷ_T − y‖²", "BPTT by hand, Live training, the engine's bptt"),
     ("eqs. 4–18", "the chain rule written out step by step: backpropagation through time by hand",
@@ -22,12 +23,12 @@ CITED: tuple[tuple[str, str, str], ...] = (
     ("eq. 7", "the gradient reaching the last state through the output weights, δo Vᵀ", "rnn/bptt.py"),
     ("eqs. 8–9, 12–15", "the backward recursion, one step at a time: δaₜ = ∂L/∂aₜ, and the gradient at hₜ₋₁ "
      "from the one at hₜ through one Jacobian diag(f′(aₜ)) Wᵀ", "rnn/bptt.py, Jacobian products"),
-    ("eqs. 10–11", "the gradient of the output weights V, written with a sum over the steps; the app shows why it "
-     "has one term (an erratum on BPTT by hand)", "BPTT by hand, 'A correction to the report'"),
+    ("eqs. 10–11", "the gradient of the output weights V, written with a sum over the steps; the app shows "
+     "why it has one term (an erratum on BPTT by hand)", "BPTT by hand, 'A correction to the report'"),
     ("eqs. 16–17", "the gradient of the output bias b_y, with the same sum as eqs. 10–11 (same erratum)",
      "BPTT by hand, 'A correction to the report'"),
-    ("eqs. 12–18", "each step's term of the gradients of W, U and b_h (step t uses W with hₜ₋₁, U with xₜ, b_h "
-     "alone), summed over the steps", "rnn/bptt.py, BPTT by hand's chart of each step's term"),
+    ("eqs. 12–18", "each step's term of the gradients of W, U and b_h (step t uses W with hₜ₋₁, U with xₜ, "
+     "b_h alone), summed over the steps", "rnn/bptt.py, BPTT by hand's chart of each step's term"),
     ("eqs. 19–23", "plain gradient descent, θ ← θ − α ∂L/∂θ, for each parameter", "rnn/training.py, BPTT by hand's "
      "last row"),
     ("pseudocode line 14", "the loss summed over every step (the app's training scores the last step, eq. 3)",
