@@ -12,9 +12,15 @@ st.set_page_config(page_title="Gradients through time", page_icon=registry.ICON,
 # behind a primary button's white label (4.5:1 wants a dark one; Streamlit's dark red gives 4.6:1 there but 3.5:1
 # as text on the sidebar). So those two labels take the text colour around them; the slider's thumb and the
 # chosen option's frame keep the red. (!important: Streamlit's rule for the chosen option is more specific.)
+# A segmented control narrower than its options wraps them onto a second row instead of hiding the last ones
+# behind its edge with no cue (at 1024 px: Task "rem…", GRU, "valu"): every choice stays visible and whole.
 # A constant; st.html keeps a lone <style> out of the layout.
 st.html("<style>[data-testid='stSliderThumbValue'], [data-testid='stButtonGroup'] button[aria-checked='true'] "
-        "{ color: inherit !important; }</style>")
+        "{ color: inherit !important; } "
+        "[data-testid='stButtonGroup'] [role='radiogroup'] { flex-wrap: wrap; max-width: 100%; } "
+        "[data-testid='stButtonGroup'] [role='radiogroup'] > button { flex: 0 0 auto; max-width: 100%; } "
+        "[data-testid='stButtonGroup'] [role='radiogroup'] > button * { overflow: visible; text-overflow: clip; }"
+        "</style>")
 pg = st.navigation(registry.navigation(), position="hidden")  # drawn by the sidebar, links carrying the view
 sidebar.draw()
 projector.draw()

@@ -267,3 +267,77 @@ def show(step: Step, s: Settings) -> None:
 
 def link(step: Step) -> None:
     registry.link(step.page, label=f"Explore it on the page {registry.page(step.page).title}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the page's layout: one step on one screen (at 1024 × 768 in projector mode the chart starts on the first screen)
+
+# PageDown / PageUp (a presenter's clicker) press Next / Previous wherever the focus is, but in a text field or on
+# a slider. Streamlit's own button shortcut fires only while the focus is inside the page's main area, and a page
+# just opened has it on the document. One listener per browser tab; on other pages it finds no button and lets
+# the key scroll. A constant: nothing a visitor sends reaches it.
+KEYS = """<script>
+(() => {
+  if (window.__lessonKeys) return;
+  window.__lessonKeys = true;
+  document.addEventListener('keydown', (e) => {
+    if ((e.key !== 'PageDown' && e.key !== 'PageUp') || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    const t = e.target;
+    if (t && t.closest && t.closest('input, textarea, select, [contenteditable="true"], [role="slider"]')) return;
+    const b = document.querySelector(e.key === 'PageDown' ? '.st-key-lesson_next button'
+                                                            : '.st-key-lesson_prev button');
+    if (!b) return;
+    e.preventDefault();
+    if (!b.disabled) b.click();
+  }, true);
+})();
+</script>"""
+
+
+def nav(k: int) -> None:
+    """One row: where the class is (Lesson · step k of n) and Previous / Next, which a presenter's clicker also
+    presses (PageUp / PageDown)."""
+    n = len(STEPS)
+    # the page's title sized as a line, not a banner (a constant; st.html keeps a lone <style> out of the layout)
+    st.html("<style>.st-key-lesson_top h1 { font-size: 1.5rem; padding: 0; line-height: 1.3; }</style>")
+    st.html(KEYS, unsafe_allow_javascript=True)
+    top = st.container(key="lesson_top", gap="small")
+    where, prev, nxt = top.columns([3, 2, 2], vertical_alignment="center")
+    where.title(f"Lesson · step {k} of {n}", anchor=False)
+    prev.button("Previous", icon=":material/arrow_back:", on_click=go, args=(k - 1,), disabled=k == 1,
+                width="stretch", key="lesson_prev", help="The previous step (key: PageUp)")
+    nxt.button("Next", icon=":material/arrow_forward:", on_click=go, args=(k + 1,), disabled=k == n,
+               width="stretch", type="primary", key="lesson_next",
+               help="The next step (key: PageDown)")
+    top.progress(k / n)
+
+
+def changes(before: Settings, after: Settings) -> list[str]:
+    """The sidebar controls that differ, as "label before → after"."""
+    return [f"{S.FIELDS[f.name].label}: {S.to_screen(f.name, getattr(before, f.name))} → "
+            f"{S.to_screen(f.name, getattr(after, f.name))}"
+            for f in fields(Settings) if getattr(before, f.name) != getattr(after, f.name)]
+
+
+def settings_row(k: int, s: Settings) -> None:
+    """Under the step, one line: what the Lesson changed in the visitor's sidebar, and a button that puts their
+    own settings back (for leaving the Lesson with them); and, when the sidebar no longer holds this step's
+    settings, a button that puts the step's back."""
+    mine = st.session_state.get(MINE)
+    step = STEPS[k - 1].settings
+    changed = changes(mine, s) if mine is not None else []
+    if not changed and s == step:
+        return
+    text, buttons = st.columns([3, 2], vertical_alignment="center")
+    if changed:
+        text.caption(f":material/tune: The Lesson changed {len(changed)} of your sidebar settings.",
+                     help="Yours → the Lesson's: " + "; ".join(changed) + ".")
+        buttons.button("Put my settings back", icon=":material/undo:", on_click=restore, key="lesson_mine",
+                       width="stretch", help="Your own sidebar settings, from before the Lesson set them: "
+                                             + "; ".join(changed) + ".")
+    else:
+        text.caption(":material/tune: You changed the sidebar on this step.")
+    if s != step:
+        buttons.button("This step's settings", icon=":material/restart_alt:", on_click=reset, args=(k,),
+                       key="lesson_reset", width="stretch",
+                       help="Put this step's settings back in the sidebar: " + "; ".join(changes(s, step)) + ".")

@@ -10,6 +10,26 @@ from .blocks import STATE, page_control, page_setting
 
 KEY = "projector"  # its URL key (declared in ui.settings.PAGE_CONTROLS)
 
+# Streamlit sizes its text in rem: a larger root font scales every text, widget and metric at once. Its page
+# margins and top bar are in rem too (5rem a side in wide layout), which at 22 px left a 500 px column at
+# 1024 × 768 with the sidebar open under an 83 px bar; so those are set in px, and what would be cut at that width wraps instead (buttons,
+# segmented controls' options, metric labels and values, page links) — every option and word stays whole.
+# A constant string: nothing a visitor sends reaches it; st.html keeps a lone <style> out of the layout.
+CSS = """<style>
+html { font-size: 22px; }
+.stApp { font-weight: 500; }
+[data-testid='stCaptionContainer'] { font-size: 0.95rem; opacity: 0.95; }
+[data-testid='stHeader'], [data-testid='stToolbar'] { height: 52px; min-height: 52px; }
+[data-testid='stMainBlockContainer'] { padding: 56px 24px 64px 24px; }
+[data-testid='stMetricLabel'] p, [data-testid='stMetricLabel'] div { white-space: normal; overflow: visible;
+  text-overflow: clip; }
+[data-testid='stMetricValue'] { font-size: 1.6rem; }
+[data-testid='stMetricValue'] div { white-space: normal; overflow: visible; text-overflow: clip; }
+[data-testid='stButton'] button p, [data-testid='stDownloadButton'] button p, [data-testid='stPageLink'] p,
+[data-testid='stPageLink'] span, .stMarkdownEllipsis { white-space: normal; overflow: visible; text-overflow: clip;
+  word-break: normal; overflow-wrap: normal; }
+</style>"""
+
 
 def on() -> bool:
     """Whether this visitor has projector mode on (the URL's value on the first run, then the toggle's)."""
@@ -25,6 +45,4 @@ def draw() -> None:
     if on():
         # Streamlit sizes its text in rem: a larger root font scales every text, widget and metric at once.
         # A constant string: nothing a visitor sends reaches it.
-        st.markdown("<style>html { font-size: 22px; } .stApp { font-weight: 500; } "
-                    "[data-testid='stCaptionContainer'] { font-size: 0.95rem; opacity: 0.95; }</style>",
-                    unsafe_allow_html=True)
+        st.html(CSS)

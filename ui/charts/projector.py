@@ -49,8 +49,10 @@ def _marks(ch) -> None:
 
 
 def _legends(ch) -> None:
-    """A legend set on an encoding overrides the config: one entry per row there, with no label cut, so the
-    larger labels still fit a narrow chart."""
+    """A legend set on an encoding overrides the config, so each is made to fit a narrow chart at the larger
+    font here: under or over the plot rather than beside it (a legend on the right took the plot's width and ran
+    out of the chart at 1024 px), one entry per row (a row of entries ran past the chart's edge), its title above
+    a colour bar rather than beside it, and no label or title cut."""
     enc = getattr(ch, "encoding", alt.Undefined)
     if enc is alt.Undefined or enc is None:
         return
@@ -58,11 +60,23 @@ def _legends(ch) -> None:
         channel = getattr(enc, name, alt.Undefined)
         # channel.legend is Altair's setter method; the value itself sits in the schema's keywords
         legend = channel._kwds.get("legend", alt.Undefined) if isinstance(channel, alt.SchemaBase) else alt.Undefined
-        if isinstance(legend, alt.Legend):
+        if not isinstance(legend, alt.Legend):
+            continue
+        gradient = channel._kwds.get("type") == "quantitative" or str(
+            channel._kwds.get("shorthand", "")).endswith(":Q")
+        if legend.orient in ("left", "right"):
+            legend.orient = "bottom"
+        if gradient:
+            legend.direction = "horizontal"
+            if legend.titleOrient in ("left", "right"):
+                legend.titleOrient = "top"
+        else:
+            legend.direction = "vertical"
             if legend.columns is not alt.Undefined:
                 legend.columns = 1
-            if legend.labelLimit is not alt.Undefined:
-                legend.labelLimit = 0  # no limit
+        if legend.labelLimit is not alt.Undefined:
+            legend.labelLimit = 0  # no limit
+        legend.titleLimit = 0
 
 
 def for_projector(chart):
@@ -76,6 +90,13 @@ def for_projector(chart):
     cfg["legend"]["symbolStrokeWidth"] = max(float(cfg["legend"].get("symbolStrokeWidth", 0) or 0), LINE + 1)
     cfg["legend"]["symbolSize"] = max(float(cfg["legend"].get("symbolSize", 0) or 0), 300)
     cfg["legend"]["labelLimit"] = max(float(cfg["legend"].get("labelLimit", 0) or 0), 600)
+    cfg["legend"]["titleLimit"] = 0  # no limit: "slope per step (d…" was cut at 22 px
+    # under the plot, one entry a row (a legend beside the plot or a row of entries ran out of a 1024 px chart)
+    if cfg["legend"].get("orient", "right") in ("left", "right"):
+        cfg["legend"]["orient"] = "bottom"
+    cfg["legend"]["symbolDirection"] = "vertical"
+    cfg["legend"]["gradientDirection"] = "horizontal"
+    cfg["legend"].pop("columns", None)
     for m in LINE_MARKS:
         cfg.setdefault(m, {})
         _at_least(cfg[m], ("strokeWidth",), LINE)
