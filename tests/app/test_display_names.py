@@ -9,7 +9,7 @@ import pytest
 from apptest_helpers import open_app
 from ui.settings import display_name
 
-RAW = ("leaky_relu", "remember_first", "h_T−k", "s_T−k", "f′(a_t)", "RNN (")
+RAW = ("leaky_relu", "remember_first", "h_T−", "s_T−", "f′(a_t)", "RNN (")  # h_T−k, h_T−50, …
 KINDS = ("markdown", "caption", "title", "header", "subheader", "info", "warning", "error", "latex", "metric",
          "selectbox", "select_slider", "button")
 
@@ -29,6 +29,8 @@ def screen_texts(at) -> list[str]:
                     v = " | ".join(map(str, v))
                 if isinstance(v, str):
                     out.append(v)
+    for table in at.get("table"):  # every cell of a st.table
+        out.append(table.value.to_string())
     return out
 
 
@@ -40,6 +42,7 @@ def screen_texts(at) -> list[str]:
     ("pages/activations.py", {"activation": "leaky_relu"}),
     ("pages/phase_diagram.py", {"activation": "leaky_relu"}),
     ("pages/live_training.py", {"activation": "leaky_relu", "task": "remember_first"}),
+    ("pages/report_check.py", {}),  # the sigmoid claim's ‖∂h_T/∂h_(T−50)‖
 ])
 def test_no_raw_identifiers_on_screen(page, query):
     at = open_app(query, page)
@@ -47,6 +50,8 @@ def test_no_raw_identifiers_on_screen(page, query):
     texts = screen_texts(at)
     bad = [(r, t[max(0, t.find(r) - 60):t.find(r) + 40]) for t in texts for r in RAW if r in t]
     assert not bad, bad
+    if page.endswith("report_check.py"):
+        assert any("∂h_T/∂h_(T−50)" in t for t in texts)  # the table is searched
     if "activation" in query:
         assert any(display_name("leaky_relu") in t for t in texts)
 

@@ -45,7 +45,7 @@ def claims_frame(c: dict) -> pd.DataFrame:
          "the sigmoid suits long-range dependencies",
          f"γ = sup σ′ = {c['sigmoid_gamma']:g}, so each step back scales by at most σₘₐₓ/4. The sigmoid preset "
          f"(σₘₐₓ = {fmt_num(p['sigma_max'], 3)}): slope {fmt_num(p['slope'], 3)} decades per step "
-         f"({p['regime']}), ‖∂h_T/∂h_T−{p['lag']}‖ = {fmt_pow10(p['log10_at_lag'])} ≤ bound "
+         f"({p['regime']}), ‖∂h_T/∂h_(T−{p['lag']})‖ = {fmt_pow10(p['log10_at_lag'])} ≤ bound "
          f"{fmt_pow10(p['bound_at_lag'])}",
          MISLEADING + ": γ = ¼ is why sigmoid RNNs vanish"),
     ]
