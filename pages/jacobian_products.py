@@ -12,7 +12,7 @@ from ui.cached.model import analysis
 from ui.cached.theory import mean_field
 from ui.charts.theory import prediction_text
 from ui.cached.activations import fprime_along_trajectory
-from ui.charts.jacobian_products import overflow_note, saturated_fraction, why_this_rate
+from ui.charts.jacobian_products import overflow_note, saturated_fraction, unsteady_note, why_this_rate
 from ui.charts.style import ZERO_NOTE, fmt_num, fmt_pow10
 from ui.settings import display_name, scale_label
 from rnn.jacobians import EDGE_TOL  # after ui, which imports the app once (ui/__init__.py)
@@ -50,6 +50,10 @@ with right:
                f"powers of ten the norm loses or gains per step back): vanishing below −{EDGE_TOL:g}, exploding "
                f"above +{EDGE_TOL:g} decades per step, edge of chaos in between. Pick the lag above.")
 st.markdown(why_this_rate(a, regime))
+sat = saturated_fraction(fprime_along_trajectory(s)["values"])  # the share of f′(aₜ) below 10⁻⁶
+unsteady = unsteady_note(a, sat)  # the line is no straight line: its slope's regime says little
+if unsteady:
+    st.warning(unsteady, icon=":material/ssid_chart:")
 
 note = overflow_note(a, s.T, display_name(s.activation))  # when the forward pass or the gradient's norm overflowed
 if note:
@@ -68,7 +72,6 @@ for row in (metrics[:3], metrics[3:]):  # two rows of three: nothing cut at 1024
 
 # mean-field theory beside the measurement: a sentence, and its line on the chart
 mf = mean_field(s)
-sat = saturated_fraction(fprime_along_trajectory(s)["values"])  # the share of f′(a_t) below 10⁻⁶
 head, note = prediction_text(mf, slope, sat, s.hidden)
 if head:
     st.markdown(head)

@@ -278,3 +278,23 @@ def test_phase_diagram_says_where_its_outline_is_when_t_is_not_a_row():
     caps = [c.value for c in at.caption if "outline" in c.value]
     assert any("T = 150 is not a row (nearest: 200)" in c for c in caps), caps
     assert any("the current settings" in c and "nearest" not in c for c in caps)  # the activation diagram
+
+
+def test_jacobian_products_warns_when_its_line_has_no_steady_rate():
+    """The same settings as Lesson step 5 at ρ = 100 on Jacobian products: the badge keeps the engine's regime of
+    the fitted slope, and a warning says the line strays from it by more than it changes (the reference line
+    computed here); at the vanishing preset itself no warning."""
+    q = {"T": 100, "activation": "tanh", "scale": 100, "scale_kind": "rho", "init": "gaussian", "input_scale": 0.5}
+    at = open_app(q, JAC)
+    _ok(at)
+    from ui.settings import Settings
+    m, x, _ = model.build(Settings(**q))
+    slope, rms, span = fit(reference_log10_norms(m, x))
+    assert rms > max(1.0, span)
+    warns = [w.body for w in at.warning if "not straight" in w.body]
+    assert len(warns) == 1
+    assert float(re.search(r"stray ([\d.]+) decades", warns[0]).group(1)) == pytest.approx(rms, abs=0.06)
+    assert float(re.search(r"the ([\d.]+) decades that slope", warns[0]).group(1)) == pytest.approx(span, abs=0.06)
+    at = open_app({k: v for k, v in q.items() if k != "scale"} | {"scale": 0.8}, JAC)
+    _ok(at)
+    assert not [w.body for w in at.warning if "not straight" in w.body]

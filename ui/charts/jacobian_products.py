@@ -141,6 +141,21 @@ def rate_sentence(a: Mapping, k: int, saturated: float | None = None) -> str:
             f"T to see which way it trends; {back}.")
 
 
+def unsteady_note(a: Mapping, saturated: float | None = None) -> str | None:
+    """None when the plotted line is straight enough for its slope to name a regime (rnn.jacobians.line_fit);
+    else a warning for the page that shows the regime anyway: how far the points stray, and why."""
+    logn = np.asarray(a["log10_norm"], dtype=np.float64)
+    fit = line_fit(logn[::-1])
+    if fit.steady:
+        return None
+    sat = (f" {saturated:.0%} of the values f′(aₜ) are below 10⁻⁶ (saturated units): each step's factor is set "
+           "by the few units that are not." if saturated else "")
+    return (f"The grey line below is not straight: its points stray {fmt_num(fit.rms, 2)} decades (RMS) from the "
+            f"fitted slope, more than the {fmt_num(fit.span, 2)} decades that slope changes over the lags it fits. "
+            f"The regime above rests on a trend these {logn.size} steps barely show.{sat} A longer T shows which "
+            "way it goes.")
+
+
 def gradient_start_text(a: Mapping) -> str:
     """Where the orange line (the BPTT gradient ‖∂L/∂h_{T−k}‖) starts, and why it starts there."""
     g0 = a.get("log10_grad_T")
