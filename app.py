@@ -13,13 +13,15 @@ st.set_page_config(page_title="Gradients through time", page_icon=registry.ICON,
 # as text on the sidebar). So those two labels take the text colour around them; the slider's thumb and the
 # chosen option's frame keep the red. (!important: Streamlit's rule for the chosen option is more specific.)
 # A segmented control narrower than its options wraps them onto a second row instead of hiding the last ones
-# behind its edge with no cue (at 1024 px: Task "rem…", GRU, "valu"): every choice stays visible and whole.
+# behind its edge with no cue (at 1024 px: Task "rem…", GRU, "valu"), and an option wider than the control wraps
+# its label at a space: every choice stays visible and whole.
 # A constant; st.html keeps a lone <style> out of the layout.
 st.html("<style>[data-testid='stSliderThumbValue'], [data-testid='stButtonGroup'] button[aria-checked='true'] "
         "{ color: inherit !important; } "
         "[data-testid='stButtonGroup'] [role='radiogroup'] { flex-wrap: wrap; max-width: 100%; } "
         "[data-testid='stButtonGroup'] [role='radiogroup'] > button { flex: 0 0 auto; max-width: 100%; } "
-        "[data-testid='stButtonGroup'] [role='radiogroup'] > button * { overflow: visible; text-overflow: clip; }"
+        "[data-testid='stButtonGroup'] [role='radiogroup'] > button * { overflow: visible; text-overflow: clip; "
+        "white-space: normal; }"
         "</style>")
 pg = st.navigation(registry.navigation(), position="hidden")  # drawn by the sidebar, links carrying the view
 sidebar.draw()

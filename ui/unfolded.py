@@ -13,6 +13,11 @@ from .limits import UNFOLDED_TICK_S, refusal
 from .settings import Settings
 
 
+def _dark() -> bool:
+    """Whether the visitor's page has the dark theme (the browser tells Streamlit; light until it has)."""
+    return getattr(getattr(st.context, "theme", None), "type", None) == "dark"
+
+
 def _keys(key: str) -> tuple[str, str]:
     return f"unf_{key}_k", f"unf_{key}_play"
 
@@ -53,7 +58,8 @@ def diagram(s: Settings, key: str, N: int | None = None, caption: bool = True) -
         focus = T - k
         steps = U.shown_steps(T, focus if k < T else None, U.LAST_PROJECTOR if projector.on() else U.LAST)
         jac = cached.step_norms(s, T, tuple(t for t in steps if t >= 1))
-        d = U.build(g["grad"], jac, T, N, reached=k if (now or k < T) else None, projector=projector.on())
+        d = U.build(g["grad"], jac, T, N, reached=k if (now or k < T) else None, projector=projector.on(),
+                    dark=_dark())
         left, right = st.columns([1, 3], vertical_alignment="center")
         left.button("Pause" if now else "Play", key=f"unf_{key}_btn", on_click=_toggle, args=(key, T),
                     icon=":material/pause:" if now else ":material/play_arrow:", width="stretch",

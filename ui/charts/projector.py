@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import altair as alt
 
-FS = 22  # px: axis labels and titles, legends, facet headers
-TITLE_FS = 26  # px: chart titles
+FS = 22  # px: axis labels and titles, legends
+TITLE_FS = 26  # px: chart titles and facet headers (the panels' titles)
 LINE = 3  # px: the thinnest line
 LINE_MARKS = {"line", "rule", "trail"}
 FONT_KEYS = {"axis": ("labelFontSize", "titleFontSize"), "legend": ("labelFontSize", "titleFontSize"),
@@ -86,7 +86,8 @@ def for_projector(chart):
     cfg = c.config.to_dict() if c.config is not alt.Undefined else {}
     for part, keys in FONT_KEYS.items():
         cfg.setdefault(part, {})
-        _at_least(cfg[part], keys, TITLE_FS if part == "title" else FS)
+        # a facet's panel titles (header) name what each panel shows: as large as a chart's title, above its axes
+        _at_least(cfg[part], keys, TITLE_FS if part in ("title", "header") else FS)
     cfg["legend"]["symbolStrokeWidth"] = max(float(cfg["legend"].get("symbolStrokeWidth", 0) or 0), LINE + 1)
     cfg["legend"]["symbolSize"] = max(float(cfg["legend"].get("symbolSize", 0) or 0), 300)
     cfg["legend"]["labelLimit"] = max(float(cfg["legend"].get("labelLimit", 0) or 0), 600)

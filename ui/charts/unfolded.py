@@ -27,6 +27,13 @@ MAX_TICKS = 60  # a play of any length takes at most this many ticks
 PALETTE = ("#fff7ec", "#fee8c8", "#fdd49e", "#fdbb84", "#fc8d59", "#ef6548", "#d7301f", "#b30000", "#7f0000")
 PALETTE_PROJECTOR = ("#fdd49e", "#fdbb84", "#fc8d59", "#ef6548", "#d7301f", "#b30000", "#7f0000")
 NONE_FILL = "#ffffff"  # a state the gradient has not reached yet (play), or whose norm does not exist
+# On the dark theme the diagram has no card of its own (it was a white card on the page): the page's background
+# shows through, the lines and the text outside the states turn light. Fills and the text on them stay.
+DARK_BG = "#0e1117"  # Streamlit's dark background: a state not reached yet takes it
+DARK = {"LINE": "#9ca3af", "TEXT": "#e5e7eb", "EDGE_TEXT": "#d1d5db", "DROPPED": "#6b7280",
+        "DROPPED_TEXT": "#9ca3af", "NONE_FILL": DARK_BG, "BG": "transparent"}
+LIGHT = {"LINE": "#4b5563", "TEXT": "#111827", "EDGE_TEXT": "#374151", "DROPPED": "#9ca3af",
+         "DROPPED_TEXT": "#6b7280", "NONE_FILL": NONE_FILL, "BG": "white"}
 LINE = "#4b5563"  # outlines and U, V arrows: dark grey, readable on the white card
 DROPPED = "#9ca3af"  # steps truncated BPTT drops, and the outputs the loss does not read
 DROPPED_TEXT = "#6b7280"  # their labels: fainter than the others, still 4.8:1 on the white card (WCAG's 4.5:1)
@@ -61,7 +68,13 @@ def shown_steps(T: int, focus: int | None = None, last: int = LAST) -> list[int]
         return list(range(T + 1))
     keep = set(range(FIRST + 1)) | set(range(T - last + 1, T + 1))
     if focus is not None:
-        keep |= {t for t in range(focus - AROUND, focus + AROUND + 1) if 0 <= t <= T}
+        around = {t for t in range(focus - AROUND, focus + AROUND + 1) if 0 <= t <= T}
+        if not around <= keep:
+            # the played step and its neighbours take the place of h_1 … and of steps at the end, so that the
+            # diagram keeps about its resting width while it plays: st.graphviz_chart scales the picture to the
+            # page's width, and three more states and a second elision shrank every label (to ~10 px at T = 100)
+            tail = max(1, last - len(around - keep))
+            keep = {0} | around | set(range(T - tail + 1, T + 1))
     return sorted(keep)
 
 
@@ -105,13 +118,14 @@ class Diagram:
 
 
 def build(grad: np.ndarray, jac: dict[int, float], T: int, N: int | None = None, reached: int | None = None,
-          projector: bool = False) -> Diagram:
+          projector: bool = False, dark: bool = False) -> Diagram:
     """The unfolded RNN over T steps as DOT text.
     grad[t] = log10‖∂L/∂h_t‖ for t = 0 … T (NaN where it does not exist); jac[t] = log10‖∂h_t/∂h_{t−1}‖ for the
     shown steps t ≥ 1 (others ignored); N: truncation (keep the steps T − N … T; None is full BPTT);
     reached: how many steps back the gradient has travelled while playing (states h_t with t < T − reached are
-    left white, h_{T−reached} is outlined); None shows every state."""
+    left white, h_{T−reached} is outlined); None shows every state. dark: the dark theme's lines and text, no card."""
     palette = PALETTE_PROJECTOR if projector else PALETTE
+    ink = DARK if dark else LIGHT
     grad = np.asarray(grad, dtype=np.float64)
     focus = None if reached is None else T - min(max(int(reached), 0), T)
     steps = shown_steps(T, focus, LAST_PROJECTOR if projector else LAST)
@@ -121,10 +135,10 @@ def build(grad: np.ndarray, jac: dict[int, float], T: int, N: int | None = None,
     # root font): the layout is computed for that size
     fs, big = (14, 16) if projector else (10, 12)
     pen = 2 if projector else 1
-    out = ["digraph unfolded {", "rankdir=BT; bgcolor=white; nodesep=0.12; ranksep=0.18; newrank=true; pad=0.05;",
-           f'node [fontname="Helvetica", fontsize={fs}, color="{LINE}", fontcolor="#111827", penwidth={pen}, '
+    out = ["digraph unfolded {", f"rankdir=BT; bgcolor={ink['BG']}; nodesep=0.12; ranksep=0.18; newrank=true; pad=0.05;",
+           f'node [fontname="Helvetica", fontsize={fs}, color="{ink["LINE"]}", fontcolor="{ink["TEXT"]}", penwidth={pen}, '
            'width=0.45, height=0.3];',
-           f'edge [fontname="Helvetica", fontsize={fs}, color="{LINE}", fontcolor="#374151", penwidth={pen}];']
+           f'edge [fontname="Helvetica", fontsize={fs}, color="{ink["LINE"]}", fontcolor="{ink["EDGE_TEXT"]}", penwidth={pen}];']
     fills, edges, elided, dropped = {}, {}, [], []
     h_row, x_row, y_row = [], [], []
     prev = None
@@ -132,26 +146,27 @@ def build(grad: np.ndarray, jac: dict[int, float], T: int, N: int | None = None,
         if prev is not None and t > prev + 1:  # a gap: one elision node in the h row
             e = f"gap{prev}"
             elided.append((prev + 1, t - 1))
-            out.append(f'{e} [shape=plaintext, label="⋯ {t - prev - 1} steps ⋯", fontcolor="{LINE}"];')
+            out.append(f'{e} [shape=plaintext, label="⋯ {t - prev - 1} steps ⋯", fontcolor="{ink["LINE"]}"];')
             out.append(f'h{prev} -> {e} [style=dotted, arrowhead=none];')
             out.append(f'{e} -> h{t} [style=dotted];')
             h_row.append(e)
         g = float(grad[t]) if t < grad.size else math.nan
         lit = focus is None or t >= focus
-        fill = color(g, lo, hi, palette) if lit else NONE_FILL
+        fill = color(g, lo, hi, palette) if lit else ink["NONE_FILL"]
+        fill = ink["NONE_FILL"] if fill == NONE_FILL else fill  # a norm that does not exist
         fills[t] = fill
         is_dropped = t < first_kept
         if is_dropped:
             dropped.append(t)
-        dark = fill in palette[len(palette) * 2 // 3:]
+        dark_fill = fill in palette[len(palette) * 2 // 3:] or fill == DARK_BG
         attrs = [f'label="h{sub(t)}\\n{short(g) if lit else " "}"', "shape=circle", "style=" +
                  ('"filled,dashed"' if is_dropped else "filled"), f'fillcolor="{fill}"',
-                 f'fontcolor="{"#ffffff" if dark else "#111827"}"', "fixedsize=true",
+                 f'fontcolor="{"#ffffff" if dark_fill else "#111827"}"', "fixedsize=true",
                  f"width={0.85 if projector else 0.62}"]
         if focus is not None and t == focus:
             attrs += [f'color="{FOCUS}"', f"penwidth={pen * 3.5}"]
         elif is_dropped:
-            attrs.append(f'color="{DROPPED}"')
+            attrs.append(f'color="{ink["DROPPED"]}"')
         out.append(f"h{t} [{', '.join(attrs)}];")
         h_row.append(f"h{t}")
         if t >= 1:
@@ -163,20 +178,22 @@ def build(grad: np.ndarray, jac: dict[int, float], T: int, N: int | None = None,
                 out.append(f'y{t} [shape=box, style=rounded, label="ŷ{sub(t)}"];')
                 out.append(f'h{t} -> y{t} [label="V"];')
             else:  # the loss reads ŷ_T only: the other outputs are drawn faint
-                out.append(f'y{t} [shape=box, style="rounded,dotted", label="ŷ{sub(t)}", fontcolor="{DROPPED_TEXT}", '
-                           f'color="{DROPPED}"];')
-                out.append(f'h{t} -> y{t} [label="V", style=dotted, color="{DROPPED}", fontcolor="{DROPPED_TEXT}"];')
+                out.append(f'y{t} [shape=box, style="rounded,dotted", label="ŷ{sub(t)}", fontcolor="{ink["DROPPED_TEXT"]}", '
+                           f'color="{ink["DROPPED"]}"];')
+                out.append(f'h{t} -> y{t} [label="V", style=dotted, color="{ink["DROPPED"]}", '
+                           f'fontcolor="{ink["DROPPED_TEXT"]}"];')
             if prev == t - 1:
                 j = jac.get(t, math.nan)
                 # the arrow's Jacobian is in the running product once the gradient has crossed it
-                c = color(j, lo, hi, palette) if focus is None or t > focus else DROPPED
-                c = c if c != NONE_FILL else DROPPED
+                c = color(j, lo, hi, palette) if focus is None or t > focus else ink["DROPPED"]
+                c = c if c != NONE_FILL else ink["DROPPED"]
                 edges[t] = c
                 style = ", style=dashed" if t - 1 < first_kept else ""
                 out.append(f'h{t - 1} -> h{t} [label="W  {short(j)}", color="{c}", penwidth={pen * 2.5}'
                            f'{style}];')
         prev = t
-    out.append(f'L [shape=doubleoctagon, label="L", fontsize={big}, style=filled, fillcolor="#fde68a"];')
+    out.append(f'L [shape=doubleoctagon, label="L", fontsize={big}, style=filled, fillcolor="#fde68a", '
+               'fontcolor="#111827"];')
     out.append(f"y{T} -> L;" if T >= 1 else "h0 -> L;")
     out.append("{rank=same; " + "; ".join(h_row) + "}")
     if x_row:
