@@ -59,3 +59,11 @@ def test_no_raw_identifiers_on_screen(page, query):
 def test_display_names_read_as_words():
     assert display_name("leaky_relu") == "leaky ReLU" and display_name("remember_first") == "remember first"
     assert display_name("tanh") == "tanh"
+
+
+def test_activation_panels_are_headed_by_words():
+    from ui.charts.activations import activation_frame
+    a = [0.0, 1.0]
+    curves = {n: {"a": a, "f": a, "df": a, "codomain": "ℝ", "gamma": 1.0} for n in ("tanh", "leaky_relu")}
+    panels = set(activation_frame(curves, current="leaky_relu")["panel"])
+    assert any(p.startswith("leaky ReLU (in use)|") for p in panels) and not any("leaky_relu" in p for p in panels)

@@ -14,6 +14,7 @@ import torch
 
 import rnn
 from rnn.jacobians import EDGE_TOL
+from apptest_helpers import spec_dicts
 from ui.cached import bptt_by_hand as E
 from ui.cached import phase_diagram as PH
 from ui.charts import bptt_by_hand as CB
@@ -331,3 +332,15 @@ def test_phase_outline_sits_on_the_nearest_cell_on_the_log_axes(current, want):
         assert "nearest" in note and (f"T = {current['T']} is not a row" in note) == (want["T"] != current["T"])
     spec = CP.phase_chart(df, "T", _lines(), current).to_dict()
     assert _outline_domain(spec)[-1] == ("current settings" if want["exact"] else CP.NEAREST)
+
+
+def test_phase_activation_rows_read_as_words():
+    """Issue 20.8: the activation diagram's rows read 'leaky ReLU', not leaky_relu; the data keeps the identifier
+    that a click loads into the sidebar."""
+    df = CP.phase_frame(fake_grid(), "slope")
+    df = df[df["T"] == 100].assign(activation=["tanh", "relu", "leaky_relu", "sigmoid"])
+    spec = CP.phase_chart(df, "activation", _lines(), None).to_dict()
+    exprs = [d["axis"]["labelExpr"] for d in spec_dicts(spec) if isinstance(d.get("axis"), dict)
+             and "labelExpr" in d["axis"] and d.get("field") == "activation"]
+    assert exprs and all("'leaky_relu' ? 'leaky ReLU'" in e for e in exprs)
+    assert set(df["activation"]) >= {"leaky_relu"}

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import theme
+from ..settings import display_name
 from .style import FS, fmt_num, style
 
 
@@ -17,7 +18,8 @@ def activation_frame(curves: Mapping[str, Mapping], current: str | None = None) 
     a two-line panel label 'name|f ∈ codomain, γ = …'."""
     parts = []
     for name, c in curves.items():
-        head = f"{name}{' (in use)' if name == current else ''}|f ∈ {c['codomain']},  γ = {c['gamma']:g}"
+        head = (f"{display_name(name)}{' (in use)' if name == current else ''}|f ∈ {c['codomain']},  "
+                f"γ = {c['gamma']:g}")
         for curve, vals in (("f(a)", c["f"]), ("f′(a)", c["df"])):
             parts.append(pd.DataFrame({"activation": name, "panel": head, "a": np.asarray(c["a"], float),
                                        "curve": curve, "value": np.asarray(vals, float),

@@ -16,6 +16,7 @@ import pandas as pd
 
 from rnn.jacobians import EDGE_TOL, classify
 
+from ..settings import ACTIVATION_NAMES, DISPLAY_NAMES
 from ..theme import BOUND_COLOR, HALO, INK, REGIME_COLORS
 from .style import fmt_num, style
 
@@ -125,7 +126,10 @@ def phase_chart(df: pd.DataFrame, y: str, lines: pd.DataFrame, current: Mapping 
     ytype = "O" if y == "T" else "N"
     ytitle = "sequence length T" if y == "T" else "activation f"
     yscale = alt.Scale(paddingInner=0, paddingOuter=0)  # rows touch, whichever marks share the axis
-    yenc = alt.Y(f"{y}:{ytype}", title=ytitle, sort="descending" if y == "T" else None, scale=yscale)
+    # the activations' rows read as words (leaky ReLU), the data keeps the identifier a click loads
+    words = " : ".join(f"datum.label == '{k}' ? '{v}'" for k, v in DISPLAY_NAMES.items() if k in ACTIVATION_NAMES)
+    yaxis = alt.Axis(labelExpr=f"{words} : datum.label") if y == "activation" and words else alt.Undefined
+    yenc = alt.Y(f"{y}:{ytype}", title=ytitle, sort="descending" if y == "T" else None, scale=yscale, axis=yaxis)
     lo, hi = float(df["scale_lo"].min()), float(df["scale_hi"].max())
     xscale = alt.Scale(type="log", domain=[lo, hi], nice=False)
     x = alt.X("scale_lo:Q", title=scale_title, scale=xscale,
