@@ -29,6 +29,16 @@ def activation_frame(curves: Mapping[str, Mapping], current: str | None = None) 
 
 
 GAMMA_RULE = "γ = sup|f′|"  # the legend's name of the dashed purple rule
+# The y ticks the page is about: f′ ≤ 1 (tanh, relu, linear), ¼ (the sigmoid's bound), 0, and −1 for f. Vega's
+# own ticks every 0.5 dropped every other label in a 170 px panel (1 among them) and never showed ¼; here every
+# tick keeps its label, ¼ set above its line and 0 below its own so the two, 0.25 apart, never overlap.
+Y_TICKS = [-1.0, 0.0, 0.25, 1.0]
+Y_AXIS = alt.Axis(values=Y_TICKS, labelOverlap=False,
+                  labelExpr="datum.value == 0.25 ? '¼' : format(datum.value, '~g')",
+                  labelBaseline=alt.ExprRef("datum.value == 0.25 ? 'bottom' : datum.value == 0 ? 'top' : "
+                                            "'middle'"))
+HEADER_FS = FS + 4  # panel titles above the axes' size (they name the activation); set in the config only, which
+# projector mode raises (ui.charts.projector: header titles at its TITLE_FS)
 CURVES = ("f(a)", "f′(a)", GAMMA_RULE)  # every mark of the panels, in the legend's order
 
 
@@ -44,7 +54,7 @@ def activation_chart(df: pd.DataFrame, columns: int = 2, y_lim: float = 1.5) -> 
     dash = alt.StrokeDash("curve:N", title=None, sort=list(CURVES),
                           scale=alt.Scale(domain=list(CURVES), range=[[1, 0], [1, 0], [7, 4]]))
     lines = alt.Chart().mark_line(strokeWidth=3, clip=True).encode(
-        x=alt.X("a:Q", title="pre-activation a"), y=alt.Y("value:Q", title=None, scale=yscale),
+        x=alt.X("a:Q", title="pre-activation a"), y=alt.Y("value:Q", title=None, scale=yscale, axis=Y_AXIS),
         color=color, strokeDash=dash,
         tooltip=[alt.Tooltip("activation:N"), alt.Tooltip("curve:N"), alt.Tooltip("a:Q", format=".2f"),
                  alt.Tooltip("value:Q", format=".4f")])
@@ -55,13 +65,13 @@ def activation_chart(df: pd.DataFrame, columns: int = 2, y_lim: float = 1.5) -> 
                 tooltip=[alt.Tooltip("activation:N"), alt.Tooltip("gamma:Q", title=GAMMA_RULE)]))
     chart = (alt.layer(lines, rule, data=df).properties(width=240, height=170)
              .facet(facet=alt.Facet("panel:N", sort=panels, title=None,
-                                    header=alt.Header(labelExpr="split(datum.value, '|')", labelFontSize=FS)),
+                                    header=alt.Header(labelExpr="split(datum.value, '|')")),
                     columns=columns)
              .resolve_axis(x="independent"))
     return (chart.configure_axis(labelFontSize=FS, titleFontSize=FS)
             .configure_legend(labelFontSize=FS, orient="top", symbolStrokeWidth=3, symbolType="stroke",
                               symbolSize=400)
-            .configure_header(labelFontSize=FS))
+            .configure_header(labelFontSize=HEADER_FS, labelFontWeight="bold"))
 
 
 def fprime_frame(values: np.ndarray, gamma: float, bins: int = 40) -> pd.DataFrame:
