@@ -12,7 +12,8 @@ from ui.cached.model import analysis
 from ui.cached.theory import mean_field
 from ui.charts.theory import prediction_text
 from ui.cached.activations import fprime_along_trajectory
-from ui.charts.jacobian_products import overflow_note, saturated_fraction, unsteady_note, why_this_rate
+from ui.charts.jacobian_products import (gradient_start_text, overflow_note, saturated_fraction, unsteady_note,
+                                         why_this_rate)
 from ui.charts.style import ZERO_NOTE, fmt_num, fmt_pow10
 from ui.settings import display_name, scale_label
 from rnn.jacobians import EDGE_TOL  # after ui, which imports the app once (ui/__init__.py)
@@ -87,7 +88,7 @@ chart_block(
     "fits. Thick grey: the spectral norm of the product of k Jacobians, "
     "$\\lVert \\partial h_T/\\partial h_{T-k} \\rVert$. Dashed: the bound (γ·σₘₐₓ)ᵏ, which the grey line can "
     "never cross, and ρᵏ, the rate it follows for a linear RNN; the axis follows the measured lines, so a bound "
-    "far above them leaves the chart at the top. Orange: $\\lVert \\partial L/\\partial h_{T-k} \\rVert$, the "
-    "gradient BPTT actually sends back. A straight line falling means vanishing, rising means exploding; its "
-    "slope is the number above." + floor,
+    "far above them leaves the chart at the top. Orange: the gradient BPTT actually sends back, "
+    + gradient_start_text(a) + " A straight line falling means vanishing, rising means exploding; its slope is "
+    "the number above." + floor,
     "jacobian_products.csv", label="Download the chart's data (CSV)")

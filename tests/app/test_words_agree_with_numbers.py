@@ -298,3 +298,22 @@ def test_jacobian_products_warns_when_its_line_has_no_steady_rate():
     at = open_app({k: v for k, v in q.items() if k != "scale"} | {"scale": 0.8}, JAC)
     _ok(at)
     assert not [w.body for w in at.warning if "not straight" in w.body]
+
+
+def test_jacobian_products_caption_says_where_the_orange_gradient_starts():
+    """The exploding preset on Jacobian products: the caption gives ‖∂L/∂h_T‖ (autograd) where the orange line
+    starts."""
+    p = PRESETS["exploding"]
+    from dataclasses import asdict
+    at = open_app(asdict(p.settings), JAC)
+    _ok(at)
+    cap = [c.value for c in at.caption if "starts at lag 0" in c.value]
+    assert len(cap) == 1 and "starts high" in cap[0]
+    m, x, y = model.build(p.settings)
+    with torch.no_grad():
+        _, h = m(x)
+    hT = h[-1].double().clone().requires_grad_(True)
+    L = 0.5 * ((hT @ m.V.double() + m.b_y.double() - y.double()) ** 2).sum()  # linear output
+    (g,) = torch.autograd.grad(L, hT)
+    got = log10_of(re.search(r"here (.+?), and is then", cap[0]).group(1))
+    assert got == pytest.approx(math.log10(float(g.norm())), abs=0.03)
