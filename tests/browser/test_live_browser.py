@@ -1,5 +1,7 @@
 """Live training in Chromium: Start makes the step counter and the charts advance on their own (the
 fragment ticks), Stop halts them at once, and the page never shows an exception."""
+import pytest
+
 from conftest import wait_idle, shot
 
 
@@ -94,10 +96,12 @@ def test_pause_halts_the_run_and_start_resumes_it(server, page):
     assert not page.console_errors, page.console_errors
 
 
-def test_a_deep_link_opened_first_on_a_fresh_server_goes_through_the_router(browser):
+@pytest.mark.parametrize("name, title", [("live_training", "Live training"), ("glossary", "Glossary")])
+def test_a_deep_link_opened_first_on_a_fresh_server_goes_through_the_router(browser, name, title):
     """Until app.py's st.navigation has run once, Streamlit routes /<file in pages/> the old way (the page
     alone, no sidebar); ui.sidebar._route_through_app reruns it through app.py. A server of its own, so that
-    this link is really the first request it sees."""
+    this link is really the first request it sees. The Glossary computes nothing from the settings, and once
+    never called the sidebar: opened first, it stayed alone."""
     import conftest
 
     port = conftest.free_port()
@@ -105,12 +109,12 @@ def test_a_deep_link_opened_first_on_a_fresh_server_goes_through_the_router(brow
     try:
         ctx = browser.new_context(viewport={"width": 1280, "height": 720})
         pg = ctx.new_page()
-        pg.goto(f"http://127.0.0.1:{port}/live_training?T=23")
+        pg.goto(f"http://127.0.0.1:{port}/{name}?T=23")
         pg.wait_for_selector("text=Sequence length T", timeout=60_000)  # the shared sidebar is there …
         wait_idle(pg)
         t = pg.locator('[data-testid="stSidebar"]').get_by_role("slider", name="Sequence length T")
         assert t.get_attribute("aria-valuetext") == "23"  # … holding the link's value
-        assert pg.get_by_role("heading", name="Live training").count() == 1  # on the page the link named
+        assert pg.get_by_role("heading", name=title).count() == 1  # on the page the link named
         assert pg.locator("text=Page not found").count() == 0  # and no "page not found" dialog
         ctx.close()
     finally:
