@@ -3,7 +3,7 @@ from functools import partial
 
 import streamlit as st
 
-from ui import live, sidebar
+from ui import live, live_demo, sidebar
 from ui.charts import live_training as C
 from ui.limits import LIVE_TICK_S
 
@@ -33,6 +33,9 @@ b[3].button("Reset", icon=":material/restart_alt:", width="stretch", key="live_r
 b[4].button("Same with an LSTM", icon=":material/memory:", width="stretch", key="live_lstm",
             on_click=live.same_with_lstm, args=(cfg, max_steps), disabled=live.base(cfg, max_steps)[0].model == "lstm",
             help="Start this very run again with an LSTM (the earlier run stays, to compare below).")
+st.button("The LSTM demo: RNN, LSTM, GRU on the same batches", icon=":material/compare_arrows:", key="live_demo",
+          on_click=live_demo.start, args=(s,), help="Remember the first symbol through noise: the "
+          "tanh RNN stays at chance, the LSTM and the GRU learn it (the controls and the sidebar take its settings).")
 if changed:
     st.caption("The controls changed: press Start to begin a new run with them (the current one is kept to compare).")
 
@@ -49,6 +52,12 @@ def panel() -> None:
         return
     live.tick(run)
     live.finish_if_done(run)
+    if live_demo.is_demo(run):  # the LSTM demo: three models on the same batches
+        live_demo.draw(run)
+        live.draw_compare()
+        if ticking and run.status != "running":
+            st.rerun()
+        return
     h, rc, task = run.history(), run.config, run.task  # the run's own config and task, not the controls'
     live.draw_status(run, task, h)
     left, right = st.columns(2)

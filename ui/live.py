@@ -18,7 +18,7 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from rnn.training import TrainConfig, Trainer
+from rnn.training import SideBySide, TrainConfig, Trainer
 
 from .charts import live_training as C
 from .charts.projector import for_projector
@@ -28,7 +28,8 @@ from .settings import PAGE_CONTROLS, Settings, display_name, page_keys
 CONTROLS = page_keys("live_training")  # the page's own controls (ui.settings.PAGE_CONTROLS), in order
 MODEL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 CHOICE_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU", "sgd": "SGD", "adam": "Adam",
-                "adding": "adding problem", "remember_first": "remember first"}  # how the controls print them
+                "adding": "adding problem", "remember_first": "remember first",
+                "remember_noise": "remember through noise"}  # how the controls print them
 
 
 @dataclass
@@ -55,6 +56,13 @@ class LiveRun:
         """The trainer's history, read between two training chunks (never while another thread trains)."""
         with self.lock:
             return self.trainer.history()
+
+    def curves(self) -> list[tuple[str, dict]]:
+        """(label, history) of each model the run trains: its one, or each of the LSTM demo's (a SideBySide)."""
+        h = self.history()
+        if isinstance(self.trainer, SideBySide):
+            return [(f"{MODEL_NAMES[m]} · {self.label}", hm) for m, hm in h.items()]
+        return [(self.label, h)]
 
     @property
     def config(self) -> TrainConfig:
@@ -115,6 +123,10 @@ TASK_TEXT = {  # what each task asks of the network, in a sentence a student can
     "remember_first": "**Remember the first symbol.** The first step shows one of K symbols and the rest is "
                       "noise; at the last step the network must name the first symbol. Nothing but the gradient "
                       "from T steps back can teach it that. Guessing uniformly is the chance level.",
+    "remember_noise": "**Remember the first symbol through noise.** The first step shows one of 8 symbols; every "
+                      "later step carries only random noise, on other inputs. At the last step the network must name "
+                      "the first symbol. A gate can shut the noise out; a vanilla RNN's state is stirred by it at "
+                      "every step. Guessing uniformly (1/8) is the chance level.",
 }
 
 
@@ -181,8 +193,12 @@ def config_from_controls(s: Settings, v: dict[str, str]) -> tuple[TrainConfig, l
 def controls_changed(cfg: TrainConfig, max_steps: int) -> bool:
     """Whether a run is going (or paused) with another config or length than the controls now hold."""
     run = state().run
-    return run is not None and run.status in ("running", "paused") and (
-        run.config != cfg.validated() or run.max_steps != max_steps)
+    if run is None or run.status not in ("running", "paused"):
+        return False
+    rc = run.config
+    if isinstance(run.trainer, SideBySide):  # the LSTM demo trains every model, its gates biased: compare the rest
+        rc = replace(rc, model=cfg.model, gate_bias=cfg.gate_bias, matrix_stats=cfg.matrix_stats)
+    return rc != cfg.validated() or run.max_steps != max_steps
 
 
 def label(cfg: TrainConfig) -> str:
@@ -253,12 +269,14 @@ def reset() -> None:
 
 
 def _archive(st_: LiveState, run: LiveRun) -> None:
-    h = run.history()
-    if h["step"].size == 0 or any(a["run_id"] == run.serial for a in st_.archive):
+    if any(a["run_id"] == run.serial for a in st_.archive):
         return
-    idx = np.unique(np.linspace(0, h["step"].size - 1, min(LIVE_ARCHIVE_POINTS, h["step"].size)).astype(int))
-    st_.archive.append({"run_id": run.serial, "label": run.label, "step": h["step"][idx],
-                        "loss": h["loss"][idx], "accuracy": h["accuracy"][idx]})
+    for lbl, h in run.curves():  # one curve, or one per model of the LSTM demo
+        if h["step"].size == 0:
+            continue
+        idx = np.unique(np.linspace(0, h["step"].size - 1, min(LIVE_ARCHIVE_POINTS, h["step"].size)).astype(int))
+        st_.archive.append({"run_id": run.serial, "label": lbl, "step": h["step"][idx],
+                            "loss": h["loss"][idx], "accuracy": h["accuracy"][idx]})
     del st_.archive[:-LIVE_MAX_ARCHIVE]
 
 
@@ -321,7 +339,9 @@ def draw_compare() -> None:
     cur = st_.run
     st.subheader("Compare runs", anchor=False)
     now = cur is not None and not any(a["run_id"] == cur.serial for a in st_.archive)  # not archived yet
-    comp = C.compare_frame(st_.archive, (cur.label, cur.history()) if now else None)
+    curves = cur.curves() if now else []  # the LSTM demo has three: all but the last join as "(now)" entries
+    extra = [{"label": f"{lbl} (now)", "step": h["step"], "loss": h["loss"]} for lbl, h in curves[:-1]]
+    comp = C.compare_frame(st_.archive + extra, curves[-1] if curves else None)
     if comp.empty:
         st.caption("Finished and stopped runs appear here (the last five), e.g. a tanh RNN against an LSTM on the "
                    "same task and seed.")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from rnn.training import DEMO, DEMO_STEPS
+
 from .settings import Settings
 
 
@@ -71,4 +73,17 @@ PRESETS: dict[str, Preset] = {
         r"holds the gradient: over all 100 steps its norm changes by about one decade (it even grows a little), "
         r"where the vanilla RNN's loses twenty.",
         "vanishing", page="gated_cells", page_values=(("gate_bias", "3"),)),
+    # the LSTM demo of Live training (rnn.training.DEMO; benchmarks/RESULTS_LSTM_DEMO.md): its sidebar values
+    # and the page's controls, which the page's demo button sets too
+    "lstm_demo": Preset(
+        "LSTM to the rescue, trained live", ":material/model_training:",
+        Settings(T=DEMO.T, activation=DEMO.activation, scale=DEMO.scale, scale_kind=DEMO.scale_kind,
+                 init=DEMO.init, hidden=DEMO.hidden_size, input_scale=0.5, seed=0, float64=True, device="auto"),
+        rf"Remember the first of 8 symbols through {DEMO.T - 1} steps of noise. Press *The LSTM demo* there: a "
+        r"tanh RNN, an LSTM and a GRU train on the same batches; the RNN stays at chance (1/8), the gated cells, their "
+        rf"memory gates starting at $b = {DEMO.gate_bias:g}$, learn it within a few hundred steps.",
+        "vanishing", page="live_training",
+        page_values=(("task", DEMO.task), ("model", DEMO.model), ("opt", DEMO.optimizer), ("lr", f"{DEMO.lr:g}"),
+                     ("clip", DEMO.clip), ("N", "full"), ("batch", str(DEMO.batch_size)),
+                     ("steps", str(DEMO_STEPS)))),
 }

@@ -78,7 +78,7 @@ SCALE_NAMES = {"gain": "gain g", "rho": "spectral radius ρ", "sigma_max": "larg
 INIT_NAMES = {"gaussian": "Gaussian", "orthogonal": "orthogonal", "identity": "identity (IRNN)"}
 # how a choice's identifier reads on screen (the URL and the code keep the identifier): one table for every page
 DISPLAY_NAMES = {"leaky_relu": "leaky ReLU", "relu": "ReLU", "remember_first": "remember first",
-                 "adding": "adding problem", **INIT_NAMES}
+                 "remember_noise": "remember through noise", "adding": "adding problem", **INIT_NAMES}
 
 
 def display_name(value: str) -> str:
@@ -204,7 +204,7 @@ PAGE_CONTROLS: dict[str, PageControl] = {
     # Gated cells: the memory gates' starting bias
     "gate_bias": _choice("gated_cells", "Memory-gate bias b", GATE_BIAS_CHOICES, "3", GATE_BIAS_HELP),
     # Live training: the task, the model and the optimiser
-    "task": _choice("live_training", "Task", ("adding", "remember_first"), "adding"),
+    "task": _choice("live_training", "Task", ("adding", "remember_first", "remember_noise"), "adding"),
     "model": _choice("live_training", "Model", ("rnn", "lstm", "gru"), "rnn"),
     "opt": _choice("live_training", "Optimiser", ("sgd", "adam"), "adam"),
     "lr": _choice("live_training", "Learning rate α",

@@ -214,7 +214,7 @@ def _texts(at: AppTest, kind: str) -> list[str]:
 def _live_labels(at: AppTest) -> list[str]:
     """On Live training, what the page says about the run in progress, against the run's own config."""
     from rnn.tasks import get_task
-    from ui import live
+    from ui import live, live_demo
 
     st_ = _state(at, "live")
     run = st_.run if st_ is not None else None
@@ -222,6 +222,8 @@ def _live_labels(at: AppTest) -> list[str]:
         return []
     cfg = run_config(run)
     task = get_task(cfg.task)
+    if live_demo.is_demo(run):
+        return _demo_labels(at, run, cfg, task)
     bad = []
     if not run.label.startswith(live.label(cfg)):  # the label may add the run's number: "… (run 2)"
         bad.append(f"the run is called {run.label!r} but its config reads {live.label(cfg)!r}")
@@ -251,6 +253,32 @@ def _live_labels(at: AppTest) -> list[str]:
     heat_T = [m.group(1) for t in titles for m in re.finditer(r"time step t \(0 … (\d+)\)", t)]
     if any(int(T) != cfg.T for T in heat_T):
         bad.append(f"the heatmap's axis says T = {heat_T}, the run has T = {cfg.T}")
+    return bad
+
+
+def _demo_labels(at: AppTest, run, cfg, task) -> list[str]:
+    """On Live training, what the page says about the LSTM demo (three models on the same batches), against the
+    run's own config: its label, step, status, progress, each model's accuracy, and the chance lines."""
+    from ui import live_demo
+
+    bad = []
+    if not run.label.startswith(live_demo.label(cfg)):
+        bad.append(f"the demo is called {run.label!r} but its config reads {live_demo.label(cfg)!r}")
+    metrics = {m.label: m for m in at.metric}
+    for want in ("Step", "Status", "tanh RNN accuracy", "LSTM accuracy", "GRU accuracy"):
+        if want not in metrics:
+            bad.append(f"metric {want!r} missing on the demo; metrics: {sorted(metrics)}")
+    if "Status" in metrics and metrics["Status"].value != run.status:
+        bad.append(f"Status shows {metrics['Status'].value!r}, the demo is {run.status!r}")
+    if "Step" in metrics and metrics["Step"].value != f"{run.steps:,}":
+        bad.append(f"Step shows {metrics['Step'].value!r}, the demo is at step {run.steps}")
+    progress = [p.proto.text for p in at.get("progress")]
+    if not any(t.startswith(run.label) and f"of {run.max_steps} steps" in t for t in progress):
+        bad.append(f"no progress bar names the demo {run.label!r} and its {run.max_steps} steps: {progress}")
+    want = {task.chance_accuracy, task.chance_loss}
+    chance = {c for t in chart_tables(at) if "chance" in t.column_names for c in t.column("chance").to_pylist()}
+    if chance and not all(any(abs(c - w) <= 1e-12 * w for w in want) for c in chance):
+        bad.append(f"the demo's chance lines are at {sorted(chance)}, its task {cfg.task} has {sorted(want)}")
     return bad
 
 
