@@ -39,8 +39,9 @@ for n in notes:
 b = st.columns(3)
 b[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretch", key="text_start",
             on_click=R.start, args=(cfgs, int(steps)), disabled=R.running())
-b[1].button("Pause", icon=":material/pause:", width="stretch", key="text_pause", on_click=R.pause,
-            disabled=not R.running())
+# Pause is never disabled (it does nothing with nothing running): Streamlit drops a click on a widget whose last
+# drawing was disabled, and the rerun after Start draws it again only when it gets to it (ui/live.py likewise)
+b[1].button("Pause", icon=":material/pause:", width="stretch", key="text_pause", on_click=R.pause)
 b[2].button("Reset", icon=":material/restart_alt:", width="stretch", key="text_reset", on_click=R.reset)
 R.draw_changed(cfgs, int(steps))
 text, window = R.view(prep.text, cfgs)  # the runs' text while there are runs: p is a position in it
@@ -60,7 +61,10 @@ def panel() -> None:
         st.text(prep.text[:600])  # plain text: the visitor's characters are never read as markdown or HTML
         return
     R.tick()
-    pair, hist = st_.pair, {k: r.trainer.history() for k, r in st_.runs.items()}
+    with st_.lock:  # the pair and its histories of one moment
+        pair, hist = st_.pair, R.histories()
+    if pair is None:  # Reset, pressed while this tick trained
+        return
     R.draw_metrics(hist)
     df = C.bits_frame(hist)
     chart_block(C.bits_chart(df, pair.corpus.unigram_bits, pair.corpus.uniform_bits), df,
@@ -71,8 +75,9 @@ def panel() -> None:
         st.caption(f"{C.NAMES[k]} at step {smp.step} (temperature {smp.temperature:g}, seed {smp.seed})")
         st.code(smp.text, language=None, wrap_lines=True)
     st.subheader(f"How far back does it look from character {pos}?", anchor=False)
-    frames = {k: C.influence_frame(pair.text, pos, *X.influence(r.trainer, pos), TEXT_WRAP)
-              for k, r in st_.runs.items() if not r.trainer.diverged}
+    with st_.lock:  # between two rounds: never while another thread trains the models
+        frames = {k: C.influence_frame(pair.text, pos, *X.influence(r.trainer, pos), TEXT_WRAP)
+                  for k, r in st_.runs.items() if not r.trainer.diverged}
     dom = C.shared_domain(list(frames.values()))
     for k, f in frames.items():
         chart_block(C.influence_chart(f, dom), f, f"{C.NAMES[k]} at step {st_.runs[k].steps}: each earlier character "

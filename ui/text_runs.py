@@ -6,11 +6,19 @@ The pair owns its config (DESIGN.md, "a run owns its config"): Start records the
 the run length and a serial number (1, 2, … in the session), and everything drawn about the runs reads that
 record, never the controls of the moment; when the controls differ from it, the page says so.
 
+Pause always wins, as on Live training (ui.live's module note: with Streamlit's fast reruns a click starts a
+new script thread while the old one still trains or runs Start's callback): both runs share the session's lock
+(TextRuns.lock) with the buttons' callbacks, a tick trains one step of each model at a time under it and checks
+each run's status before its step (ui.live.tick), and a Start whose script run a later click already replaced
+(ui.live.superseded) starts nothing. Pause then returns only between two rounds: no step follows it, and both
+models stand at the same step.
+
 The text itself is prepared by rnn.text.prepare_text (messages and a fallback, never an exception); these
 functions never print it."""
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field, replace
 
@@ -65,6 +73,7 @@ class TextRuns:
     samples: dict[str, Sample] = field(default_factory=dict)  # model → its latest sample
     ticks: int = 0
     started: int = 0  # pairs started in this session: the next one's serial is started + 1
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)  # see the module
 
 
 def choices(key: str) -> tuple[str, ...]:
@@ -202,33 +211,47 @@ def _gated(pair: Pair) -> str:
 
 def start(cfgs: dict[str, TrainConfig], max_steps: int) -> None:
     """Resume paused runs when the controls still match them, else begin new ones (both models from step 0)
-    and record what they were started with."""
+    and record what they were started with. A Start whose script run a later click already replaced starts
+    nothing: that click may have been Pause, run first by its own thread."""
     st_ = state()
-    if st_.runs and not changed(cfgs, max_steps) and all(r.status == "paused" for r in st_.runs.values()):
-        for r in st_.runs.values():
-            r.status = "running"
-        return
-    now = {k: c.validated() for k, c in cfgs.items()}
-    text = now["rnn"].text
-    st_.started += 1
-    st_.pair = Pair(st_.started, now, text, X.corpus(text), title(text), int(max_steps))
-    st_.runs = {k: live.LiveRun(live.Trainer(c), live.label(c).replace(" · text", ""), int(max_steps),
-                                status="running") for k, c in now.items()}
-    st_.samples.clear()
-    st_.ticks = 0
+    with st_.lock:
+        if live.superseded():
+            return
+        if st_.runs and not changed(cfgs, max_steps) and all(r.status == "paused" for r in st_.runs.values()):
+            for r in st_.runs.values():
+                r.status = "running"
+            return
+        _halt(st_, "stopped")  # runs it replaces: a tick still under way in another thread trains them no further
+        now = {k: c.validated() for k, c in cfgs.items()}
+        text = now["rnn"].text
+        st_.started += 1
+        st_.pair = Pair(st_.started, now, text, X.corpus(text), title(text), int(max_steps))
+        st_.runs = {k: live.LiveRun(live.Trainer(c), live.label(c).replace(" · text", ""), int(max_steps),
+                                    status="running", lock=st_.lock) for k, c in now.items()}
+        st_.samples.clear()
+        st_.ticks = 0
+
+
+def _halt(st_: TextRuns, status: str) -> None:
+    """Mark the runs that are going (or, to stop them, paused) `status`; the caller holds the session's lock."""
+    for r in st_.runs.values():
+        if r.status == "running" or status == "stopped" and r.status == "paused":
+            r.status = status
 
 
 def pause() -> None:
-    for r in state().runs.values():
-        if r.status == "running":
-            r.status = "paused"
+    st_ = state()
+    with st_.lock:  # after the round in training, if any: none follows it
+        _halt(st_, "paused")
 
 
 def reset() -> None:
     st_ = state()
-    st_.runs.clear()
-    st_.pair = None
-    st_.samples.clear()
+    with st_.lock:
+        _halt(st_, "stopped")
+        st_.runs = {}  # a new dict: a tick or a drawing under way in another thread keeps the old one
+        st_.pair = None
+        st_.samples.clear()
 
 
 def running() -> bool:
@@ -238,20 +261,28 @@ def running() -> bool:
 def tick(budget_s: float = LIVE_BUDGET_S) -> None:
     """Train the running models in lockstep, one step each in turn (ui.live.tick with no time left runs
     exactly one chunk of run.chunk = 1 step and keeps the run's status, rate and time), for about budget_s
-    seconds: the models are compared after the same number of steps."""
+    seconds: the models are compared after the same number of steps. Each round (a step of each model) holds
+    the session's lock, so Pause comes between two rounds, never inside one."""
     st_ = state()
-    runs = [r for r in st_.runs.values() if r.status == "running"]
-    if not runs:
-        return
-    st_.ticks += 1
+    with st_.lock:
+        runs = [r for r in st_.runs.values() if r.status == "running"]
+        if not runs:
+            return
+        st_.ticks += 1
     t0 = time.perf_counter()
     while runs:  # at least one step each, then until the budget is spent
-        for r in runs:
-            r.chunk = 1
-            live.tick(r, 0.0)
-        runs = [r for r in runs if r.status == "running"]
+        with st_.lock:
+            for r in runs:
+                r.chunk = 1
+                live.tick(r, 0.0)  # checks the run's status first: a run paused or stopped meanwhile trains no more
+            runs = [r for r in runs if r.status == "running"]
         if time.perf_counter() - t0 >= budget_s:
             break
+
+
+def histories() -> dict[str, dict]:
+    """Each run's history, read between two rounds (never while another thread trains)."""
+    return {k: r.history() for k, r in state().runs.items()}
 
 
 def samples(temperature: float) -> dict[str, Sample]:
@@ -259,17 +290,18 @@ def samples(temperature: float) -> dict[str, Sample]:
     whenever none exists for a stopped run's current step, and at once when the temperature changes (the
     caption gives the sample's own step, temperature and seed)."""
     st_ = state()
-    for k, r in st_.runs.items():
-        if r.trainer.diverged:  # nothing finite to sample from: draw_metrics says so
-            st_.samples.pop(k, None)
-            continue
-        have, seed = st_.samples.get(k), r.trainer.config.seed
-        due = r.status == "running" and st_.ticks % TEXT_SAMPLE_TICKS == 1
-        if (have is None or have.temperature != temperature or have.seed != seed
-                or (due or r.status != "running") and have.step != r.steps):
-            st_.samples[k] = Sample(r.steps, temperature, seed, X.generate(r.trainer, TEXT_SAMPLE_CHARS, temperature,
-                                                                           seed))
-    return dict(st_.samples)
+    with st_.lock:  # the models are read between two rounds, never while another thread trains them
+        for k, r in st_.runs.items():
+            if r.trainer.diverged:  # nothing finite to sample from: draw_metrics says so
+                st_.samples.pop(k, None)
+                continue
+            have, seed = st_.samples.get(k), r.trainer.config.seed
+            due = r.status == "running" and st_.ticks % TEXT_SAMPLE_TICKS == 1
+            if (have is None or have.temperature != temperature or have.seed != seed
+                    or (due or r.status != "running") and have.step != r.steps):
+                st_.samples[k] = Sample(r.steps, temperature, seed, X.generate(r.trainer, TEXT_SAMPLE_CHARS,
+                                                                               temperature, seed))
+        return dict(st_.samples)
 
 
 def draw_metrics(hist: dict[str, dict]) -> None:

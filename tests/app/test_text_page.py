@@ -232,3 +232,20 @@ def test_a_diverged_run_is_said_not_raised():
     assert any("vanilla RNN diverged at step" in e.value for e in at.error)
     assert {m.label: m.value for m in at.metric}["vanilla RNN, bits/char"] == "—"
     assert len(at.code) == 1 and len(_strips(at)) == 1
+
+
+def test_pause_is_never_drawn_disabled():
+    """Streamlit drops a click on a widget whose last drawing was disabled, and the rerun after Start draws the
+    buttons again only when it gets to them: a Pause drawn disabled before Start (or while paused) swallowed a
+    click made right after Start, and the runs went on. Pause is always pressable, and does nothing when
+    nothing runs."""
+    at = open_app(SMALL, PAGE)
+    assert at.button(key="text_pause").disabled is False
+    at.button(key="text_pause").click().run()  # nothing to pause: nothing happens
+    assert not at.exception and not at.session_state["text_live"].runs
+    at.button(key="text_start").click().run()
+    assert at.button(key="text_pause").disabled is False
+    at.button(key="text_pause").click().run()
+    runs = at.session_state["text_live"].runs
+    assert not at.exception and {r.status for r in runs.values()} == {"paused"}
+    assert at.button(key="text_pause").disabled is False and at.button(key="text_start").disabled is False

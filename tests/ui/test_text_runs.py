@@ -73,3 +73,51 @@ def test_box_count_is_the_browsers():
     """The text box counts UTF-16 code units, as JavaScript's String.length does (an astral character is two)."""
     assert R.box_count("abc") == 3 and R.box_count("\U0001F415") == 2 and R.box_count("e\u0301") == 2
     assert R.box_count(None) == 0
+
+
+def test_pause_from_another_thread_waits_for_the_round_in_training_and_no_step_follows(monkeypatch):
+    """With Streamlit's fast reruns, Pause's callback runs in a new script thread while the old one is still in
+    a tick. Pause returns only once the round in training (a step of each model) is done: no step follows it,
+    and both models stand at the same step. Before, Pause set the statuses while a step trained on, so a
+    counter moved after Pause had returned and the pair could stop a step apart. Three pauses, Start resuming
+    the pair in between; the session's state is a fresh one, not st.session_state."""
+    import threading
+    import time
+
+    st_ = R.TextRuns()
+    monkeypatch.setattr(R, "state", lambda: st_)
+    cfgs, _ = R.configs(Settings(T=64, hidden=64, seed=0), X.SAMPLES["echo"], "lstm", "full")
+    R.start(cfgs, max_steps=10 ** 6)
+    runs, before = st_.runs, 0
+    for i in range(3):
+        ticker = threading.Thread(target=R.tick, kwargs={"budget_s": 5.0})
+        ticker.start()
+        time.sleep(0.4)
+        R.pause()
+        paused = [r.steps for r in runs.values()]
+        ticker.join(10)
+        assert not ticker.is_alive() and [r.status for r in runs.values()] == ["paused", "paused"]
+        assert [r.steps for r in runs.values()] == paused, f"try {i + 1}: steps trained after Pause returned"
+        assert paused[0] == paused[1] > before, f"try {i + 1}: the pair stopped at steps {paused}"
+        before = paused[0]
+        R.start(cfgs, max_steps=10 ** 6)  # the same controls: resumes the same pair
+        assert st_.runs is runs and R.running()
+
+
+def test_a_start_whose_script_run_was_replaced_starts_nothing(monkeypatch):
+    """Fast reruns: a click on Pause right after Start may run its callback in a new thread before Start's
+    callback, in the replaced script run, gets to the runs. That Start must start nothing (ui.live.superseded
+    says its run was replaced), or it would set running what Pause had just paused."""
+    from ui import live
+
+    st_ = R.TextRuns()
+    monkeypatch.setattr(R, "state", lambda: st_)
+    cfgs, _ = R.configs(Settings(T=20, hidden=8, seed=0), X.SAMPLES["robot"], "gru", "full")
+    R.start(cfgs, max_steps=100)
+    R.pause()
+    monkeypatch.setattr(live, "superseded", lambda: True)
+    R.start(cfgs, max_steps=100)  # a resume from a replaced run: nothing
+    assert not R.running() and all(r.status == "paused" for r in st_.runs.values())
+    other, _ = R.configs(Settings(T=20, hidden=8, seed=0), X.SAMPLES["echo"], "gru", "full")
+    R.start(other, max_steps=100)  # a new pair from a replaced run: nothing either
+    assert st_.pair.serial == 1 and st_.pair.text == X.SAMPLES["robot"]
