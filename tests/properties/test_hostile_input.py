@@ -232,7 +232,9 @@ def test_widget_domains_are_the_fields_domains():
         assert parse("T", v) == v == parse("T", S.to_text(v))
     seed = at.sidebar.number_input(key="w_seed")
     assert (seed.min, seed.max) == (FIELDS["seed"].lo, FIELDS["seed"].hi)
-    assert list(at.sidebar.selectbox(key="w_activation").options) == list(FIELDS["activation"].choices)
+    # the activations as the screen writes them (issue 20.8: "leaky ReLU"), one for each of the field's choices
+    assert list(at.sidebar.selectbox(key="w_activation").options) == [S.display_name(c)
+                                                                     for c in FIELDS["activation"].choices]
     assert list(at.sidebar.selectbox(key="w_device").options) == list(FIELDS["device"].choices)
     assert len(at.sidebar.selectbox(key="w_init").options) == len(FIELDS["init"].choices)
 
