@@ -127,6 +127,7 @@ def rate_sentence(a: Mapping, k: int, saturated: float | None = None) -> str:
     if not np.isfinite(fit.slope):
         return f"Here the product is **exactly 0** from some lag on (W = 0, or every unit dark); {back}."
     if fit.steady:
+        # ‖∂h_T/∂h_{T−k}‖ = rest · rateᵏ with rate = 10^slope, the measured rate per step
         rate, rest = 10.0 ** fit.slope, 10.0 ** (at_k - fit.slope * k)
         return (f"Here: slope **{fmt_num(fit.slope, 3)}** decades per step (**{a['regime']}**), a factor "
                 f"×{fmt_num(rate, 3)} per step; {back}, that is ${fmt_num(rest, 2)} \\times "
