@@ -140,11 +140,14 @@ def main() -> None:
                "demo is not at them.", "",
                *table(sweep_rows, chance),
                "",
-               "The old remember-first (chance also 1/8) draws its distractors from the same symbols, so an LSTM must "
-               "find the first step by its zero state alone. With the default gate bias the LSTM's cell forgets "
-               "(σ(1)³⁹ ≈ 10⁻⁵). Shorter sequences let the RNN creep above chance; longer ones slow the LSTM down "
-               "(trial runs before this benchmark: at T = 50 the LSTM stayed under 90 % after 500 steps for seeds 3 "
-               "and 4, at T = 30 the RNN reached 25 % for seed 2)."]
+               "What the sweep says: the memory-gate bias is what makes the gated cells win. With the default bias "
+               "(LSTM forget gate 1, GRU torch's init) every model stays at chance, as on the page before the demo "
+               "(σ(1)³⁹ ≈ 10⁻⁵ of the LSTM's cell survives the sequence). With the bias at 5 the old remember-first "
+               "(distractors drawn from the same 8 symbols, chance also 1/8) is learnt too at this seed; the noise "
+               "task (the latch problem of the literature) stays the demo's: the issue saw the RNN reach 23 % on the old "
+               "task at T = 40, and one seed here does not settle which task is safer. The length is a trade-off: at T = 30 the RNN creeps above chance, at "
+               "T = 50 the LSTM is slower (trial runs before this benchmark: under 90 % after 500 steps for seeds 3 "
+               "and 4)."]
     OUT.write_text("\n".join(md) + "\n")
     print("\n".join(md))
     print(f"\nwrote {OUT}")

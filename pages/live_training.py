@@ -50,7 +50,7 @@ def panel() -> None:
         st.info("Press **Start** to train: " + live.label(cfg), icon=":material/play_circle:")
         live.draw_compare()
         return
-    live.tick(run)
+    live.tick(run, live_demo.budget(run))
     live.finish_if_done(run)
     if live_demo.is_demo(run):  # the LSTM demo: three models on the same batches
         live_demo.draw(run)

@@ -77,6 +77,7 @@ LIVE_MAX_T = 200  # live training uses at most this sequence length (a step at T
 LIVE_MAX_HIDDEN = 128
 LIVE_TICK_S = 0.5  # the fragment reruns every LIVE_TICK_S seconds while a run is going
 LIVE_BUDGET_S = 0.25  # and trains for about this long per tick, so Stop acts within one short chunk
+LIVE_DEMO_BUDGET_S = 1.0  # the LSTM demo trains three models: longer per tick, so it ends within about a minute
 UNFOLDED_TICK_S = 0.6  # the unfolded diagram's play moves the gradient one step back per tick
 LIVE_MAX_ARCHIVE = 5  # finished runs kept for comparison
 LIVE_ARCHIVE_POINTS = 400  # each archived curve is downsampled to at most this many points

@@ -16,6 +16,7 @@ from rnn.training import DEMO, DEMO_STEPS, SideBySide, TrainConfig
 
 from . import live, sidebar
 from .charts import live_demo as C
+from .limits import LIVE_BUDGET_S, LIVE_DEMO_BUDGET_S
 from .presets import PRESETS
 from .settings import Settings
 
@@ -24,6 +25,12 @@ PRESET = "lstm_demo"  # ui.presets: the demo's sidebar values and page controls
 
 def is_demo(run) -> bool:
     return run is not None and isinstance(run.trainer, SideBySide)
+
+
+def budget(run) -> float:
+    """Seconds of training per tick: the demo's three models get LIVE_DEMO_BUDGET_S (chunks of half that, so Stop
+    still waits at most half a second), any other run LIVE_BUDGET_S."""
+    return LIVE_DEMO_BUDGET_S if is_demo(run) else LIVE_BUDGET_S
 
 
 def config(s: Settings) -> TrainConfig:
@@ -76,15 +83,12 @@ def draw(run: live.LiveRun) -> None:
         if tr.diverged:
             st.error(f"The {C.NAMES[k]}'s loss stopped being finite at step {tr.diverged_at}; the others go on.",
                      icon=":material/warning:")
-    df = C.frame(hs)
-    left, right = st.columns(2)
-    with left:
-        live.chart(C.accuracy_chart(df, task.chance_accuracy), key="demo_acc")
-        st.caption(f"Accuracy: the first symbol named, mean of {C.SMOOTH} steps; the dashed line is chance "
-                   f"({task.chance_accuracy:.1%}).")
-    with right:
-        live.chart(C.loss_chart(df, task.chance_loss), key="demo_loss")
-        st.caption(f"Cross-entropy (log axis); the dashed line is chance, ln K = {task.chance_loss:.3g}.")
+    df = C.frame(hs)  # one chart under the other: side by side at 1024 px, the legends were cut
+    live.chart(C.accuracy_chart(df, task.chance_accuracy), key="demo_acc")
+    st.caption(f"Accuracy: the first symbol named, the mean of the last {C.SMOOTH} steps (each step scores its own "
+               f"fresh batch); the dashed line is chance ({task.chance_accuracy:.1%}).")
+    live.chart(C.loss_chart(df, task.chance_loss), key="demo_loss")
+    st.caption(f"Cross-entropy (log axis); the dashed line is chance, ln K = {task.chance_loss:.3g}.")
     st.markdown(
         "All three models see the same batches from the same seed. The vanilla RNN's state is stirred by the noise "
         "at every step, and the gradient that would teach it to keep the symbol has to cross all "

@@ -110,3 +110,17 @@ def test_demo_among_a_students_clicks():
     replay("pages/live_training.py", [["click", "live_demo"], ["rerun"], ["set", "p_task", "adding problem"],
                                       ["click", "live_lstm"], ["click", "live_demo"], ["click", "live_pause"],
                                       ["click", "live_stop"]])
+
+
+def test_a_demo_tick_trains_the_three_models_alike_within_its_budget():
+    from ui import live, live_demo
+    from ui.limits import LIVE_BUDGET_S, LIVE_DEMO_BUDGET_S
+
+    cfg = replace(DEMO, T=6, hidden_size=4)
+    run = live.LiveRun(SideBySide(cfg), "demo", max_steps=7, status="running")
+    assert live_demo.budget(run) == LIVE_DEMO_BUDGET_S
+    assert live_demo.budget(live.LiveRun(None, "plain", 1)) == LIVE_BUDGET_S
+    while run.status == "running":
+        live.tick(run, budget_s=0.05)
+    assert run.status == "finished" and [t.steps_done for t in run.trainer.trainers.values()] == [7, 7, 7]
+    assert [label for label, _ in run.curves()] == [f"{m} · demo" for m in ("RNN", "LSTM", "GRU")]

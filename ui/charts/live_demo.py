@@ -48,7 +48,7 @@ def accuracy_chart(df: pd.DataFrame, chance: float) -> alt.Chart:
     """Accuracy (running mean) of each model against the training step, the chance level dashed."""
     lines = alt.Chart(df).mark_line(strokeWidth=3).encode(
         x=alt.X("step:Q", title="training step"),
-        y=alt.Y("accuracy:Q", title=f"accuracy (mean of {SMOOTH} steps)", scale=alt.Scale(domain=[0, 1]),
+        y=alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%")),
         color=_color(df),
         tooltip=[alt.Tooltip("model:N"), alt.Tooltip("step:Q"), alt.Tooltip("accuracy:Q", format=".1%")])
@@ -63,4 +63,4 @@ def loss_chart(df: pd.DataFrame, chance_loss: float) -> alt.Chart:
         y=alt.Y("loss:Q", title="loss", scale=alt.Scale(type="log"), axis=LOG_AXIS),
         color=_color(d),
         tooltip=[alt.Tooltip("model:N"), alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", format=".4g")])
-    return _style(alt.layer(lines, *_chance(chance_loss, f"chance {chance_loss:.3g}", "chance")), height=300)
+    return _style(alt.layer(lines, *_chance(chance_loss, f"chance {chance_loss:.3g}", "chance")), height=220)
