@@ -47,7 +47,8 @@ ticking = run is not None and run.status == "running"
 def panel() -> None:
     run = live.state().run
     if run is None:
-        st.info("Press **Start** to train: " + live.label(cfg), icon=":material/play_circle:")
+        st.info("Press **Start** to train: " + live.label(cfg) + ". Or **The LSTM demo**: a tanh RNN, an LSTM and "
+                "a GRU side by side on the same batches.", icon=":material/play_circle:")
         live.draw_compare()
         return
     live.tick(run, live_demo.budget(run))

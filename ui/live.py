@@ -60,8 +60,10 @@ class LiveRun:
     def curves(self) -> list[tuple[str, dict]]:
         """(label, history) of each model the run trains: its one, or each of the LSTM demo's (a SideBySide)."""
         h = self.history()
-        if isinstance(self.trainer, SideBySide):
-            return [(f"{MODEL_NAMES[m]} · {self.label}", hm) for m, hm in h.items()]
+        if isinstance(self.trainer, SideBySide):  # "tanh RNN, LSTM, GRU · task …" → "LSTM · task …", one per model
+            rest = self.label.split(" · ", 1)[-1]
+            names = {m: f"{display_name(self.config.activation)} RNN" if m == "rnn" else MODEL_NAMES[m] for m in h}
+            return [(f"{names[m]} · {rest}", hm) for m, hm in h.items()]
         return [(self.label, h)]
 
     @property

@@ -83,7 +83,8 @@ def test_demo_stops_into_three_compared_curves_and_resets(page):
     at.button(key="live_stop").click().run()
     _ok(at)
     archive = at.session_state["live"].archive
-    assert [a["label"].split(" · ")[0] for a in archive[-3:]] == ["RNN", "LSTM", "GRU"]
+    assert [a["label"].split(" · ")[0] for a in archive[-3:]] == ["tanh RNN", "LSTM", "GRU"]
+    assert all(a["label"].split(" · ")[1] == "remember through noise" for a in archive[-3:])
     assert len({a["run_id"] for a in archive[-3:]}) == 1 and archive[0]["run_id"] == first.serial
     at.button(key="live_reset").click().run()
     _ok(at)
@@ -117,10 +118,10 @@ def test_a_demo_tick_trains_the_three_models_alike_within_its_budget():
     from ui.limits import LIVE_BUDGET_S, LIVE_DEMO_BUDGET_S
 
     cfg = replace(DEMO, T=6, hidden_size=4)
-    run = live.LiveRun(SideBySide(cfg), "demo", max_steps=7, status="running")
+    run = live.LiveRun(SideBySide(cfg), "tanh RNN, LSTM, GRU · demo", max_steps=7, status="running")
     assert live_demo.budget(run) == LIVE_DEMO_BUDGET_S
     assert live_demo.budget(live.LiveRun(None, "plain", 1)) == LIVE_BUDGET_S
     while run.status == "running":
         live.tick(run, budget_s=0.05)
     assert run.status == "finished" and [t.steps_done for t in run.trainer.trainers.values()] == [7, 7, 7]
-    assert [label for label, _ in run.curves()] == [f"{m} · demo" for m in ("RNN", "LSTM", "GRU")]
+    assert [label for label, _ in run.curves()] == [f"{m} · demo" for m in ("tanh RNN", "LSTM", "GRU")]
