@@ -45,13 +45,34 @@ def _name(node: ast.AST) -> str | None:
     return None
 
 
-def _const_str(node: ast.AST) -> bool:
+def _const_str(node: ast.AST, constants: frozenset = frozenset()) -> bool:
+    """A string literal, or the name of a module-level string literal assigned once (`constants`)."""
+    if isinstance(node, ast.Name):
+        return node.id in constants
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _module_constants(tree: ast.Module) -> frozenset:
+    """Names bound exactly once in the file, at module level, to a string literal: `CSS = "<style>…"`. A name
+    bound anywhere else too (another assignment, a loop, a parameter, `global`) is not a constant."""
+    bound: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound[node.id] = bound.get(node.id, 0) + 1
+        elif isinstance(node, ast.arg):
+            bound[node.arg] = bound.get(node.arg, 0) + 1
+        elif isinstance(node, ast.Global):
+            for name in node.names:
+                bound[name] = bound.get(name, 0) + 1
+    return frozenset(
+        t.id for node in tree.body if isinstance(node, ast.Assign) and len(node.targets) == 1
+        for t in node.targets if isinstance(t, ast.Name) and _const_str(node.value) and bound.get(t.id) == 1)
 
 
 def _problems(path: pathlib.Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     rel = path.relative_to(ROOT)
+    constants = _module_constants(tree)
     out = []
     for node in ast.walk(tree):
         where = f"{rel}:{getattr(node, 'lineno', '?')}"
@@ -86,7 +107,8 @@ def _problems(path: pathlib.Path) -> list[str]:
                     out.append(f"{where} passes non-constant text with unsafe_allow_html")
             if k.arg == "persist" and name in ("cache_data", "cache_resource"):
                 out.append(f"{where} persists a cache to disk")
-        if name in HTML_SINKS and owner in ("st", "components", "v1") and not (node.args and _const_str(node.args[0])):
+        if name in HTML_SINKS and owner in ("st", "components", "v1") and not (
+                node.args and _const_str(node.args[0], constants)):
             out.append(f"{where} renders non-constant HTML with {owner}.{name}()")
     return out
 
@@ -109,6 +131,7 @@ def test_the_scanner_catches_what_it_looks_for(tmp_path):
         "import pickle\nimport streamlit as st\nimport torch\nfrom subprocess import run\n"
         "q = st.query_params.get('x')\n"
         "st.markdown(f'<b>{q}</b>', unsafe_allow_html=True)\n"
+        "C = '<b>'\nC = q\nst.components.v1.html(C)\n"
         "st.html(q)\neval(q)\nexec(q)\ntorch.load(q)\nopen('/tmp/x', 'w')\n"
         "df.to_csv('out.csv')\nnp.save('a.npy', x)\npathlib.Path('x').write_text(q)\n"
         "@st.cache_data(persist='disk')\ndef f(): pass\n")
@@ -118,13 +141,15 @@ def test_the_scanner_catches_what_it_looks_for(tmp_path):
         found = _problems(bad)
     finally:
         globals()["ROOT"] = old_root
-    for what in ("imports pickle", "imports from subprocess", "unsafe_allow_html", "st.html", "calls eval",
+    for what in ("imports pickle", "imports from subprocess", "unsafe_allow_html", "st.html", "v1.html",
+                 "calls eval",
                  "calls exec", "torch.load", "opens a file for writing", ".to_csv(path)", "np.save",
                  ".write_text", "persists a cache"):
         assert any(what in f for f in found), (what, found)
     ok = tmp_path / "ok.py"
     ok.write_text("import streamlit as st\nst.markdown('<br>', unsafe_allow_html=True)\n"
-                  "st.download_button('x', df.to_csv(index=False))\nopen('f.txt').read()\n")
+                  "st.download_button('x', df.to_csv(index=False))\nopen('f.txt').read()\n"
+                  "CSS = '<style>b { color: red; }</style>'\nst.html(CSS)\n")
     globals()["ROOT"] = tmp_path
     try:
         assert _problems(ok) == []
