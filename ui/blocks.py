@@ -87,9 +87,12 @@ def sync_page_setting(key: str) -> None:
 SHOWN = "_shown"  # suffix of the widget key of a control drawn with `cap`
 
 
-def _take_shown(key: str) -> None:
-    """A capped control moved by the visitor: what the widget shows is now the control's value."""
-    st.session_state[STATE + key] = st.session_state[STATE + key + SHOWN]
+def _take_shown(key: str, wkey: str, cap: int) -> None:
+    """A capped control moved by the visitor: what the widget shows is now the control's value (its last stop,
+    the cap, shows a larger value too: that one is kept)."""
+    v = st.session_state[wkey]
+    if not (v == cap and st.session_state[STATE + key] > cap):
+        st.session_state[STATE + key] = v
 
 
 def page_control(key: str, widget: Callable, label: str | None = None, *, default: Any = None,
@@ -105,9 +108,13 @@ def page_control(key: str, widget: Callable, label: str | None = None, *, defaul
         shown = min(value, cap)
         if value > cap and too_high:
             st.caption(too_high.format(value=value, hi=cap))
-        st.session_state[STATE + key + SHOWN] = shown
-        widget(label or S.PAGE_CONTROLS[key].field.label, *widget_kw.pop("args", ()), key=STATE + key + SHOWN,
-               on_change=_take_shown, kwargs={"key": key}, **widget_kw)
+        # one widget per cap: a select slider reports its position, and read against another cap's stops a
+        # stale position would name another value (at T = 1 the lag's only stop is 1; back at T = 40 that
+        # position would have set the lag to 1)
+        wkey = f"{STATE}{key}{SHOWN}{cap}"
+        st.session_state[wkey] = shown
+        widget(label or S.PAGE_CONTROLS[key].field.label, *widget_kw.pop("args", ()), key=wkey,
+               on_change=_take_shown, kwargs={"key": key, "wkey": wkey, "cap": cap}, **widget_kw)
         sync_page_setting(key)
         return shown
     if hi is not None and value > hi:

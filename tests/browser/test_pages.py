@@ -299,7 +299,7 @@ SHARED = {"T": "40", "activation": "relu", "scale": "1.4", "scale_kind": "rho"}
 def test_shared_link_reproduces_the_view(server, page):
     title = TITLE["jacobian_products"]
     open_page(page, f"{server}/jacobian_products?" + "&".join(f"{k}={v}" for k, v in SHARED.items()), title, 1)
-    assert sidebar_values(page) == {"T": "40", "activation": "relu", "scale": "1.4", "scale_kind": "ρ"}
+    assert sidebar_values(page) == {"T": "40", "activation": "ReLU", "scale": "1.4", "scale_kind": "ρ"}  # as shown
     main = page.locator('[data-testid="stMain"]')
     # must NOT: a value of the link dropped, silently or with a warning
     assert {k: query(page).get(k) for k in SHARED} == SHARED
@@ -317,7 +317,7 @@ def test_shared_link_reproduces_the_view(server, page):
     after_input(page, title, 1)
     combo = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Activation f")
     combo.click()
-    page.get_by_role("option", name="relu", exact=True).click()
+    page.get_by_role("option", name="ReLU", exact=True).click()  # the display name (ui.settings)
     page.wait_for_function("() => new URLSearchParams(location.search).get('activation') === 'relu'",
                            timeout=15_000)
     after_input(page, title, 1)
@@ -332,7 +332,7 @@ def test_shared_link_reproduces_the_view(server, page):
     page.wait_for_function("() => new URLSearchParams(location.search).get('scale_kind') === 'rho'",
                            timeout=15_000)
     after_input(page, title, 1)
-    assert sidebar_values(page) == {"T": "40", "activation": "relu", "scale": "1.4", "scale_kind": "ρ"}
+    assert sidebar_values(page) == {"T": "40", "activation": "ReLU", "scale": "1.4", "scale_kind": "ρ"}  # as shown
     assert metric_texts(page) == linked
     assert main.locator("h4").first.inner_text() == headline
     assert line_paths(page) == linked_lines
