@@ -109,4 +109,4 @@ def get_activation(name: str | Activation) -> Activation:
     if isinstance(name, Activation):
         return name
     key = str(name).strip().lower().replace("-", "_")
-    return ACTIVATIONS[checks.choice(name, "activation", NAMES, key="linear" if key == "identity" else key)]
+    return ACTIVATIONS[checks.choice(name, "activation", NAMES, key=key)]

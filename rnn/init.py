@@ -18,12 +18,7 @@ import torch
 from . import checks
 
 INITS = ("gaussian", "orthogonal", "identity")
-SCALE_KINDS = ("rho", "sigma_max", "gain")
-SCALE_LABELS = {
-    "rho": "spectral radius ρ(W)",
-    "sigma_max": "largest singular value σ_max(W)",
-    "gain": "gain g (entries N(0, g²/n))",
-}
+SCALE_KINDS = ("gain", "rho", "sigma_max")  # in this order on the app's sidebar (ui.settings reads it)
 
 
 def gaussian(n_rows: int, n_cols: int, std: float, generator: torch.Generator,

@@ -287,8 +287,8 @@ class GatedRNN(nn.Module):
 
 def make_model(kind: str, input_size: int, hidden_size: int, output_size: int, **kw) -> nn.Module:
     """A VanillaRNN for kind "rnn" (keywords as VanillaRNN), or a GatedRNN for "lstm" / "gru"."""
-    kind = str(kind).lower()
-    if kind in ("rnn", "vanilla"):
+    kind = checks.choice(kind, "model kind", ("rnn", "lstm", "gru"))
+    if kind == "rnn":
         return VanillaRNN(input_size, hidden_size, output_size, **kw)
     for k in ("activation", "init", "scale_kind"):
         kw.pop(k, None)

@@ -93,7 +93,7 @@ def test_sigmoid_gamma_attained_at_zero_and_tanh_at_zero():
     assert float(get_activation("tanh").df(a)) == 1.0
 
 
-@pytest.mark.parametrize("bad", ["softmax", "", "tanhh", "gelu"])
+@pytest.mark.parametrize("bad", ["softmax", "", "tanhh", "gelu", "identity"])  # one name an activation: linear
 def test_unknown_name_raises_value_error_naming_choices(bad):
     with pytest.raises(ValueError) as ei:
         get_activation(bad)

@@ -23,8 +23,8 @@ def gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def reference(m: VanillaRNN, x, y, truncation=None, loss="last"):
-    """Autograd's answer. Returns (loss, grads, per_step, dh); dh is None for truncated loss="sum"."""
+def reference(m: VanillaRNN, x, y, truncation=None):
+    """Autograd's answer for the loss at the last step. Returns (loss, grads, per_step, dh)."""
     f, g = REF_F[m.act.name], REF_F[m.out_act.name]
     x = torch.as_tensor(x, dtype=m.U.dtype)
     y = torch.as_tensor(y, dtype=m.U.dtype)
@@ -39,12 +39,11 @@ def reference(m: VanillaRNN, x, y, truncation=None, loss="last"):
     def step(t, h_prev):  # h_t = f(Uᵀx_t + Wᵀh_{t-1} + b_h) with step t's own parameter copies
         return f(x[t - 1] @ Uc[t - 1] + h_prev @ Wc[t - 1] + bhc[t - 1])
 
-    def out_loss(s, h_s):  # ½‖g(Vᵀh_s + b_y) − y_s‖² with output s's own V, b_y
-        target = y[s - 1] if loss == "sum" else y
-        return 0.5 * ((g(h_s @ Vc[s - 1] + byc[s - 1]) - target) ** 2).sum()
+    def out_loss(s, h_s):  # ½‖g(Vᵀh_s + b_y) − y‖² with output s's own V, b_y
+        return 0.5 * ((g(h_s @ Vc[s - 1] + byc[s - 1]) - y) ** 2).sum()
 
     h0 = torch.zeros(x.shape[:-1][1:] + (m.hidden_size,), dtype=x.dtype, requires_grad=True)
-    sources = range(1, T + 1) if loss == "sum" else (T,)
+    sources = (T,)
     dh = None
     if truncation is None:
         hs = [h0]
@@ -75,10 +74,9 @@ def reference(m: VanillaRNN, x, y, truncation=None, loss="last"):
             L_s = out_loss(s, h)
             L_s.backward()
             L = L + float(L_s.detach())
-        if loss == "last":
-            dh = torch.zeros((T + 1,) + hs[0].shape, dtype=x.dtype)
-            for i, h in states.items():
-                dh[i] = h.grad
+        dh = torch.zeros((T + 1,) + hs[0].shape, dtype=x.dtype)
+        for i, h in states.items():
+            dh[i] = h.grad
     L = float(L.detach()) if torch.is_tensor(L) else float(L)
 
     def grad_or_zero(p):
@@ -117,9 +115,9 @@ def make(act="tanh", n_in=3, H=5, n_out=2, seed=0, out_act=None, scale=1.0, bias
     return m
 
 
-def data(T, n_in, n_out, B=None, seed=0, loss="last"):
+def data(T, n_in, n_out, B=None, seed=0):
     xs = (T, n_in) if B is None else (T, B, n_in)
-    ys = ((T,) if loss == "sum" else ()) + (() if B is None else (B,)) + (n_out,)
+    ys = (() if B is None else (B,)) + (n_out,)
     return (torch.randn(xs, generator=gen(seed), dtype=F64),
             torch.randn(ys, generator=gen(seed + 1), dtype=F64))
 
@@ -180,11 +178,10 @@ def test_relu_kink_at_zero_follows_autograd():
     assert_matches(rnn.bptt(m, x, y), reference(m, x, y))
 
 
-@pytest.mark.parametrize("loss", ["last", "sum"])
-def test_per_step_sums_to_grads(loss):
+def test_per_step_sums_to_grads():
     m = make("tanh", seed=9)
-    x, y = data(8, 3, 2, B=3, seed=10, loss=loss)
-    res = rnn.bptt(m, x, y, loss=loss)
+    x, y = data(8, 3, 2, B=3, seed=10)
+    res = rnn.bptt(m, x, y)
     for k in KEYS:
         assert res.per_step[k].shape == (8,) + tuple(getattr(m, k).shape)
         torch.testing.assert_close(res.per_step[k].sum(0), res.grads[k], rtol=1e-12, atol=1e-12)
@@ -243,35 +240,12 @@ def test_truncation_changes_the_gradient():
     assert not torch.allclose(g0, g3) and not torch.allclose(g3, gf)
 
 
-@pytest.mark.parametrize("act", ACTS)
 @pytest.mark.parametrize("B", [None, 3])
-def test_summed_loss_equals_autograd(act, B):
-    m = make(act, seed=17)
-    x, y = data(7, 3, 2, B=B, seed=18, loss="sum")
-    res = rnn.bptt(m, x, y, loss="sum")
-    ref = reference(m, x, y, loss="sum")
-    assert_matches(res, ref)
-    y_hat, _ = m(x)
-    assert res.loss == pytest.approx(0.5 * float(((y_hat.detach() - y) ** 2).sum()), rel=1e-13)
-    # every output now has its own single V term (relu's readout may sit at a flat 0)
-    assert act == "relu" or all(float(res.per_step["V"][t].abs().max()) > 0 for t in range(7))
-
-
-@pytest.mark.parametrize("N", [0, 1, 3, 7, 20])
-def test_summed_loss_with_truncation_equals_autograd(N):
-    m = make("tanh", seed=19)
-    x, y = data(7, 3, 2, B=2, seed=20, loss="sum")
-    assert_matches(rnn.bptt(m, x, y, truncation=N, loss="sum"),
-                   reference(m, x, y, truncation=N, loss="sum"))
-
-
-@pytest.mark.parametrize("B", [None, 3])
-@pytest.mark.parametrize("loss", ["last", "sum"])
-def test_dh_equals_autograd_state_gradients(B, loss):
+def test_dh_equals_autograd_state_gradients(B):
     m = make("tanh", seed=21, scale=1.5)
-    x, y = data(10, 3, 2, B=B, seed=22, loss=loss)
-    res = rnn.bptt(m, x, y, loss=loss)
-    _, _, _, dh = reference(m, x, y, loss=loss)
+    x, y = data(10, 3, 2, B=B, seed=22)
+    res = rnn.bptt(m, x, y)
+    _, _, _, dh = reference(m, x, y)
     assert res.dh.shape == ((11, 5) if B is None else (11, 3, 5))
     torch.testing.assert_close(res.dh, dh, rtol=1e-10, atol=1e-12)
 
@@ -327,33 +301,29 @@ def test_bad_truncation_raises(bad):
     assert "truncation" in str(ei.value) and "got" in str(ei.value)
 
 
-@pytest.mark.parametrize("B,loss,shape", [
-    (None, "last", (3,)), (None, "last", (1, 2)), (None, "last", (5, 2)), (None, "last", ()),
-    (4, "last", (2,)), (4, "last", (3, 2)), (4, "last", (4, 3)), (4, "last", (5, 4, 2)),
-    (None, "sum", (2,)), (None, "sum", (4, 2)), (None, "sum", (5, 1, 2)),
-    (4, "sum", (4, 2)), (4, "sum", (5, 3, 2)), (4, "sum", (5, 4, 3)),
+@pytest.mark.parametrize("B,shape", [
+    (None, (3,)), (None, (1, 2)), (None, (5, 2)), (None, ()),
+    (4, (2,)), (4, (3, 2)), (4, (4, 3)), (4, (5, 4, 2)),
 ])
-def test_wrong_y_shape_raises(B, loss, shape):
+def test_wrong_y_shape_raises(B, shape):
     m = make("tanh")
     x, _ = data(5, 3, 2, B=B)
     with pytest.raises(ValueError) as ei:
-        rnn.bptt(m, x, torch.zeros(shape, dtype=F64), loss=loss)
+        rnn.bptt(m, x, torch.zeros(shape, dtype=F64))
     msg = str(ei.value)
     assert "expected" in msg and f"got {tuple(shape)}" in msg
 
 
-def test_wrong_x_shape_unknown_loss_and_gated_model_raise():
+def test_wrong_x_shape_and_gated_model_raise():
     m = make("tanh")
     with pytest.raises(ValueError, match="expected x"):
         rnn.bptt(m, torch.zeros(5, 4, dtype=F64), torch.zeros(2, dtype=F64))
-    with pytest.raises(ValueError, match="loss"):
-        rnn.bptt(m, *data(5, 3, 2), loss="mean")
     with pytest.raises(ValueError):
         rnn.bptt(rnn.GatedRNN("lstm", 3, 5, 2, dtype=F64), *data(5, 3, 2))
 
 
 # ---------------------------------------------------------------------------------------------------------
-# a property test over random sizes, seeds, activations, batch, truncation and loss
+# a property test over random sizes, seeds, activations, batch and truncation
 
 @settings(max_examples=60, deadline=None)
 @given(
@@ -361,11 +331,10 @@ def test_wrong_x_shape_unknown_loss_and_gated_model_raise():
     B=st.one_of(st.none(), st.integers(1, 3)), act=st.sampled_from(ACTS),
     out_act=st.sampled_from([None, "linear", "sigmoid"]), seed=st.integers(0, 10_000),
     scale=st.floats(0.2, 2.0), truncation=st.one_of(st.none(), st.integers(0, 9)),
-    loss=st.sampled_from(["last", "sum"]),
 )
-def test_property_bptt_equals_autograd(T, n_in, H, n_out, B, act, out_act, seed, scale, truncation, loss):
+def test_property_bptt_equals_autograd(T, n_in, H, n_out, B, act, out_act, seed, scale, truncation):
     m = make(act, n_in, H, n_out, seed=seed, out_act=out_act, scale=scale)
-    x, y = data(T, n_in, n_out, B=B, seed=seed, loss=loss)
-    res = rnn.bptt(m, x, y, truncation=truncation, loss=loss)
-    ref = reference(m, x, y, truncation=truncation, loss=loss)
+    x, y = data(T, n_in, n_out, B=B, seed=seed)
+    res = rnn.bptt(m, x, y, truncation=truncation)
+    ref = reference(m, x, y, truncation=truncation)
     assert_matches(res, ref, tol=1e-9)

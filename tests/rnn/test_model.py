@@ -296,6 +296,9 @@ def test_make_model():
     g = rnn.make_model("lstm", 2, 3, 1, activation="tanh", init="orthogonal")
     assert isinstance(g, GatedRNN) and g.kind == "lstm"
     assert rnn.make_model("gru", 2, 3, 1).kind == "gru"
+    # one name a kind: "vanilla" is no alias of "rnn", and the message lists the three kinds
+    with pytest.raises(ValueError, match="expected one of rnn, lstm, gru"):
+        rnn.make_model("vanilla", 2, 3, 1)
 
 
 # ---------------------------------------------------------------------------------------------------------
