@@ -253,19 +253,6 @@ def bits(loss_nats) -> np.ndarray:
 
 # --- reading a trained model: generation and influence --------------------------------------------------------
 
-def _run(trainer, x: Tensor, state=None):
-    """The trainer's own step (rnn.cells) over x (T, B, V) from `state` (zeros when None): the last state."""
-    m = trainer.model
-    B = x.shape[1]
-    if state is None:
-        n_state = 2 if getattr(m, "kind", "rnn") == "lstm" else 1
-        state = tuple(x.new_zeros(B, m.hidden_size) for _ in range(n_state))
-    W_hhT = trainer._lstm_W_hhT()
-    for xt in trainer._inputs(x).unbind(0):
-        state = trainer._step(xt, state, W_hhT)
-    return state
-
-
 def _logits(trainer, state) -> Tensor:
     m = trainer.model
     # ŷ_t = g(Vᵀh_t + b_y), g linear: the logits of the next character
@@ -284,12 +271,12 @@ def generate(trainer, n: int, temperature: float = 1.0, seed: int = 0, prompt: s
     p = trainer.model.V
     one = functools.partial(torch.nn.functional.one_hot, num_classes=c.vocab_size)
     out = []
-    with trainer._lock, torch.no_grad():
+    with trainer.lock, torch.no_grad():  # between two training steps
         ids = torch.tensor([c.chars.index(ch) for ch in prompt])
-        state = _run(trainer, one(ids)[:, None].to(p.dtype).to(p.device))
+        state = trainer.run(one(ids)[:, None].to(p.dtype).to(p.device))
         # the input side of every character at once (V, 1, ·): a step then reads its row
-        table = trainer._inputs(torch.eye(c.vocab_size, dtype=p.dtype, device=p.device)[:, None])
-        W_hhT = trainer._lstm_W_hhT()
+        table = trainer.input_side(torch.eye(c.vocab_size, dtype=p.dtype, device=p.device)[:, None])
+        step = trainer.stepper()
         for _ in range(n):
             probs = torch.softmax(_logits(trainer, state)[0].double().cpu() / tau, dim=-1)
             if not torch.isfinite(probs).all():
@@ -297,7 +284,7 @@ def generate(trainer, n: int, temperature: float = 1.0, seed: int = 0, prompt: s
                                  "inf: the model's weights or state are no longer finite (it diverged)")
             nxt = int(torch.multinomial(probs, 1, generator=gen))
             out.append(nxt)
-            state = trainer._step(table[nxt], state, W_hhT)
+            state = step(table[nxt], state)
     return c.decode(out)
 
 
@@ -313,10 +300,10 @@ def influence(trainer, position: int, window: int | None = None) -> tuple[int, n
     w = checks.integer(trainer.config.T if window is None else window, "window", 1)
     start = max(0, p_ - w)
     par = trainer.model.V
-    with trainer._lock, torch.enable_grad():
+    with trainer.lock, torch.enable_grad():  # between two training steps
         x = torch.nn.functional.one_hot(c.ids[start:p_], c.vocab_size).to(par.dtype).to(par.device)
         x = x[:, None].requires_grad_(True)  # (p − start, 1, V)
-        logits = _logits(trainer, _run(trainer, x))  # (1, V)
+        logits = _logits(trainer, trainer.run(x))  # (1, V)
         # L_p = −log softmax(logits)[c_p]
         loss = torch.nn.functional.cross_entropy(logits, c.ids[p_:p_ + 1].to(par.device))
         (g,) = torch.autograd.grad(loss, x)

@@ -22,10 +22,12 @@ No torch.manual_seed, no torch.set_num_threads (both are process-wide and every 
 """
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -46,7 +48,7 @@ MAX_CHUNK = 10_000  # most steps one train(k) call may run (the chunk returns k 
 
 # per-step scalar metrics, in the order of `Trainer.train`'s dict
 SCALARS = ("step", "loss", "accuracy", "grad_norm", "grad_norm_clipped", "clipped", "updated",
-           "rho", "sigma_max", "sigma_max_hh")
+           "rho", "sigma_max")
 
 
 def _dtype(v) -> torch.dtype:
@@ -150,7 +152,11 @@ class Trainer:
     config (validated TrainConfig), task (rnn.tasks.Task), model (VanillaRNN or GatedRNN with a linear
     readout), generator (the batches' torch.Generator), device, dtype, note (a sentence for the screen or
     None), steps_done, diverged (True once a loss or gradient was not finite; training then stops),
-    diverged_at (that step or None).
+    diverged_at (that step or None), lock (held by train, evaluate and history: hold it to read the model
+    between two steps, as rnn.text does).
+
+    Reading the model with its own step (rnn.cells), the one training uses: `run(x)` gives the last state
+    after x; `input_side(x)` and `stepper()` take the steps one at a time (a sampler's loop).
     """
 
     def __init__(self, config: TrainConfig | None = None, **overrides):
@@ -184,7 +190,7 @@ class Trainer:
         self._hist = {k: deque(maxlen=cfg.history_size) for k in SCALARS}
         self._lag_steps: deque = deque(maxlen=cfg.lag_history)
         self._lag_norms: deque = deque(maxlen=cfg.lag_history)
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
 
     # ----------------------------------------------------------------------------------------------------
     # the recurrent matrix whose ρ and σ_max are tracked
@@ -192,26 +198,24 @@ class Trainer:
     def recurrent_matrix(self) -> Tensor:
         """The vanilla RNN's W (H × H). For the LSTM the cell-candidate block W_hg of weight_hh (rows 2H…3H,
         torch's gate order i, f, g, o); for the GRU the candidate block W_hn (rows 2H…3H, order r, z, n):
-        the block that plays W's part in the new content. `sigma_max_hh` is σ_max of the whole weight_hh."""
+        the block that plays W's part in the new content."""
         m = self.model
         if isinstance(m, VanillaRNN):
             return m.W
         H = m.hidden_size
         return m.core.weight_hh_l0[2 * H:3 * H]
 
-    def _matrix_stats(self) -> tuple[float, float, float]:
+    def _matrix_stats(self) -> tuple[float, float]:
         W = self.recurrent_matrix().detach()
         if not self.config.matrix_stats or not bool(torch.isfinite(W).all()):
-            return math.nan, math.nan, math.nan
-        rho, smax = _init.spectral_radius(W), _init.sigma_max(W)
-        whole = smax if isinstance(self.model, VanillaRNN) else _init.sigma_max(self.model.core.weight_hh_l0)
-        return rho, smax, whole
+            return math.nan, math.nan
+        return _init.spectral_radius(W), _init.sigma_max(W)
 
     # ----------------------------------------------------------------------------------------------------
     # forward with the states kept for ∂L/∂s_t
 
     def _step(self, x_t: Tensor, state: tuple[Tensor, ...], W_hhT: Tensor | None = None) -> tuple[Tensor, ...]:
-        """One step s_{t-1} → s_t (rnn.cells). x_t arrives as the input side of the step (see `_inputs`);
+        """One step s_{t-1} → s_t (rnn.cells). x_t arrives as the input side of the step (see `input_side`);
         W_hhT: the LSTM's `_lstm_W_hhT()`, made once by a loop over steps."""
         m = self.model
         if isinstance(m, VanillaRNN):
@@ -229,13 +233,34 @@ class Trainer:
         m = self.model
         return m.core.weight_hh_l0.T.contiguous() if getattr(m, "kind", "rnn") == "lstm" else None
 
-    def _inputs(self, x: Tensor) -> Tensor:
-        """The input side of every step in one product: Uᵀx_t + b_h (vanilla, as VanillaRNN.unroll), or
-        GatedRNN.input_side (W_ih x_t + b_ih, + b_hh for the LSTM)."""
+    def input_side(self, x: Tensor) -> Tensor:
+        """The input side of every step in one product, x (T, B, in) → (T, B, ·): Uᵀx_t + b_h (vanilla, as
+        VanillaRNN.unroll), or GatedRNN.input_side (W_ih x_t + b_ih, + b_hh for the LSTM)."""
         m = self.model
         if isinstance(m, VanillaRNN):
+            # Uᵀx_t + b_h, the input side of h_t = f(Uᵀx_t + Wᵀh_{t-1} + b_h)             (report eq. 1)
             return x @ m.U + m.b_h  # (T, B, H)
         return m.input_side(x)  # (T, B, gates·H)
+
+    def zero_state(self, B: int) -> tuple[Tensor, ...]:
+        """s_0 = 0 for B sequences: (h,), or (h, c) for the LSTM, each (B, H)."""
+        m, p = self.model, self.model.V
+        n_state = 2 if getattr(m, "kind", "rnn") == "lstm" else 1
+        return tuple(p.new_zeros(B, m.hidden_size) for _ in range(n_state))
+
+    def stepper(self) -> Callable[[Tensor, tuple[Tensor, ...]], tuple[Tensor, ...]]:
+        """The step s_{t-1} → s_t as a function of (one row of `input_side`, state), the LSTM's W_hhᵀ laid out
+        once for all the steps it takes: make it again after the weights change."""
+        return functools.partial(self._step, W_hhT=self._lstm_W_hhT())
+
+    def run(self, x: Tensor, state: tuple[Tensor, ...] | None = None) -> tuple[Tensor, ...]:
+        """The last state after reading x (T, B, in) from `state` (zeros when None), with the step training
+        uses. Autograd follows it where grad is enabled (rnn.text.influence differentiates through it)."""
+        state = self.zero_state(x.shape[1]) if state is None else state
+        step = self.stepper()
+        for xt in self.input_side(x).unbind(0):
+            state = step(xt, state)
+        return state
 
     def _cuts(self, T: int) -> tuple[int, list[int]]:
         """(cut, restarts) of the truncation: the state s_cut that starts the kept graph (0 unless a last-step
@@ -270,7 +295,7 @@ class Trainer:
         restarts = set(restarts)
         carried = []
         state = tuple(x.new_zeros(B, H) for _ in range(n_state))
-        xs = self._inputs(x).unbind(0)  # one backward for all steps (indexing x[t] would add a (T, B, ·) zero tensor per step)
+        xs = self.input_side(x).unbind(0)  # one backward for all steps (indexing x[t] would add a (T, B, ·) zero tensor per step)
         W_hhT = self._lstm_W_hhT()
         if cut > 0:
             with torch.no_grad():
@@ -315,7 +340,7 @@ class Trainer:
             # straight into its own buffer
             parts = [(x, *m.input_terms())]
         else:  # the steps before the cut, then the stretches (one backward node), from one input-side product
-            first, *parts = self._inputs(x).split([cut] + [b - a for a, b in spans])  # (·, B, 4H) each
+            first, *parts = self.input_side(x).split([cut] + [b - a for a, b in spans])  # (·, B, 4H) each
             parts = [(gx, None, None) for gx in parts]
         h, c = x.new_zeros(B, H), x.new_zeros(B, H)
         if cut > 0:
@@ -372,7 +397,7 @@ class Trainer:
 
     def _one_step(self) -> tuple[dict, np.ndarray]:
         cfg = self.config
-        rho, smax, smax_hh = self._matrix_stats()
+        rho, smax = self._matrix_stats()
         x, y = self.task.batch(cfg.T, cfg.batch_size, self.generator, self.dtype, self.device)
         B = x.shape[1]
         for p in self.params:
@@ -382,8 +407,7 @@ class Trainer:
         acc = float(self.task.correct(out.detach(), y).to(torch.float64).mean())
         loss_v = float(loss.detach())
         rec = dict(step=self.steps_done + 1, loss=loss_v, accuracy=acc, grad_norm=math.nan,
-                   grad_norm_clipped=math.nan, clipped=False, updated=False, rho=rho, sigma_max=smax,
-                   sigma_max_hh=smax_hh)
+                   grad_norm_clipped=math.nan, clipped=False, updated=False, rho=rho, sigma_max=smax)
         lag = np.full(cfg.T + 1, math.nan)
         if math.isfinite(loss_v):
             loss.backward()
@@ -431,7 +455,7 @@ class Trainer:
         k = checks.integer(k, "k", 0)
         if k > MAX_CHUNK:
             raise ValueError(f"expected k ≤ {MAX_CHUNK} steps per call, got {k}")
-        with self._lock:  # a fragment tick and a rerun of the same session must not interleave steps
+        with self.lock:  # a fragment tick and a rerun of the same session must not interleave steps
             return self._train(k)
 
     def _train(self, k: int) -> dict[str, np.ndarray]:
@@ -459,7 +483,7 @@ class Trainer:
         the model's own forward (tests/rnn/test_lstm_demo.py holds it to the training path)."""
         n = checks.integer(n, "n", 1)
         gen = torch.Generator().manual_seed(_data_seed(_data_seed(checks.integer(seed, "seed"))))
-        with self._lock:
+        with self.lock:
             x, y = self.task.batch(self.config.T, n, gen, self.dtype, self.device)
             # the model's own forward (torch.nn.LSTM / GRU for the gated cells): ŷ_t for t = 1 … T, (T, n, out)
             y_hat, _ = self.model(x)
@@ -472,7 +496,7 @@ class Trainer:
         """The last `history_size` steps' scalars (arrays (n,), keys SCALARS), and "lag_step" (m,) with
         "grad_h_norm" (m, T+1): the per-state norms of every `lag_every`-th step (and of a diverging step),
         the last `lag_history` of them."""
-        with self._lock:
+        with self.lock:
             out = _arrays([list(self._hist[key]) for key in SCALARS])
             out["lag_step"] = np.asarray(self._lag_steps, dtype=np.int64)
             out["grad_h_norm"] = (np.stack(self._lag_norms) if self._lag_norms
@@ -505,7 +529,7 @@ class SideBySide:
         first = next(iter(self.trainers.values()))
         self.config, self.task = first.config, first.task
         self.note = first.note
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -528,15 +552,15 @@ class SideBySide:
 
     def train(self, k: int) -> dict[str, dict[str, np.ndarray]]:
         """k steps of each model, one model after the other; {model: its Trainer.train(k)}."""
-        with self._lock:
+        with self.lock:
             return {m: t.train(k) for m, t in self.trainers.items()}
 
     def history(self) -> dict[str, dict[str, np.ndarray]]:
         """{model: its Trainer.history()}."""
-        with self._lock:
+        with self.lock:
             return {m: t.history() for m, t in self.trainers.items()}
 
     def evaluate(self, n: int = 1024, seed: int = 1) -> dict[str, dict[str, float]]:
         """{model: its Trainer.evaluate(n, seed)}: every model on the same fresh sequences."""
-        with self._lock:
+        with self.lock:
             return {m: t.evaluate(n, seed) for m, t in self.trainers.items()}
