@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from .activations import LEAKY_SLOPE, get_activation
-from .jacobians import _chain
+from .jacobians import _chain, state_jacobians
 from .model import GatedRNN, VanillaRNN
 
 F64 = torch.float64
@@ -339,10 +339,9 @@ def lyapunov_spectrum(m, x) -> np.ndarray:
     steps, down to one step a QR, which is always kept (the plain method). The next k comes from
     the rates of loss and growth per step the last block showed. The frame Q stays in Householder form
     (geqrf's reflectors): the next block's first product J·Q is Qᵀ applied to Jᵀ (ormqr), cheaper than
-    forming Q and multiplying. Measured at n = 128, T = 1000 (tanh, gain 1: λ₁ − λ_n ≈ 1.7 decades a
-    step): k is 2 or 3, about 470 QRs in all, 1.9× rnn.jacobian_log10_norms' time where one QR a step took
-    3.5× (benchmarks/run.py, P9), and the exponents agree with one QR a step to 2e-12. The factors are
-    formed a chunk at a time (_factor_chunks), so memory is O(T·n + chunk·n²) for every cell."""
+    forming Q and multiplying. What this buys against one QR a step (reference_lyapunov_spectrum, below), and
+    how closely the two agree, is measured by `python -m benchmarks.run` (P9, benchmarks/RESULTS.md). The
+    factors are formed a chunk at a time (_factor_chunks), so memory is O(T·n + chunk·n²) for every cell."""
     T, n, chunks = _factor_chunks(m, x)
     frame = None  # Q_t over the live rows S as geqrf's (reflectors, tau), r columns; None for Q_0 = I
     S, r = None, n  # the live rows of J_t ⋯ J_1 (None: all n) and its rank so far (the frame's width)
@@ -394,6 +393,24 @@ def lyapunov_spectrum(m, x) -> np.ndarray:
         else:
             k = 1
     total[r:] = -math.inf
+    return np.sort((total / T).numpy())[::-1].copy()
+
+
+@torch.no_grad()
+def reference_lyapunov_spectrum(m, x) -> np.ndarray:
+    """The plain loop, equal to lyapunov_spectrum (same exponents, same order) where no direction is exactly
+    dead: Benettin's method as written, one QR a step, Q_t R_t = J_t Q_{t−1} from Q_0 = I, and
+    λ_i = (1/T) Σ_t log10|R_t,ii|, float64, descending. It holds all T Jacobians (rnn.state_jacobians, T·n²
+    numbers) and takes a QR at every step; a dead direction comes out as rounding noise here (or −inf), by
+    chance, not by construction."""
+    J = state_jacobians(m, x).detach().to("cpu", F64)  # J[t-1] = ∂s_t/∂s_{t-1}
+    T, n, _ = J.shape
+    Q, total = torch.eye(n, dtype=F64), torch.zeros(n, dtype=F64)
+    for J_t in J:
+        # Q_t R_t = J_t Q_{t−1}
+        Q, R = torch.linalg.qr(J_t @ Q)
+        # Σ_t log10|R_t,ii|
+        total += torch.log10(torch.diagonal(R).abs())
     return np.sort((total / T).numpy())[::-1].copy()
 
 

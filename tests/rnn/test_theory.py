@@ -17,6 +17,7 @@ from numpy.polynomial.hermite_e import hermegauss
 import rnn
 from rnn import GatedRNN, VanillaRNN
 from rnn.init import orthogonal
+from rnn.theory import reference_lyapunov_spectrum
 
 F64 = torch.float64
 LEAKY = 0.01  # torch's leaky_relu slope as the app uses it (tests/rnn/reference_activations.py)
@@ -272,14 +273,31 @@ def test_lyapunov_diagonal_and_symmetric_linear():
     np.testing.assert_allclose(lam, ref, rtol=0, atol=5.0 / T)
 
 
-def plain_benettin(J: np.ndarray) -> np.ndarray:
-    """One numpy QR a step, float64."""
+def numpy_benettin(J: np.ndarray) -> np.ndarray:
+    """One numpy QR a step, float64: the plain method with numpy's QR, to hold rnn's plain loop to."""
     Q = np.eye(J.shape[1])
     total = np.zeros(J.shape[1])
     for J_t in J:
         Q, R = np.linalg.qr(J_t @ Q)
         total += np.log10(np.abs(np.diag(R)))
     return np.sort(total / len(J))[::-1]
+
+
+@pytest.mark.parametrize("s", [0.5, 1.5])
+def test_reference_lyapunov_closed_forms(s):
+    """rnn.theory.reference_lyapunov_spectrum, the plain loop beside the fast one: log10 s for W = s·Q, the
+    log10|d_i| of a diagonal W, and numpy's QR a step on torch.func.jacrev's Jacobians of a tanh RNN."""
+    lam = reference_lyapunov_spectrum(linear_rnn(s * orthogonal(8, gen(1))), inputs(500))
+    assert lam.shape == (8,) and lam.dtype == np.float64
+    np.testing.assert_allclose(lam, math.log10(s), rtol=0, atol=1e-12)
+    d = torch.tensor([1.3, -0.9, 0.5, -0.2, 1e-3, 2.0], dtype=F64)
+    np.testing.assert_allclose(reference_lyapunov_spectrum(linear_rnn(s * torch.diag(d)), inputs(100)),
+                               np.sort(np.log10(np.abs(s * d.numpy())))[::-1], rtol=0, atol=1e-13)
+    m, x = VanillaRNN(4, 6, 2, activation="tanh", seed=0, scale=s, dtype=F64), inputs(60)
+    _, h = m(x)
+    J = torch.stack([torch.func.jacrev(lambda hp, xt=xt: m.act.f(xt @ m.U + hp @ m.W + m.b_h))(h[t].detach())
+                     for t, xt in enumerate(x)]).detach()
+    np.testing.assert_allclose(reference_lyapunov_spectrum(m, x), numpy_benettin(J.numpy()), rtol=0, atol=1e-12)
 
 
 def stacked_mean_log10_det(J: torch.Tensor) -> float:
@@ -301,7 +319,7 @@ def test_lyapunov_against_plain_loop_and_determinant(kind):
     J = rnn.state_jacobians(m, x).to(F64)
     lam = rnn.lyapunov_spectrum(m, x)
     assert lam.shape == (12,)  # 2n for the LSTM's (h, c), n otherwise
-    np.testing.assert_allclose(lam, plain_benettin(J.numpy()), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(lam, reference_lyapunov_spectrum(m, x), rtol=0, atol=1e-10)
     # Σλ_i = mean_t log10|det J_t|
     assert lam.sum() == pytest.approx(stacked_mean_log10_det(J), rel=1e-10)
     assert np.all(np.diff(lam) <= 0)
@@ -337,7 +355,7 @@ def test_lyapunov_blocked_qr_against_plain_loop_wide(kind):
     J = rnn.state_jacobians(m, x).to(F64)
     lam = rnn.lyapunov_spectrum(m, x)
     assert lam.shape == (64,)
-    np.testing.assert_allclose(lam, plain_benettin(J.numpy()), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(lam, reference_lyapunov_spectrum(m, x), rtol=0, atol=1e-10)
     assert lam.sum() == pytest.approx(stacked_mean_log10_det(J), rel=1e-10)
 
 
