@@ -32,7 +32,7 @@ for col, (kind, a) in zip(cols, cells.items()):
         st.markdown(f"#### {C.CELL_NAMES[kind]}")
         st.metric("slope per step (decades)", fmt_num(a["slope"], 4, fixed=True, sign=True)
                   if a["slope"] > -float("inf") else "product = 0")
-        regime_badge(a["regime"], s.T, big=False)  # rnn.classify with the cell's own tolerance
+        regime_badge(a["regime"], big=False)  # rnn.analyze's: rnn.classify with the cell's own tolerance
 st.caption(f"The regime: within ±{EDGE_TOL:g} decades per step the vanilla RNN is at the edge of chaos; a gated "
            f"cell within ±{GATED_EDGE_TOL:g} holds its gradient (its gate keeps the cell near 1, and 100 steps "
            "change the norm by less than 10³), so it is read as the edge too.")

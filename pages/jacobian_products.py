@@ -38,7 +38,7 @@ at_k = float(a["log10_norm"][k - 1])
 per_step = fmt_pow10(slope, digits=3) if math.isfinite(slope) else "0"
 left, right = st.columns([4, 9], vertical_alignment="center")
 with left:
-    regime_badge(regime, T_used)
+    regime_badge(regime)  # rnn.analyze's, over the T_used steps analysed
     st.markdown(f"slope **{fmt_num(slope, 3)}** decades per step  \n(×{per_step} per step)"
                 if math.isfinite(slope) else "the product is **exactly 0** from some lag on  \n"
                 "(W = 0, or every unit dark)")

@@ -30,7 +30,8 @@ The slope of log10‖P‖ against the lag k estimates the top Lyapunov exponent 
 slope < −tol, exploding if slope > +tol, edge otherwise, with tol = EDGE_TOL = 0.01 decades per step for the
 vanilla RNN (a factor 10^{±1} per 100 steps) and GATED_EDGE_TOL = 0.03 for the LSTM and the GRU (a gated cell
 within it holds its gradient: 100 steps change it by less than 10³); a slope measured over fewer than
-REGIME_MIN_T lags is too short to judge.
+REGIME_MIN_T lags is TOO_SHORT to judge. `analyze` gives every cell its regime this way, and the pages show
+that one (the Gated cells badge among them), never one of their own.
 
 Where a vanilla RNN's forward pass itself overflows (a_t or h_t beyond the dtype's range), f′(a_t) is read
 from ∞ or NaN past that step: `cut_before_overflow` gives the steps before it, the one cut every page uses.
@@ -58,8 +59,8 @@ EDGE_TOL = 0.01  # the vanilla RNN's edge of chaos: |slope| ≤ 0.01 decades per
 # hundred steps change it by less than a factor 10³
 GATED_EDGE_TOL = 0.03
 EDGE_TOLS = {"rnn": EDGE_TOL, "lstm": GATED_EDGE_TOL, "gru": GATED_EDGE_TOL}
-REGIME_MIN_T = 3  # a regime is judged from the slope of at least this many lags; shorter says "too short"
-REGIMES = ("vanishing", "edge", "exploding")
+REGIME_MIN_T = 3  # a regime is judged from the slope of at least this many lags; shorter says TOO_SHORT
+TOO_SHORT = "too short"
 CHUNK = 256  # most products measured together
 CHUNK_BYTES = 8 * 2**20  # and at most about this much of them
 BLOCK = 8  # the width r of the block of singular directions carried along the chain (see _top_sigma2)
@@ -684,10 +685,13 @@ def line_fit(logn: np.ndarray) -> LineFit:
     return LineFit(s, rms, span, rms < max(STEADY_RMS, span))
 
 
-def classify(slope: float, tol: float | None = None, kind: str = "rnn") -> str:
+def classify(slope: float, tol: float | None = None, kind: str = "rnn", lags: int | None = None) -> str:
     """The regime of a slope per step: 'vanishing' if slope < −tol, 'exploding' if slope > tol, else 'edge'
     (tol in decades per step; by default the cell's own, EDGE_TOLS[kind]: EDGE_TOL for the vanilla RNN "rnn",
-    GATED_EDGE_TOL for "lstm" and "gru"). Every page's regime comes from here."""
+    GATED_EDGE_TOL for "lstm" and "gru"); TOO_SHORT when the slope was measured over `lags` < REGIME_MIN_T
+    lags. Every page's regime comes from here."""
+    if lags is not None and lags < REGIME_MIN_T:
+        return TOO_SHORT
     if tol is None:
         if kind not in EDGE_TOLS:
             raise ValueError(f"expected kind in {tuple(EDGE_TOLS)}, got {kind!r}")
@@ -712,7 +716,7 @@ class Analysis:
     log10_rho: np.ndarray | None  # k log10 ρ (vanilla only)
     log10_grad_T: float  # log10‖∂L/∂h_T‖ (lag 0)
     slope: float
-    regime: str
+    regime: str  # "vanishing", "edge", "exploding", or TOO_SHORT (classify)
     rho: float | None
     sigma_max: float | None
     gamma: float | None
@@ -722,7 +726,8 @@ class Analysis:
 @torch.no_grad()
 def analyze(m, x, y) -> Analysis:
     """The Jacobian-product norms, the BPTT gradient norms, the bounds, slope and regime in one pass (the regime
-    by classify with the cell's own tolerance: EDGE_TOL for the vanilla RNN, GATED_EDGE_TOL for LSTM and GRU)."""
+    by classify with the cell's own tolerance, EDGE_TOL for the vanilla RNN, GATED_EDGE_TOL for LSTM and GRU,
+    and TOO_SHORT over fewer than REGIME_MIN_T steps)."""
     logn, glog, d = _analyze_core(m, x, y)
     if np.isnan(logn).any():  # only non-finite numbers in x or the weights get here
         raise ValueError("the products of Jacobians are NaN: x or the model's weights hold NaN or ±inf, and the "
@@ -737,7 +742,7 @@ def analyze(m, x, y) -> Analysis:
         gamma = get_activation(m.act).gamma
         mean_fp = float(d.abs().mean())  # mean |f′(a_t)| over the trajectory
         return Analysis(lag, by_lag, g_by_lag, bound_log10(lag, gamma, st["sigma_max"]),
-                        rho_log10(lag, st["rho"]), float(glog[-1]), s, classify(s), st["rho"],
+                        rho_log10(lag, st["rho"]), float(glog[-1]), s, classify(s, lags=T), st["rho"],
                         st["sigma_max"], gamma, mean_fp)
-    return Analysis(lag, by_lag, g_by_lag, None, None, float(glog[-1]), s, classify(s, kind=m.kind), None, None,
-                    None, None)
+    return Analysis(lag, by_lag, g_by_lag, None, None, float(glog[-1]), s, classify(s, kind=m.kind, lags=T), None,
+                    None, None, None)

@@ -14,7 +14,7 @@ import streamlit as st
 from . import settings as S
 from .charts.projector import for_projector
 from . import theme, url
-from rnn.jacobians import REGIME_MIN_T
+from rnn.jacobians import TOO_SHORT
 
 STATE = "p_"  # session_state key prefix of a page control's widget
 
@@ -127,10 +127,10 @@ def page_control(key: str, widget: Callable, label: str | None = None, *, defaul
     return st.session_state[STATE + key]
 
 
-def regime_badge(regime: str, T: int, big: bool = True) -> None:
-    """The regime as a coloured badge (vanishing / edge of chaos / exploding), or "too short to judge" when
-    fewer than REGIME_MIN_T lags give the slope."""
-    if T < REGIME_MIN_T:
+def regime_badge(regime: str, big: bool = True) -> None:
+    """The engine's regime (rnn.analyze's, by rnn.jacobians.classify) as a coloured badge: vanishing / edge of
+    chaos / exploding, or "too short to judge" (TOO_SHORT: fewer than REGIME_MIN_T lags give the slope)."""
+    if regime == TOO_SHORT:
         text, color, icon = "too short to judge", "gray", ":material/help:"
     else:
         text = "edge of chaos" if regime == "edge" else regime
