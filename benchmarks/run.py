@@ -562,6 +562,8 @@ def markdown(rows: list[Row], info: dict[str, str], args, started: str, wall: fl
             "playwright), copied here from `benchmarks/RESULTS_BROWSER.md`:", ""]
     out += recorded_tables(ROOT / "benchmarks" / "RESULTS_BROWSER.md")
     out += ["", *load_section()]
+    from benchmarks.poll_load import kept_section  # the class poll's figures (benchmarks/poll_load.py), kept
+    out += kept_section()
     out.append("")
     return "\n".join(out)
 
