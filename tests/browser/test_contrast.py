@@ -163,7 +163,7 @@ def test_every_text_colour_reads(server, themed, scheme, page_info):
     assert (bg == "rgb(255, 255, 255)") == (scheme == "light"), f"the {scheme} theme's background is {bg}"
     found = page.evaluate(TEXTS)
     rows = found["rows"]
-    # Vega draws SVG in Streamlit 1.67; on a canvas its text could not be read (tests/ui/test_chart_text.py
+    # Vega draws SVG in Streamlit 1.67; on a canvas its text could not be read (tests/ui/test_text_colours.py
     # checks the colours the charts ask for)
     assert found["canvas"] == 0, "a chart drawn on canvas: its text is not measured"
     assert len(rows) > 30, f"{page_info.name}: only {len(rows)} texts found"
