@@ -1,5 +1,9 @@
-"""The engine: the seed's vanilla RNN, backpropagation through time by hand, and the products of
-Jacobians ∏ ∂h_j/∂h_{j-1} in log space. Pure PyTorch and numpy; it never imports streamlit or altair."""
+"""The engine: the report's vanilla RNN, backpropagation through time by hand, and the products of
+Jacobians ∏ ∂h_j/∂h_{j-1} in log space. Pure PyTorch and numpy; it never imports streamlit or altair.
+
+"The report" is the one the app follows: *Recurrent Deep Learning Models and its applications*, Ngai Ho Wang,
+8 February 2025. The code cites it by number, "(report eq. 1)" above the line that computes it; docs/report.md
+(and ui/report.py, the page "The report, checked") lists every number cited and where it is used."""
 from .activations import ACTIVATIONS, Activation, get_activation
 from .bptt import BPTTResult, bptt
 from .device import pick_device, pick_dtype

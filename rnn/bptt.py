@@ -1,6 +1,6 @@
-"""Backpropagation through time written by hand from the seed's chain rule (eqs. 4–18), not autograd.
+"""Backpropagation through time written by hand from the report's chain rule (eqs. 4–18), not autograd.
 
-For the loss at the last step, L = ½‖ŷ_T − y‖²   (seed eq. 3),
+For the loss at the last step, L = ½‖ŷ_T − y‖²   (report eq. 3),
 
     ∂L/∂W = ∂L/∂ŷ_T · ∂ŷ_T/∂h_T · Σ_{i=1}^{T} ∂h_T/∂h_i · ∂h_i/∂W,   ∂h_T/∂h_i = ∏_{j=i+1}^{T} ∂h_j/∂h_{j-1}
 
@@ -8,7 +8,7 @@ and the same for U and b_h. The sum runs over the steps i at which W acts; its t
 Going backwards, δh_i = ∂L/∂h_i is carried one Jacobian at a time: δa_i = δh_i ⊙ f′(a_i) and
 δh_{i-1} = W δa_i (in code, one row per sample: `da @ W.T`).
 
-Erratum. The seed's eqs. 10–11 and 16–17 write ∂L/∂V and ∂L/∂b_y with a recurrent sum. V and b_y act
+Erratum. The report's eqs. 10–11 and 16–17 write ∂L/∂V and ∂L/∂b_y with a recurrent sum. V and b_y act
 only at the output ŷ_T = g(Vᵀh_T + b_y), so ∂L/∂V = h_T δo_Tᵀ and ∂L/∂b_y = δo_T: one term, no sum.
 That is what is computed here.
 
@@ -42,7 +42,7 @@ class BPTTResult:
 
 @torch.no_grad()
 def bptt(m: VanillaRNN, x, y, truncation: int | None = None) -> BPTTResult:
-    """The seed's BPTT by hand for the loss at the last step. x: (T, in) or (T, B, in). y: the target of ŷ_T,
+    """The report's BPTT by hand for the loss at the last step. x: (T, in) or (T, B, in). y: the target of ŷ_T,
     shape (out,) or (B, out); with a batch the loss is summed over the batch. truncation: None for full BPTT,
     or N ≥ 0 to keep the steps T−N … T."""
     if not isinstance(m, VanillaRNN):
@@ -59,7 +59,7 @@ def bptt(m: VanillaRNN, x, y, truncation: int | None = None) -> BPTTResult:
     y = y.reshape(B, n_out)
     W, V = m.W, m.V
 
-    # the output side: δo_T = ∂L/∂o_T = (ŷ_T − y) ⊙ g′(o_T)                          (seed eqs. 3, 5–6)
+    # the output side: δo_T = ∂L/∂o_T = (ŷ_T − y) ⊙ g′(o_T)                          (report eqs. 3, 5–6)
     err = tr.y_hat[-1] - y  # (B, out)
     L = 0.5 * (err ** 2).sum()
     do_T = err * m.out_act.df(tr.o[-1])  # (B, out)
@@ -71,11 +71,11 @@ def bptt(m: VanillaRNN, x, y, truncation: int | None = None) -> BPTTResult:
     per_by[-1] = do_T.sum(0)
     fprime = m.act.df(tr.a)  # f′(a_t), (T, B, H)
 
-    # δa_t = ∂L/∂a_t and δh_{t-1} = ∂L/∂h_{t-1}, one Jacobian per step back          (seed eqs. 8–9, 12–15);
+    # δa_t = ∂L/∂a_t and δh_{t-1} = ∂L/∂h_{t-1}, one Jacobian per step back          (report eqs. 8–9, 12–15);
     # truncated, only the steps T−N … T (zero before them)
     da = torch.zeros_like(tr.a)
     dh = torch.zeros_like(tr.h)  # (T+1, B, H)
-    # ∂L/∂h_T through the readout: δo_T Vᵀ                                            (seed eq. 7)
+    # ∂L/∂h_T through the readout: δo_T Vᵀ                                            (report eq. 7)
     dh[T] = do_T @ V.T
     first = 1 if N is None else max(T - N, 1)
     for t in range(T, first - 1, -1):
@@ -84,7 +84,7 @@ def bptt(m: VanillaRNN, x, y, truncation: int | None = None) -> BPTTResult:
         # δh_{t-1} = W δa_t
         dh[t - 1] = da[t - 1] @ W.T
 
-    # per-step terms: step t uses W with h_{t-1}, U with x_t, b_h alone           (seed eqs. 12–18)
+    # per-step terms: step t uses W with h_{t-1}, U with x_t, b_h alone           (report eqs. 12–18)
     per = {
         "W": torch.einsum("tbh,tbk->thk", tr.h[:-1], da),  # (T, H, H)
         "U": torch.einsum("tbi,tbk->tik", tr.x, da),  # (T, in, H)

@@ -565,10 +565,10 @@ def reference_log10_norms(m, x, jacobians: Tensor | None = None) -> np.ndarray:
     spectral norm (an SVD) of each. `jacobians` (T, n, n) replaces the model's own one-step Jacobians
     J_t = ∂h_t/∂h_{t-1} (the tests pass torch.func.jacrev's).
 
-    Why the fast one exists, measured at T = 1000, n = 128 (a float32 model, 2 CPU cores): this loop takes
-    2.4 s, the fast function 0.21 s (11× less; benchmarks/run.py times it as P1), and they agree to 4e-6
-    decades. This loop holds all T Jacobians in float64, T·n² numbers (131 MB there, growing with T); the
-    fast one holds a chunk of about 8 MiB of products, O(chunk·n²) whatever T is."""
+    Why the fast one exists: this loop takes an SVD per lag and holds all T Jacobians in float64, T·n² numbers
+    (8·T·n² bytes, growing with T); the fast one holds a chunk of about CHUNK_BYTES of products, O(chunk·n²)
+    whatever T is. `python -m benchmarks.run` measures the fast one (P1) and how closely the two agree
+    (benchmarks/RESULTS.md, P1's check)."""
     J = state_jacobians(m, x) if jacobians is None else jacobians
     J = J.detach().to("cpu", torch.float64)  # J[t-1] = ∂h_t/∂h_{t-1}
     T, n, _ = J.shape

@@ -1,7 +1,8 @@
-"""The seed's vanilla RNN in its own notation (Table 1), and LSTM / GRU cells beside it for comparison.
+"""The report's vanilla RNN in its own notation (Table 1), and LSTM / GRU cells beside it for comparison
+(the report: see rnn/__init__.py and docs/report.md).
 
-    h_t = f(Uᵀx_t + Wᵀh_{t-1} + b_h)        (seed eq. 1)
-    ŷ_t = g(Vᵀh_t + b_y)                     (seed eq. 2; the seed takes g = f)
+    h_t = f(Uᵀx_t + Wᵀh_{t-1} + b_h)        (report eq. 1)
+    ŷ_t = g(Vᵀh_t + b_y)                     (report eq. 2; the report takes g = f)
 
 Shapes as in Table 1: U (input × hidden), W (hidden × hidden), V (hidden × output), b_h (hidden),
 b_y (output). Code keeps one row per time step, so Uᵀx_t is written `x_t @ U` and Wᵀh_{t-1} is `h @ W`.
@@ -54,14 +55,14 @@ class Trace:
 
 
 class VanillaRNN(nn.Module):
-    """The seed's RNN. Parameters U, W, V, b_h, b_y as in Table 1; h_0 = 0 unless given.
+    """The report's RNN. Parameters U, W, V, b_h, b_y as in Table 1; h_0 = 0 unless given.
 
     `m(x)` with x of shape (T, input_size) or (T, B, input_size) returns (y_hat, h): y_hat has T rows
     (ŷ_1 … ŷ_T), h has T+1 rows (h_0 … h_T).
 
     Initialisation (seeded by `seed` through its own torch.Generator, never the global one):
     U ~ N(0, 1/input), V ~ N(0, 1/hidden), b_h = b_y = 0, W from `init` scaled to `scale` in `scale_kind`
-    (see rnn.init). The output activation g defaults to f, as in the seed.
+    (see rnn.init). The output activation g defaults to f, as in the report.
 
     torch.nn.RNN with the same numbers: weight_ih = Uᵀ, weight_hh = Wᵀ, bias_ih + bias_hh = b_h
     (see `to_torch_rnn`).
@@ -128,14 +129,14 @@ class VanillaRNN(nn.Module):
             a_v, h_v = a.unbind(0), h.unbind(0)
             f_out = _F_OUT.get(self.act.name)
             for t in range(T):
-                # a_t = Uᵀx_t + Wᵀh_{t-1} + b_h                                  (seed eq. 1)
+                # a_t = Uᵀx_t + Wᵀh_{t-1} + b_h                                  (report eq. 1)
                 torch.addmm(xu_t[t], h_v[t], W, out=a_v[t])
                 # h_t = f(a_t)
                 if f_out is not None:
                     f_out(a_v[t], out=h_v[t + 1])
                 else:
                     h_v[t + 1].copy_(f(a_v[t]))
-        # o_t = Vᵀh_t + b_y;  ŷ_t = g(o_t)                                    (seed eq. 2)
+        # o_t = Vᵀh_t + b_y;  ŷ_t = g(o_t)                                    (report eq. 2)
         o = h[1:] @ self.V + self.b_y  # (T, B, out)
         return Trace(x, a, h, o, self.out_act.f(o))
 
@@ -165,7 +166,7 @@ GATED = ("lstm", "gru")
 
 
 class GatedRNN(nn.Module):
-    """An LSTM or GRU (torch.nn.LSTM / torch.nn.GRU, one layer) with the seed's readout
+    """An LSTM or GRU (torch.nn.LSTM / torch.nn.GRU, one layer) with the report's readout
     ŷ_t = g(Vᵀh_t + b_y) on top. `m(x)` returns (y_hat, h) like VanillaRNN; `unroll` also returns the
     cell states and gates that the state Jacobians need.
 

@@ -17,7 +17,7 @@
   remember-first: accuracy 1/K, cross-entropy ln K.
 
 The copy task of Arjovsky, Shah & Bengio (2016) is left out: it scores an output at every step, while the
-trainer here (like the seed's eq. 3) scores the last step only.
+trainer here (like the report's eq. 3) scores the last step only.
 
 Every batch is drawn from the torch.Generator passed in (never the global RNG), on the CPU in float64, then
 moved to the asked device and dtype, so the same generator state gives the same batch on every device.

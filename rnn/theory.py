@@ -303,7 +303,7 @@ def _restrict(J: torch.Tensor, S: torch.Tensor | None, zero: bool = True):
     the indices of J[:, S]'s rows that are not all exactly 0, cols the positions in S of its columns that
     are not (None for all of them), and G = J[rows][:, S[cols]], so that J_t·E_S·X = E_rows·G·X[cols]
     exactly for every X. `zero` False says J holds no exact 0 (so nothing is dropped). index_select, not
-    J[:, S]: advanced indexing along columns took ~100× longer here."""
+    J[:, S]: advanced indexing along columns was far slower here."""
     B = J if S is None else J.index_select(1, S)
     if not zero:
         return None, None, B

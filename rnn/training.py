@@ -1,13 +1,13 @@
 """A chunked trainer for the live page: the caller holds one `Trainer` per session and calls
 `trainer.train(k)` once per tick; each call runs k optimisation steps and returns their metrics.
 
-Loss at the last step only, as in the seed's eq. 3:
+Loss at the last step only, as in the report's eq. 3:
     regression      L = (1/B) Σ_b ½‖ŷ_T⁽ᵇ⁾ − y⁽ᵇ⁾‖²,   ŷ_T = Vᵀh_T + b_y (linear readout)
     classification  L = (1/B) Σ_b −log softmax(Vᵀh_T⁽ᵇ⁾ + b_y)[y⁽ᵇ⁾]   (cross-entropy on the logits)
     text (rnn.text) L = (1/(T·B)) Σ_b Σ_t −log softmax(Vᵀh_t⁽ᵇ⁾ + b_y)[y_t⁽ᵇ⁾]: a loss at every step, averaged
 
 Gradients come from autograd (for speed; the hand-written BPTT is rnn.bptt). Updates:
-    SGD   θ ← θ − α ∂L/∂θ   (seed eqs. 19–23), written out below, no momentum, no weight decay
+    SGD   θ ← θ − α ∂L/∂θ   (report eqs. 19–23), written out below, no momentum, no weight decay
     Adam  torch.optim.Adam(lr=α) with torch's defaults (Kingma & Ba 2015)
 Clipping before the update (Pascanu, Mikolov & Bengio 2013): by norm with torch.nn.utils.clip_grad_norm_
 (g ← g·c/‖g‖ when ‖g‖ > c, ‖g‖ the 2-norm over all parameters), by value with clip_grad_value_ (each
@@ -64,13 +64,13 @@ class TrainConfig:
     task: str = "adding"  # rnn.tasks name: "adding" or "remember_first"
     T: int = 20  # sequence length (≥ 2): the distance the gradient must travel
     batch_size: int = 32  # sequences per step, fresh ones every step
-    model: str = "rnn"  # "rnn" (the seed's vanilla RNN), "lstm" or "gru"
+    model: str = "rnn"  # "rnn" (the report's vanilla RNN), "lstm" or "gru"
     hidden_size: int = 32  # units in h_t
     activation: str = "tanh"  # f of the vanilla RNN (ignored by LSTM / GRU)
     init: str = "orthogonal"  # W's init for the vanilla RNN: gaussian, orthogonal, identity
     scale: float = 1.0  # W's target scale (for LSTM / GRU: a multiplier of weight_hh)
     scale_kind: str = "gain"  # what `scale` sets: "rho", "sigma_max" or "gain" (vanilla RNN only)
-    optimizer: str = "adam"  # "sgd" (θ ← θ − α∇L, seed eqs. 19–23) or "adam"
+    optimizer: str = "adam"  # "sgd" (θ ← θ − α∇L, report eqs. 19–23) or "adam"
     lr: float = 1e-2  # the learning rate α
     clip: str = "none"  # gradient clipping: "none", "norm" or "value" (Pascanu et al. 2013)
     clip_threshold: float = 1.0  # c: max total norm, or max |entry|
@@ -379,16 +379,17 @@ class Trainer:
             # ŷ_t = g(Vᵀh_t + b_y) at every step t = 1 … T: (T, B, out)
             hs = hs if isinstance(hs, Tensor) else torch.stack(hs)
             return m.out_act.f(hs @ m.V + m.b_y)
-        # ŷ_T = g(Vᵀh_T + b_y) with g linear: the regression output or the logits              (seed eq. 2)
+        # ŷ_T = g(Vᵀh_T + b_y) with g linear: the regression output or the logits              (report eq. 2)
         return m.out_act.f(h_T @ m.V + m.b_y)
 
     def loss_fn(self, out: Tensor, y: Tensor) -> Tensor:
         """The batch-mean loss of the output at step T: ½‖ŷ_T − y‖² or the cross-entropy."""
         if self.task.kind == "regression":
-            # L = ½‖ŷ_T − y‖²                                                              (seed eq. 3)
+            # L = ½‖ŷ_T − y‖²                                                              (report eq. 3)
             return 0.5 * ((out - y) ** 2).sum(-1).mean()
         if self.task.per_step:
-            # L = (1/T) Σ_t L_t, L_t the cross-entropy at step t, batch mean            (out (T, B, V), y (T, B))
+            # L = (1/T) Σ_t L_t, L_t the cross-entropy at step t, batch mean: the report's pseudocode line 14
+            # (the loss summed over every step), as a mean                          (out (T, B, V), y (T, B))
             return torch.nn.functional.cross_entropy(out.flatten(0, 1), y.flatten())
         return torch.nn.functional.cross_entropy(out, y)
 
@@ -442,7 +443,7 @@ class Trainer:
             return
         alpha = self.config.lr
         for p in self.params:
-            # θ ← θ − α ∂L/∂θ                                                       (seed eqs. 19–23)
+            # θ ← θ − α ∂L/∂θ                                                       (report eqs. 19–23)
             p.sub_(alpha * p.grad)
 
     def train(self, k: int) -> dict[str, np.ndarray]:

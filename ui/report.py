@@ -31,8 +31,8 @@ CITED: tuple[tuple[str, str, str], ...] = (
      "b_h alone), summed over the steps", "rnn/bptt.py, BPTT by hand's chart of each step's term"),
     ("eqs. 19–23", "plain gradient descent, θ ← θ − α ∂L/∂θ, for each parameter", "rnn/training.py, BPTT by hand's "
      "last row"),
-    ("pseudocode line 14", "the loss summed over every step (the app's training scores the last step, eq. 3)",
-     "rnn/bptt.py"),
+    ("pseudocode line 14", "the loss summed over every step: the Text page's language model scores every step "
+     "(their mean); the other training and BPTT by hand score the last step (eq. 3)", "rnn/training.py, Text"),
     ("pseudocode lines 19–21", "truncated BPTT: the step itself and N steps back, N + 1 terms",
      "BPTT by hand's truncation N, Lesson step 9"),
     ("§2.2.2", "sigmoid and tanh compared: their ranges and their derivatives' bounds ¼ and 1",

@@ -1,7 +1,7 @@
 """rnn.bptt (BPTT by hand) against torch.autograd written here, not rnn.bptt.autograd_grads.
 
 The reference gives every step its own copy of U, W, b_h (and every output its own copy of V, b_y), so
-autograd's gradient with respect to copy t is exactly the seed's term of step t in Σ_i: that checks
+autograd's gradient with respect to copy t is exactly the report's term of step t in Σ_i: that checks
 `per_step` entry by entry, and their sum checks `grads`. Truncation N is autograd with the state detached
 N+1 steps back (h_{s−N−1}.detach()); `dh` is checked with retain_grad on every state."""
 from __future__ import annotations

@@ -78,7 +78,7 @@ def test_parameters_follow_table_1():
 
 @pytest.mark.parametrize("act", ["tanh", "sigmoid", "relu", "linear", "leaky_relu"])
 def test_forward_follows_seed_equations_written_here(act):
-    """h_t = f(Uᵀx_t + Wᵀh_{t-1} + b_h), ŷ_t = g(Vᵀh_t + b_y), with g = f by default (seed eqs. 1–2)."""
+    """h_t = f(Uᵀx_t + Wᵀh_{t-1} + b_h), ŷ_t = g(Vᵀh_t + b_y), with g = f by default (report eqs. 1–2)."""
     f = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu, "linear": lambda a: a,
          "leaky_relu": lambda a: torch.nn.functional.leaky_relu(a, 0.01)}[act]
     m = randomise(VanillaRNN(4, 6, 3, activation=act, seed=3, dtype=F64), seed=5)

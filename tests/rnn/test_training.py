@@ -60,7 +60,7 @@ def test_sgd_step_is_theta_minus_alpha_grad(model, task):
     assert out["grad_norm"][0] == pytest.approx(total_norm(grads), rel=1e-10)
     assert out["updated"][0] and not out["clipped"][0]
     for p, p0, g in zip(tr.model.parameters(), before, grads):
-        # θ ← θ − α ∂L/∂θ   (seed eqs. 19–23)
+        # θ ← θ − α ∂L/∂θ   (report eqs. 19–23)
         torch.testing.assert_close(p.detach(), p0 - 0.3 * g, rtol=1e-12, atol=1e-14)
 
 
