@@ -47,6 +47,7 @@ SCHEMA_VERSION = 1
 PURGE_DAYS = 30
 MAX_ABS_NUMBER = 1e12
 CHOICE_RE = re.compile(r"[a-z0-9_]{1,32}")
+PG_POOL = (5, 15)  # Postgres: connections kept, and more opened under load (20 at most per process)
 UNAVAILABLE = "The class poll's database is busy or cannot be reached just now; try again in a moment."
 
 metadata = sa.MetaData()
@@ -163,7 +164,7 @@ class Store:
                                           connect_args={"check_same_thread": False})
             else:
                 self._sqlite_path = db
-                engine = sa.create_engine(self._url, pool_size=10, max_overflow=30, pool_timeout=self.timeout,
+                engine = sa.create_engine(self._url, pool_size=10, max_overflow=30, pool_timeout=2 * self.timeout,
                                           connect_args={"timeout": self.timeout})
             busy_ms = int(self.timeout * 1000)
 
@@ -185,8 +186,9 @@ class Store:
                                      else "BEGIN")
 
             return engine
-        engine = sa.create_engine(self._url, pool_size=10, max_overflow=30, pool_timeout=self.timeout,
-                                  pool_pre_ping=True, connect_args={"connect_timeout": max(1, math.ceil(self.timeout))})
+        # at most PG_POOL connections per server process: a hosted Postgres's free tier allows a few dozen in all
+        engine = sa.create_engine(self._url, pool_size=PG_POOL[0], max_overflow=PG_POOL[1],
+                                  pool_timeout=2 * self.timeout, pool_pre_ping=True, connect_args={"connect_timeout": max(1, math.ceil(self.timeout))})
         lock_ms, statement_ms = int(self.timeout * 1000), int(3 * self.timeout * 1000)
 
         @event.listens_for(engine, "connect")
