@@ -14,8 +14,10 @@ taken), else from PATH. Postgres refuses to run as root: when this process is ro
 current user. The server listens on 127.0.0.1 only, with trust authentication (a local, throwaway cluster: never
 expose it), and its unix socket in its own folder, so no system folder is needed.
 
-A killed process cannot stop its cluster; it leaves no obstacle either: every start uses a fresh temp folder and a
-free port (a port taken between the probe and the start is retried on another).
+A killed owner leaves no server behind: start() also starts a small watchdog process (this file, run with
+--watchdog) that stops the cluster and removes its temp folder once the process that started it is gone, however it
+ended (SIGKILL included); stop() ends the watchdog first. And nothing blocks the next start meanwhile: every start
+uses a fresh temp folder and a free port (a port taken between the probe and the start is retried on another).
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ import time
 SUPERUSER = "postgres"       # the cluster's superuser name (initdb -U), whoever runs the server
 DATABASE = "poll"            # made after the start, so the URL names a database of its own
 RUN_AS_WHEN_ROOT = "postgres"
+WATCHDOG_S = 0.5             # how often the watchdog looks whether the owner is still there
 
 
 class PostgresUnavailable(RuntimeError):
@@ -128,6 +131,7 @@ class Cluster:
         self.url = f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{port}/{database}"
         self.dsn = f"host=127.0.0.1 port={port} user={SUPERUSER} dbname={database}"
         self._stopped = False
+        self._watchdog: subprocess.Popen | None = None
 
     def __enter__(self) -> "Cluster":
         return self
@@ -148,6 +152,12 @@ class Cluster:
         if self._stopped:
             return
         self._stopped = True
+        if self._watchdog is not None:            # the owner stops it: the watchdog has nothing left to do
+            self._watchdog.terminate()
+            try:
+                self._watchdog.wait(10)
+            except subprocess.TimeoutExpired:
+                self._watchdog.kill()
         if self.data.exists():
             r = subprocess.run(_command([str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
                                          "-t", str(int(timeout)), "stop"], self.user),
@@ -209,6 +219,7 @@ def start(*, port: int | None = None, folder: str | os.PathLike | None = None, d
             if r.returncode == 0:
                 cluster = Cluster(folder=base, port=p, bin_dir=bin_dir, user=user, owns_folder=owns,
                                   database=database)
+                cluster._watchdog = _start_watchdog(cluster)
                 try:
                     _ensure_database(p, database)
                 except Exception as e:  # noqa: BLE001 - the server is up but unusable: stop it, say why
@@ -236,6 +247,31 @@ def _ensure_database(port: int, database: str) -> None:
                          connect_timeout=10) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone() is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+
+def _start_watchdog(cluster: Cluster) -> subprocess.Popen:
+    """This file as its own process, in its own session (a Ctrl-C to the owner's group does not reach it), with
+    nothing of the owner's open: it stops the cluster once its parent, the owner, is gone."""
+    return subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), "--watchdog", str(os.getpid()), str(cluster.folder),
+         str(cluster.bin_dir), cluster.user or "", "1" if cluster.owns_folder else "0"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True, close_fds=True)
+
+
+def _watchdog(owner: int, folder: str, bin_dir: str, user: str, remove: str) -> int:
+    """Wait while the owner lives (it is our parent: once it is gone, our parent changes); then stop its cluster
+    (fast) and remove its temp folder. SIGTERM (the owner's stop()) ends the wait with nothing done."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while os.getppid() == owner:
+        time.sleep(WATCHDOG_S)
+    data = os.path.join(folder, "data")
+    if os.path.exists(os.path.join(data, "postmaster.pid")):
+        subprocess.run(_command([os.path.join(bin_dir, "pg_ctl"), "-D", data, "-m", "fast", "-w", "-t", "20",
+                                 "stop"], user or None), capture_output=True)
+    if remove == "1":
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
 
 
 def _interrupt(*_) -> None:
@@ -266,4 +302,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--watchdog"]:
+        raise SystemExit(_watchdog(int(sys.argv[2]), *sys.argv[3:7]))
     raise SystemExit(main())

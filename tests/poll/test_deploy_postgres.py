@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 import psycopg
 import pytest
@@ -45,9 +46,20 @@ def test_start_answers_and_stop_leaves_nothing():
     assert not listening(pg.port)
     assert not pg.folder.exists()
     pg.stop()                                      # twice is harmless
+    assert pg._watchdog.poll() is not None         # its watchdog ended with it
 
 
-def test_a_killed_owner_does_not_block_the_next_start():
+def test_an_owner_that_exits_without_stop_leaves_no_server():
+    code = "from deploy import postgres; pg = postgres.start(); print(pg.folder, pg.port, flush=True)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    folder, port = pathlib.Path(out.stdout.split()[0]), int(out.stdout.split()[1])
+    deadline = time.monotonic() + 30
+    while (listening(port) or folder.exists()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not listening(port) and not folder.exists()
+
+
+def test_a_killed_owner_leaves_no_server_and_blocks_no_next_start():
     code = ("import time; from deploy import postgres; pg = postgres.start(); "
             "print(pg.folder, pg.port, flush=True); time.sleep(120)")
     owner = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
@@ -58,15 +70,19 @@ def test_a_killed_owner_does_not_block_the_next_start():
         orphan_folder, orphan_port = pathlib.Path(line[0]), int(line[1])
         owner.send_signal(signal.SIGKILL)          # no chance to stop its cluster
         owner.wait(10)
-        assert listening(orphan_port)              # the orphan still runs ...
-        with postgres.start() as pg:               # ... and the next start is not blocked by it
+        with postgres.start() as pg:               # the next start is not blocked, whether or not it still runs
             assert pg.port != orphan_port and pg.folder != orphan_folder
             with psycopg.connect(pg.dsn) as conn:
                 assert conn.execute("SELECT 1").fetchone() == (1,)
+        deadline = time.monotonic() + 30           # and the owner's watchdog stops it and removes its folder
+        while (listening(orphan_port) or orphan_folder.exists()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not listening(orphan_port), "the killed owner's cluster still runs"
+        assert not orphan_folder.exists()
     finally:
         if owner.poll() is None:
             owner.kill()
-        if orphan_folder is not None:              # stop the orphan this test made
+        if orphan_folder is not None and orphan_folder.exists():   # stop the orphan this test made, if still there
             postgres.Cluster(folder=orphan_folder, port=0, bin_dir=postgres.find_bin_dir(),
                              user=postgres._run_as(), owns_folder=True, database="poll").stop()
 
