@@ -10,11 +10,11 @@ products, which is what the work and the memory grow with:
   for a state of size n (the LSTM's state (h, c) has 2n; the GRU's n). Memory is O(chunk·n² + T·n),
   whatever T is: the engine measures the products in chunks of about 8 MiB (rnn.jacobians.CHUNK_BYTES),
   the trajectory holds T·n numbers.
-  Measured on this project's 2 shared CPU cores under a load of about 7 (so several times slower than an
-  idle core), float64: a vanilla RNN at T = 2000, n = 256 (twice the budget) took 38 s and 81 MB above the
-  baseline; an LSTM at T = 250, n = 256 (also twice the budget) 51 s and 236 MB.
 - Hand BPTT keeps each step's term of ∂L/∂W: T·n² numbers (8 bytes each in float64), and autograd's
-  reference keeps a graph of the same order. Measured at the budget (T = 1220, n = 64): 5 s, 140 MB.
+  reference keeps a graph of the same order.
+- What a request at these budgets costs in seconds and memory (a vanilla RNN and an LSTM at JACOBIAN_WORK,
+  hand BPTT at BPTT_NUMBERS), a cell of the Theory page's diagram, a live-training step at LIVE_MAX_T and a
+  round of the Text page: measured by `python -m benchmarks.limits --full`, benchmarks/RESULTS_LIMITS.md.
 - The phase diagram runs one model per cell on a fixed grid with n ≤ PHASE_MAX_HIDDEN and T ≤ PHASE_MAX_T:
   its whole grid costs at most PHASE_CELLS_WORK, under the budget by construction.
 
@@ -64,8 +64,8 @@ PHASE_CELLS_WORK = 64 ** 3 * 12 * (10 + 20 + 50 + 100 + 200 + 500 + 5 * 500)
 
 # --- the theory page: mean field beside measurement ------------------------------------------------------
 # its phase diagram gain × input scale: one vanilla RNN (Gaussian W) per cell, n ≤ PHASE_MAX_HIDDEN and
-# T ≤ PHASE_MAX_T as in the phase diagram, on a grid of 48 cells (the phase diagram's has 132); at the
-# defaults (n = 64, T = 100) a cell takes about 0.07 s on one core, so the grid about 3 s
+# T ≤ PHASE_MAX_T as in the phase diagram, on a grid of 48 cells (the phase diagram's has 132); a cell at the
+# defaults (n = 64, T = 100): benchmarks/RESULTS_LIMITS.md, theory_cell
 THEORY_GAINS = (0.5, 0.71, 1.0, 1.25, 1.6, 2.0, 2.5, 3.2)  # about ×1.26 apart; tanh's edge lies at 1.2 … 2.4
 THEORY_INPUT_SCALES = (0.1, 0.25, 0.5, 1.0, 1.5, 2.0)
 THEORY_CELLS_WORK = PHASE_MAX_HIDDEN ** 3 * PHASE_MAX_T * len(THEORY_GAINS) * len(THEORY_INPUT_SCALES)
@@ -73,7 +73,7 @@ THEORY_MAX_LAG = 50  # the singular values of ∂h_T/∂h_{T−k} are shown for 
 THEORY_MIN_HIDDEN = 9  # below this many units mean-field theory (a wide-network limit) is not even a guide
 
 # --- live training, per visitor ----------------------------------------------------------------------
-LIVE_MAX_T = 200  # live training uses at most this sequence length (a step at T = 200 takes ~30 ms)
+LIVE_MAX_T = 200  # live training uses at most this sequence length (a step's time: RESULTS_LIMITS.md, live_step)
 LIVE_MAX_HIDDEN = 128
 LIVE_TICK_S = 0.5  # the fragment reruns every LIVE_TICK_S seconds while a run is going
 LIVE_BUDGET_S = 0.25  # and trains for about this long per tick, so Stop acts within one short chunk
@@ -88,7 +88,7 @@ LIVE_HEAT_COLS = 100  # … and this many time steps (evenly subsampled)
 TEXT_MAX_CHARS = 3000  # a longer text is cut (with a message); the text box stops there too
 TEXT_MIN_CHARS = 16  # a shorter one falls back to a built-in sample (with a message)
 TEXT_MAX_VOCAB = 64  # characters beyond the 63 most frequent read as one placeholder (input size = V)
-TEXT_MAX_T = 64  # the training window and the look-back shown (a step of both models at T = 64, n = 64 ~ 0.1 s)
+TEXT_MAX_T = 64  # the training window and the look-back shown (a round's time: RESULTS_LIMITS.md, text_step)
 TEXT_BATCH = 32  # windows per training step
 TEXT_SAMPLE_CHARS = 160  # each generated sample
 TEXT_SAMPLE_TICKS = 4  # a new sample every this many ticks
