@@ -130,12 +130,12 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['mb_above_baseline']:.0f} MB above baseline", flush=True)
     load1 = os.getloadavg()
     lines = ["# What the limits cost", "",
-             f"Written by `python -m benchmarks.limits{' --full' if a.full else ''}` on "
-             f"{_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC. The budgets and caps themselves are in "
-             "`ui/limits.py`; these are the figures its comments used to carry.", "",
-             f"- CPU: {os.cpu_count()} logical cores; one torch thread per computation, as the app computes",
-             f"- load average (1, 5, 15 min) at start: {' '.join(f'{v:.2f}' for v in load0)}; at end: "
-             f"{' '.join(f'{v:.2f}' for v in load1)}", "",
+             "The budgets and caps themselves are in `ui/limits.py`; these are the figures its comments used to "
+             "carry. `python -m benchmarks.run` copies the table into benchmarks/RESULTS.md.", "",
+             f"Measured {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `python -m benchmarks.limits"
+             f"{' --full' if a.full else ''}`, {os.cpu_count()} CPU cores, one torch thread per computation (as the "
+             f"app computes), load average (1, 5, 15 min) {' '.join(f'{v:.2f}' for v in load0)} at start and "
+             f"{' '.join(f'{v:.2f}' for v in load1)} at end.", "",
              "| case | what | size | time (min / median) | memory above baseline |",
              "| --- | --- | --- | --- | --- |"]
     for name, what, size, r in rows:

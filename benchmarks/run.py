@@ -562,6 +562,10 @@ def markdown(rows: list[Row], info: dict[str, str], args, started: str, wall: fl
             "playwright), copied here from `benchmarks/RESULTS_BROWSER.md`:", ""]
     out += recorded_tables(ROOT / "benchmarks" / "RESULTS_BROWSER.md")
     out += ["", *load_section()]
+    out += ["", "## What the limits cost", "",
+            "A request at each budget of `ui/limits.py`, a training step, a Theory cell: `python -m benchmarks.limits "
+            "--full` (each case in a fresh process), copied here from `benchmarks/RESULTS_LIMITS.md`:", "",
+            *recorded_tables(ROOT / "benchmarks" / "RESULTS_LIMITS.md")]
     from benchmarks.poll_load import kept_section  # the class poll's figures (benchmarks/poll_load.py), kept
     out += kept_section()
     out.append("")
