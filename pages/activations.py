@@ -5,6 +5,7 @@ import streamlit as st
 from ui import sidebar
 from ui.blocks import chart_block
 from ui.cached import activations as cached
+from ui.cached.charts import spec  # each chart made once per inputs, for every visitor
 from ui.charts import activations as charts
 from ui.charts.style import fmt_num
 from ui.settings import display_name
@@ -27,7 +28,7 @@ with st.expander("Every activation's formulas", icon=":material/function:"):
                  rf",\qquad \gamma = {c['gamma']:g}")
 
 df = charts.activation_frame(curves, current=s.activation)
-chart_block(charts.activation_chart(df), df,
+chart_block(spec(charts.activation_chart, df), df,
               "Each panel: x is the pre-activation a, y is f(a) (grey) and f′(a) (orange); the dashed purple "
               "rule is γ = sup|f′|, the most one step can multiply the gradient by (with σₘₐₓ = 1). Look at "
               "sigmoid: f′ never reaches more than 1/4. The y axis is clipped at ±1.5, so unbounded f "
@@ -44,7 +45,7 @@ c2.metric("γ = sup|f′|", fmt_num(gamma), border=True, help="The bound the the
 c3.metric("mean |f′| / γ", fmt_num(mean_abs / gamma), border=True,
           help="How much of the bound the network really uses: well below 1 means saturated units.")
 hist = charts.fprime_frame(fp["values"], gamma)
-chart_block(charts.fprime_chart(hist, gamma, mean_abs), hist,
+chart_block(spec(charts.fprime_chart, hist, gamma, mean_abs), hist,
               f"The {fp['values'].size:,} values f′(aₜ), one per step t = 1 … {s.T} and unit "
               f"(n = {s.hidden}), binned. x: the value of f′; y: the share of all values in each bin. The solid "
               "rule is γ, the dashed one the mean. Mass far left of γ means saturated units (large |a|), "

@@ -7,6 +7,7 @@ import streamlit as st
 from ui import sidebar, unfolded
 from ui.blocks import chart_block, page_control, page_setting
 from ui.cached import bptt_by_hand as E
+from ui.cached.charts import spec  # each chart made once per inputs, for every visitor
 from ui.cached.model import analysis
 from ui.charts import bptt_by_hand as C
 from ui.charts.style import fmt_num
@@ -73,7 +74,7 @@ if rep["finite"]:
     c3.metric("‖truncated‖ / ‖full‖", fmt_num(tr["ratio"]), help=C.RATIO_HELP)
 
 steps = C.per_step_frame(rep)
-chart_block(C.per_step_chart(steps, s.T, N), steps,
+chart_block(spec(C.per_step_chart, steps, s.T, N), steps,
               "Horizontal: the step t at which W, U and b_h act. Vertical: the norm of step t's term in the "
               "report's sum Σ_i, on a log scale (Frobenius norm; the W-term of step 1 is 0 because h_0 = 0, and "
               "zeros and non-finite values are left out). Falling to the left means far steps add almost "
@@ -81,7 +82,7 @@ chart_block(C.per_step_chart(steps, s.T, N), steps,
               "bptt_per_step.csv")
 sweep = C.sweep_frame(rep) if rep["sweep"] is not None else None
 if sweep is not None and len(sweep):
-    chart_block(C.sweep_charts(sweep, N), sweep,
+    chart_block(spec(C.sweep_charts, sweep, N), sweep,
                   "Horizontal: truncation N (symmetric-log axis: linear near 0, logarithmic beyond). Upper chart: cosine similarity between the truncated "
                   "∂L/∂W (∇_N) and full BPTT's (∇); 1 means the same direction. Lower chart: log10 of their norm "
                   "ratio; 0 means the same size. When gradients vanish both settle after a few steps, so "

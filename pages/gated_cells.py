@@ -8,6 +8,7 @@ from ui import sidebar
 from rnn.jacobians import EDGE_TOL, GATED_EDGE_TOL
 from ui.blocks import chart_block, page_control, regime_badge
 from ui.cached.gated_cells import cells as analyse_cells
+from ui.cached.charts import spec  # each chart made once per inputs, for every visitor
 from ui.charts import gated_cells as C
 from ui.charts.style import fmt_num
 from ui.limits import stop_if_over
@@ -38,7 +39,7 @@ st.caption(f"The regime: within ±{EDGE_TOL:g} decades per step the vanilla RNN 
            "change the norm by less than 10³), so it is read as the edge too.")
 
 frame = C.cells_frame(cells, keep)
-chart_block(C.cells_chart(frame), frame,
+chart_block(spec(C.cells_chart, frame), frame,
               "Horizontal: the lag k, how many steps back from the last step T. Vertical: log10 of the spectral "
               r"norm of the product of state Jacobians $\partial s_T/\partial s_{T-k}$, with $s = h$ for the vanilla "
               "RNN and the GRU and $s = (h, c)$ for the LSTM. A straight falling line is a gradient that vanishes "

@@ -7,6 +7,7 @@ import streamlit as st
 from ui import sidebar
 from ui.blocks import chart_block
 from ui.cached import phase_diagram as E
+from ui.cached.charts import spec  # each chart made once per inputs, for every visitor
 from ui.charts import phase_diagram as C
 from ui.limits import PHASE_LENGTHS, PHASE_MAX_HIDDEN, PHASE_MAX_T, PHASE_SCALES
 from ui.settings import ACTIVATION_NAMES, INIT_NAMES, SCALE_NAMES, SCALE_SYMBOL, display_name
@@ -56,7 +57,7 @@ grid1 = E.phase_grid(base, (s.activation,), PHASE_LENGTHS)
 df1 = C.phase_frame(grid1, measure)
 lo, hi = float(df1["scale_lo"].min()), float(df1["scale_hi"].max())
 lines1 = C.critical_lines(crit, sym, [s.activation], lo, hi)
-chart_block(C.phase_chart(df1, "T", lines1, {"scale": s.scale, "T": s.T}, measure, axis, sym), grid1,
+chart_block(spec(C.phase_chart, df1, "T", lines1, {"scale": s.scale, "T": s.T}, measure, axis, sym), grid1,
               f"Horizontal: the weight scale. Vertical: the sequence length T. {what(df1)}: blue vanishes, orange "
               f"explodes, near-white is the edge (a cell with |slope| ≤ {EDGE_TOL:g} gets a green outline, "
               f"listed in the legend only when one does). {lines_note} Look for where blue turns orange, "
@@ -70,7 +71,7 @@ if s.T > PHASE_MAX_T:
 grid2 = E.phase_grid(base, tuple(ACTIVATION_NAMES), (T2,))
 df2 = C.phase_frame(grid2, measure)
 lines2 = C.critical_lines(crit, sym, ACTIVATION_NAMES, lo, hi)
-chart_block(C.phase_chart(df2, "activation", lines2, {"scale": s.scale, "activation": s.activation}, measure,
+chart_block(spec(C.phase_chart, df2, "activation", lines2, {"scale": s.scale, "activation": s.activation}, measure,
                             axis, sym), grid2,
               f"Horizontal: the weight scale. Vertical: the activation f. {what(df2)}. {lines_note} Each activation "
               "has its own purple tick, since γ = sup|f′| differs: 1/4 for the sigmoid, 1 for the others. Look "

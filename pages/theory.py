@@ -6,6 +6,7 @@ import streamlit as st
 from ui import sidebar
 from ui.blocks import chart_block
 from ui.cached import theory as E
+from ui.cached.charts import spec  # each chart made once per inputs, for every visitor
 from ui.charts import theory as C
 from ui.charts.style import fmt_num
 from ui.limits import PHASE_MAX_HIDDEN, PHASE_MAX_T, stop_if_over
@@ -28,7 +29,7 @@ base = E.diagram_base(s)
 df = C.diagram_frame(E.diagram(base))
 curve = C.curve_frame(E.critical_curve(base, float(df["input_lo"].min()), float(df["input_hi"].max())), df)
 here = {"scale": s.scale, "input_scale": s.input_scale} if s.init == "gaussian" and s.scale_kind == "gain" else None
-chart_block(C.diagram_chart(df, curve, here), df,
+chart_block(spec(C.diagram_chart, df, curve, here), df,
             f"Each cell is one vanilla RNN ({display_name(s.activation)}, Gaussian W, n = {base.hidden}, T = {base.T}, seed "
             f"{s.seed}; capped at n ≤ {PHASE_MAX_HIDDEN}, T ≤ {PHASE_MAX_T}). Horizontal: the gain g of W. "
             "Vertical: the input scale. Colour: the measured slope per step, blue vanishing, orange exploding, "
@@ -47,7 +48,7 @@ st.markdown(rf"All singular values of $\partial h_T/\partial h_{{T-{k}}}$ for th
             f"Ganguli 2017). Spread: {fmt_num(sv['gaussian']['spread'], 3)} decades (Gaussian) against "
             f"{fmt_num(sv['orthogonal']['spread'], 3)} (orthogonal)." + C.dead_svals_text(sv))
 vf = C.svals_frame(sv)
-chart_block(C.svals_chart(vf), vf,
+chart_block(spec(C.svals_chart, vf), vf,
             f"Horizontal: the rank i of the singular value, largest first. Vertical: σᵢ of the product of {k} "
             "Jacobians, on a log scale (powers of ten); the dashed line is σ = 1, a direction kept intact. Look for the "
             "height of each curve (how much of the gradient survives) and its fall from left to right (how "
@@ -70,7 +71,7 @@ for col, (kind, v) in zip(st.columns(3), lyap.items()):
                 f"{fmt_num(v['sum'], 6)} and the mean of log10|det J_t| = {fmt_num(v['mean_log10_det'], 6)}: "
                 "equal, since the volume a step scales is |det J_t| — a check on the QR chain.")
 sf = C.spectrum_frame(lyap)
-chart_block(C.spectrum_chart(sf), sf,
+chart_block(spec(C.spectrum_chart, sf), sf,
             "Horizontal: the exponent's number i, largest first. Vertical: λ_i in decades per step; the dashed "
             "line is 0. Look for how far below 0 the whole spectrum of the vanilla RNN sits, and how much closer "
             "to 0 the gated cells keep their top exponents: directions the gates carry without loss.",

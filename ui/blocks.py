@@ -30,7 +30,8 @@ def chart_block(chart, frame: pd.DataFrame, caption: str, file_name: str, key: s
         k = key if key is None or i == 0 else f"{key}_{i}"
         if isinstance(c, dict):
             select = {} if on_select is None else {"on_select": on_select}
-            event = st.vega_lite_chart(frame, c, width=width, key=k, **select, **kw)
+            # a spec that carries its datasets (ui.cached.charts) is drawn as st.altair_chart would draw it
+            event = st.vega_lite_chart(None if "datasets" in c else frame, c, width=width, key=k, **select, **kw)
             continue
         if st.session_state.get(STATE + "projector"):  # ui.projector's toggle: display only
             c = for_projector(c)
