@@ -120,6 +120,7 @@ CACHE_ENTRIES = {  # max_entries of each st.cache_data function (ui/cached/)
     "lyapunov": 32,  # 4n numbers (vanilla RNN, LSTM, GRU) an entry
     "product_svals": 32,  # 2n numbers an entry
     "unfolded_steps": 64,  # one per (settings, shown steps) of the unfolded diagram: a few floats each
+    "unfolded_dot": 256,  # one per (settings, played step, view) of the unfolded diagram: its DOT text, ~5 kB
     "chart_spec": 256,  # one per (chart, inputs, projector): a page chart's spec and data (ui.cached.charts)
     "report_check": 8,  # one per settings: the report's claims checked, a few numbers each
 }

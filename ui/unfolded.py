@@ -55,11 +55,8 @@ def diagram(s: Settings, key: str, N: int | None = None, caption: bool = True) -
             if not go_on:
                 st.rerun()  # the end: stop ticking
         st.session_state[k_key] = k
-        focus = T - k
-        steps = U.shown_steps(T, focus if k < T else None, U.LAST_PROJECTOR if projector.on() else U.LAST)
-        jac = cached.step_norms(s, T, tuple(t for t in steps if t >= 1))
-        d = U.build(g["grad"], jac, T, N, reached=k if (now or k < T) else None, projector=projector.on(),
-                    dark=_dark())
+        # made once per settings and view for every visitor (the steps shown follow the played step)
+        d = cached.picture(s, g["grad"], T, N, k if (now or k < T) else None, projector.on(), _dark())
         left, right = st.columns([1, 3], vertical_alignment="center")
         left.button("Pause" if now else "Play", key=f"unf_{key}_btn", on_click=_toggle, args=(key, T),
                     icon=":material/pause:" if now else ":material/play_arrow:", width="stretch",

@@ -13,6 +13,7 @@ import torch
 from rnn import cells
 
 from . import one_at_a_slot
+from ..charts import unfolded as U
 from ..limits import CACHE_ENTRIES
 from ..settings import Settings
 from . import model  # model.build looked up at call time (tests replace it)
@@ -35,6 +36,23 @@ def gradients(s: Settings) -> dict:
 @one_at_a_slot
 def step_norms(s: Settings, T: int, steps: tuple[int, ...]) -> dict[int, float]:
     """log10‖∂h_t/∂h_{t−1}‖₂ for each step t in `steps` (1 … T) of the model's first T steps, in float64."""
+    return _step_norms(s, T, steps)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES["unfolded_dot"], show_spinner=False)
+@one_at_a_slot
+def picture(s: Settings, grad: np.ndarray, T: int, N: int | None, reached: int | None, projector: bool,
+            dark: bool) -> U.Diagram:
+    """The diagram (ui.charts.unfolded.build) of these settings' first T steps, its states filled by `grad`
+    (gradients(s)["grad"]), with the single steps' Jacobian norms of the steps it shows: made once for every
+    visitor at these settings and view (a class opening Home shares one Settings), not once a session."""
+    focus = None if reached is None else T - min(max(int(reached), 0), T)
+    steps = U.shown_steps(T, focus, U.LAST_PROJECTOR if projector else U.LAST)
+    jac = _step_norms(s, T, tuple(t for t in steps if t >= 1))
+    return U.build(grad, jac, T, N, reached=reached, projector=projector, dark=dark)
+
+
+def _step_norms(s: Settings, T: int, steps: tuple[int, ...]) -> dict[int, float]:
     m, x, _ = model.build(s)
     with torch.no_grad():
         tr = m.unroll(x[:T])
