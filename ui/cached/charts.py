@@ -17,9 +17,9 @@ import importlib
 
 import streamlit as st
 
+from ..blocks import STATE  # a page control's session_state prefix (the projector toggle's, as chart_block reads it)
 from ..charts.projector import for_projector
 from ..limits import CACHE_ENTRIES
-from ..widget_state import PAGE
 
 try:  # Streamlit's own Altair → Vega-Lite conversion, as st.altair_chart runs it (data as Arrow datasets)
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec as _to_spec
@@ -49,5 +49,5 @@ def spec(builder, *args, **kwargs):
     projector mode (ui.projector's toggle) for every visitor: hand it to ui.blocks.chart_block like the chart."""
     if _to_spec is None:
         return builder(*args, **kwargs)
-    return _spec(f"{builder.__module__}.{builder.__qualname__}", bool(st.session_state.get(PAGE + "projector")),
+    return _spec(f"{builder.__module__}.{builder.__qualname__}", bool(st.session_state.get(STATE + "projector")),
                  args, kwargs)
