@@ -47,6 +47,7 @@ SCHEMA_VERSION = 1
 PURGE_DAYS = 30
 MAX_ABS_NUMBER = 1e12
 CHOICE_RE = re.compile(r"[a-z0-9_]{1,32}")
+CREATE_LOCK_KEY = 0x706F6C6C  # "poll": the Postgres advisory lock held while the tables are made
 PG_POOL = (5, 15)  # Postgres: connections kept, and more opened under load (20 at most per process)
 UNAVAILABLE = "The class poll's database is busy or cannot be reached just now; try again in a moment."
 
@@ -249,6 +250,10 @@ class Store:
                     with self._engine.connect() as conn:
                         conn = conn.execution_options(poll_write=True)
                         with conn.begin():
+                            if self.kind == "postgresql":
+                                # one creator at a time across server processes (released at commit); SQLite's
+                                # BEGIN IMMEDIATE does the same there
+                                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(CREATE_LOCK_KEY)))
                             metadata.create_all(conn, checkfirst=True)
                             conn.execute(self._insert(schema_version).values(id=1, version=SCHEMA_VERSION)
                                          .on_conflict_do_nothing(index_elements=["id"]))
@@ -256,7 +261,7 @@ class Store:
                                                  .where(schema_version.c.id == 1)).scalar_one()
                     break
                 except (sa.exc.IntegrityError, sa.exc.ProgrammingError):
-                    # another process made the same tables at the same moment (Postgres): look again
+                    # another process made the same tables at the same moment (a database without the lock)
                     if attempt == 2:
                         raise
                     time.sleep(0.2)

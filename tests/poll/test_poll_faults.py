@@ -6,6 +6,8 @@ from __future__ import annotations
 import pathlib
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -155,6 +157,33 @@ def test_two_stores_make_the_tables_once(make_store):
     assert a.get_class(cb.code) == cb and b.get_class(ca.code) == ca
     with a._engine.connect() as conn:
         assert conn.execute(sa.select(schema_version.c.version)).scalars().all() == [poll.SCHEMA_VERSION]
+
+
+SERVER = """
+import sys, time
+import poll
+s = poll.Store(sys.argv[1])
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+print(s.create_class().code)
+"""
+
+
+def test_six_server_processes_make_the_tables_at_once(db_url):
+    """Replicas sharing one database, all making its tables on their first call at the same moment."""
+    root = pathlib.Path(__file__).resolve().parents[2]
+    at = time.time() + 6.0                          # after every process has imported its modules
+    procs = [subprocess.Popen([sys.executable, "-c", SERVER, db_url, str(at)], cwd=root, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, [err[-500:] for _, err in outs]
+    codes = [out.strip() for out, _ in outs]
+    s = poll.Store(db_url)
+    try:
+        assert all(s.get_class(c) is not None for c in codes) and len(set(codes)) == 6
+        with s._engine.connect() as conn:
+            assert conn.execute(sa.select(schema_version.c.version)).scalars().all() == [poll.SCHEMA_VERSION]
+    finally:
+        s.dispose()
 
 
 # ---- a class at once ---------------------------------------------------------------------------------------------
