@@ -203,7 +203,8 @@ def start(*, port: int | None = None, folder: str | os.PathLike | None = None, d
                           "-E", "UTF8", "--no-locale", "--no-sync"], user),
                 capture_output=True, text=True, timeout=timeout)
             if r.returncode != 0:
-                raise PostgresUnavailable(f"initdb failed (exit {r.returncode}): {(r.stderr or r.stdout).strip()[-800:]}")
+                said = (r.stderr or r.stdout).strip()[-800:]
+                raise PostgresUnavailable(f"initdb failed (exit {r.returncode}): {said}")
         elif user is not None:
             _chown_tree(base, user)
         log = base / "postgres.log"
@@ -224,7 +225,8 @@ def start(*, port: int | None = None, folder: str | os.PathLike | None = None, d
                     _ensure_database(p, database)
                 except Exception as e:  # noqa: BLE001 - the server is up but unusable: stop it, say why
                     cluster.stop()
-                    raise PostgresUnavailable(f"Postgres started on port {p} but '{database}' could not be made: {e}") from e
+                    raise PostgresUnavailable(
+                        f"Postgres started on port {p} but '{database}' could not be made: {e}") from e
                 return cluster
             last = f"pg_ctl start failed on port {p} (exit {r.returncode}): {(r.stderr or r.stdout).strip()[-400:]}\n" \
                    f"log tail:\n{_tail(log)}"

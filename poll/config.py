@@ -2,7 +2,8 @@
 
     url_from(st.secrets, os.environ)   # [connections.poll] url = "postgresql+psycopg://…" in .streamlit/secrets.toml,
                                        # else POLL_DB_URL, else DEFAULT_URL(app_dir)
-    describe(url)                      # "SQLite (file …/poll.sqlite3)" / "Postgres (host db.example.org:5432, database poll)"
+    describe(url)                      # "SQLite (file …/poll.sqlite3)" or
+                                       # "Postgres (host db.example.org:5432, database poll)"
 
 A hosted Postgres often hands out "postgres://…" or "postgresql://…"; normalize_url reads both as psycopg 3
 ("postgresql+psycopg://…"), the driver this app installs."""

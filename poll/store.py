@@ -189,7 +189,8 @@ class Store:
             return engine
         # at most PG_POOL connections per server process: a hosted Postgres's free tier allows a few dozen in all
         engine = sa.create_engine(self._url, pool_size=PG_POOL[0], max_overflow=PG_POOL[1],
-                                  pool_timeout=2 * self.timeout, pool_pre_ping=True, connect_args={"connect_timeout": max(1, math.ceil(self.timeout))})
+                                  pool_timeout=2 * self.timeout, pool_pre_ping=True,
+                                  connect_args={"connect_timeout": max(1, math.ceil(self.timeout))})
         lock_ms, statement_ms = int(self.timeout * 1000), int(3 * self.timeout * 1000)
 
         @event.listens_for(engine, "connect")
