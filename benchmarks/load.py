@@ -183,6 +183,7 @@ class Visit:
     status: str = ""
     elements: dict[tuple[int, ...], bytes] = field(default_factory=dict)
     exceptions: list[str] = field(default_factory=list)
+    replica: str = ""  # through a proxy: the replica that served the socket (its X-Replica header)
 
     @property
     def fingerprint(self) -> str:
@@ -258,14 +259,26 @@ async def _read_run(ws, visit: Visit) -> None:
 
 
 async def visit(ws_url: str, page: str = "", query: str = "", timeout: float = 300.0,
-                rerun: bool = False, clear_cache: bool = False) -> Visit:
+                rerun: bool = False, clear_cache: bool = False, cookies: dict[str, str] | None = None) -> Visit:
     """Open a new session on `page` with `query`, wait until its script has finished, optionally time one
-    rerun (what a slider move costs, without the widget change), then close the socket."""
+    rerun (what a slider move costs, without the widget change), then close the socket.
+
+    `cookies`: a browser's cookie jar, for sessions through a proxy with cookie affinity (deploy/): the page
+    is fetched over HTTP first, as a browser does, so the proxy's affinity cookie is in the jar before the
+    socket opens with it; the jar is updated in place, and `v.replica` is the replica that served the socket
+    (the proxy's X-Replica header, where it sends one)."""
     v = Visit(page, query)
     t0 = time.perf_counter()
     try:
+        headers = None
+        if cookies is not None:
+            await asyncio.to_thread(fetch_with_cookies, http_url(ws_url, page, query), cookies, timeout)
+            headers = cookie_header(cookies)
         async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=2**27,
-                                      open_timeout=timeout, ping_interval=None) as ws:
+                                      open_timeout=timeout, ping_interval=None, additional_headers=headers) as ws:
+            if cookies is not None:
+                keep_cookies(cookies, ws.response.headers.get_all("Set-Cookie"))
+                v.replica = ws.response.headers.get("X-Replica", "")
             if clear_cache:
                 m = BackMsg()
                 m.clear_cache = True
@@ -281,6 +294,36 @@ async def visit(ws_url: str, page: str = "", query: str = "", timeout: float = 3
     except (asyncio.TimeoutError, TimeoutError, OSError, websockets.exceptions.WebSocketException) as e:
         v.status = f"failed: {type(e).__name__} {e}"[:200]
     return v
+
+
+# ---------------------------------------------------------------------------------------------------------
+# cookies, for sessions through a proxy with cookie affinity (deploy/: HAProxy, ingress-nginx)
+
+def http_url(ws_url: str, page: str = "", query: str = "") -> str:
+    """The page's address over HTTP, from the socket's: ws://host:port/_stcore/stream -> http://host:port/page?q."""
+    base = ws_url.replace("wss://", "https://", 1).replace("ws://", "http://", 1).split("/_stcore/")[0]
+    return f"{base}/{page}" + (f"?{query}" if query else "")
+
+
+def cookie_header(cookies: dict[str, str]) -> dict[str, str] | None:
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())} if cookies else None
+
+
+def keep_cookies(cookies: dict[str, str], set_cookie: list[str]) -> None:
+    """Set-Cookie headers into the jar (name=value only; one host, so domain and path do not matter here)."""
+    for line in set_cookie or []:
+        name, _, rest = line.partition("=")
+        if name.strip():
+            cookies[name.strip()] = rest.split(";", 1)[0].strip()
+
+
+def fetch_with_cookies(url: str, cookies: dict[str, str], timeout: float = 30.0) -> tuple[int, dict[str, str]]:
+    """GET `url` sending the jar, keep what the response sets; (status, response headers)."""
+    req = urllib.request.Request(url, headers=cookie_header(cookies) or {})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        r.read()
+        keep_cookies(cookies, r.headers.get_all("Set-Cookie"))
+        return r.status, dict(r.headers.items())
 
 
 async def clear_cache(ws_url: str) -> None:
