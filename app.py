@@ -4,7 +4,7 @@ import streamlit as st
 
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-from ui import projector, registry, sidebar, url
+from ui import lesson, projector, registry, sidebar, url
 
 st.set_page_config(page_title="Gradients through time", page_icon=registry.ICON, layout="wide")
 # Text that reads on both themes (ui.theme): Streamlit writes a slider's value and the chosen option of a segmented
@@ -24,6 +24,10 @@ st.html("<style>[data-testid='stSliderThumbValue'], [data-testid='stButtonGroup'
         "white-space: normal; }"
         "</style>")
 pg = st.navigation(registry.navigation(), position="hidden")  # drawn by the sidebar, links carrying the view
+sidebar.follow_go_to()  # a preset's page: switched to before anything is drawn
+if pg.url_path == registry.page("lesson").name:  # a Lesson step's settings go in before the sidebar is drawn
+    sidebar.load_query_once()  # a link's settings are the visitor's own, kept for "Put my settings back"
+    lesson.arrive(lesson.current(), sidebar.current(), early=True)
 sidebar.draw()
 projector.draw()
 sidebar.show_url_warnings()

@@ -150,11 +150,12 @@ def restore() -> None:
         _set(mine)
 
 
-def arrive(k: int, s: Settings) -> None:
-    """On arriving at step k from a link or the navigation, its settings go into the sidebar (one rerun), the
-    visitor's own kept for `restore`; what changed is said in one line by `settings_row`, not by the sidebar's
-    note above the page. Afterwards the visitor's own changes to the sidebar stay: only a new step applies
-    settings again."""
+def arrive(k: int, s: Settings, early: bool = False) -> None:
+    """On arriving at step k from a link or the navigation, its settings go into the sidebar, the visitor's own
+    kept for `restore`; what changed is said in one line by `settings_row`, not by the sidebar's note above the
+    page. Afterwards the visitor's own changes to the sidebar stay: only a new step applies settings again.
+    app.py calls it `early`, before the sidebar is drawn, so the step's settings are in the sidebar of the
+    run itself; called from the page (the sidebar already drawn) it costs a rerun."""
     sync_page_setting(KEY)
     if st.session_state.get(ARRIVED) != k:
         st.session_state[ARRIVED] = k
@@ -162,7 +163,7 @@ def arrive(k: int, s: Settings) -> None:
             _keep_mine(s)
             st.session_state[LAST] = STEPS[k - 1].settings
             st.session_state[sidebar.QUIET] = True
-            sidebar.request(**_values(STEPS[k - 1]))
+            sidebar.request(rerun=not early, **_values(STEPS[k - 1]))
 
 
 def _keep_mine(s: Settings) -> None:

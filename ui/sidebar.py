@@ -84,6 +84,14 @@ def _scale_kind_changed() -> None:
                                  "number is another matrix, and the regime may change"]
 
 
+def follow_go_to() -> None:
+    """At the top of a run, before anything is drawn (app.py): open the page a callback asked for (`go_to`), so
+    that the run which switches draws nothing first (it drew the whole sidebar, then switched)."""
+    target = st.session_state.pop(GOTO, None)
+    if target:
+        st.switch_page(target, query_params=url.query_for(target))
+
+
 def show_changes() -> None:
     """Once, after a preset or a click set the sidebar: which controls it changed, hidden ones included. A
     page asked for by `go_to` is opened first, so the note shows on the page the visitor lands on."""
@@ -104,11 +112,13 @@ QUIET = "_sidebar_quiet"  # set by a page that says itself what its `request` ch
 PENDING = "_sidebar_pending"  # values a page asked for after the sidebar was drawn (see `request`)
 
 
-def request(**values) -> None:
+def request(rerun: bool = True, **values) -> None:
     """Set sidebar controls from a page's script, where the widgets already exist (the Lesson on arrival
-    from a link): the values wait in session_state and the app reruns; `draw` applies them first."""
+    from a link): the values wait in session_state and the app reruns; `draw` applies them first. Before the
+    sidebar is drawn (app.py), `rerun=False`: this run's `draw` applies them."""
     st.session_state[PENDING] = {k: S.parse(k, v) for k, v in values.items()}
-    st.rerun()
+    if rerun:
+        st.rerun()
 
 
 @functools.lru_cache(maxsize=64)
