@@ -155,13 +155,12 @@ def ask(k: int, s, room=None) -> bool:
 
 
 def _verdict(q: Question, mine, t) -> str:
+    """A badge: green 'right' / 'close' (a number within the question's tolerance), amber 'not quite' / 'off by …'."""
     if q.close(mine, t):
-        return (":green-badge[:material/check: right]" if q.choices
-                else f":green-badge[:material/check: close, {q.tolerance_text}]")
+        return ":green-badge[:material/check: right]" if q.choices else ":green-badge[:material/check: close]"
     if q.choices:
-        return ":orange-badge[:material/close: not this time]"
-    off = abs(float(mine) - float(t))
-    return f":orange-badge[off by {q.label(off)}]"
+        return ":orange-badge[:material/close: not quite]"
+    return f":orange-badge[off by {q.label(abs(float(mine) - float(t)))}]"
 
 
 def _line(k: int, s, room, mine, revealed: bool) -> None:
@@ -178,11 +177,14 @@ def _line(k: int, s, room, mine, revealed: bool) -> None:
         st.caption(f"This step's answer cannot be read at its settings: {e}.")
         return
     where = "" if s == step.settings else " at this step's own settings"
-    says = f"The chart says{where}: **{q.label(t.value)}** ({t.detail})"
+    says = f"The chart says{where}: **{q.label(t.value)}**"
+    # one line (the chart follows it on a projector's first screen); the numbers behind it in its help
+    why = t.detail[0].upper() + t.detail[1:] + "." + (f" An answer {q.tolerance_text} counts as close." if
+                                                        not q.choices else "")
     if mine is None:
-        st.markdown(says + ".")
+        st.markdown(says, help=why)
     else:
-        st.markdown(f"{_verdict(q, mine, t.value)} Your answer: **{q.label(mine)}** · {says}.")
+        st.markdown(f"{_verdict(q, mine, t.value)} Your answer: **{q.label(mine)}** · {says}", help=why)
 
 
 def after(k: int, s, room=None) -> None:

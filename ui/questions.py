@@ -87,7 +87,8 @@ HALF = math.log10(2.0)  # "about the same": within a factor of 2 either way
 
 
 def _h1_against_hT(s: Settings, options: dict) -> Truth:
-    """Step 1 (the unfolded diagram colours each state by ‖∂L/∂h_t‖): ‖∂L/∂h_1‖ against ‖∂L/∂h_T‖."""
+    """Step 1 (the unfolded diagram colours each state by ‖∂L/∂h_t‖): ‖∂L/∂h_1‖ against ‖∂L/∂h_T‖, same
+    within a factor of 2."""
     g = cached_unfolded.gradients(s)
     T = int(g["T"])
     # log10(‖∂L/∂h_1‖ / ‖∂L/∂h_T‖)
@@ -172,14 +173,14 @@ QUESTIONS: tuple[Question, ...] = (
              (("smaller", "smaller"), ("same", "about the same"), ("larger", "larger"))),
     Question(r"On average, how large is $f'(a_t)$ along this run? ($\tanh' \le 1$)",
              _mean_fprime, lo=0.0, hi=1.0, step=0.05, tol=0.1),
-    Question(r"Tanh, gain {scale:g}: going {T} steps back, the norm of the product will…", _regime, _REGIME_CHOICES),
+    Question(r"Tanh, gain {scale:g}: {T} steps back, the product's norm will…", _regime, _REGIME_CHOICES),
     Question(r"With $\sigma_{{\max}}(W) = {scale:g}$, one step back scales the gradient by at most…?",
              _bound_per_step, lo=0.0, hi=10.0, step=0.05, tol=0.05),
     Question(r"$\rho(W) = {scale:g}$: how many decades smaller is the norm 50 steps back?",
              _decades_down, lo=0.0, hi=60.0, step=0.5, tol=1.0, unit="decades", digits=1),
     Question(r"Linear, $\rho(W) = {scale:g}$: how many decades larger is the norm {T} steps back?",
              _decades_up, lo=0.0, hi=60.0, step=0.5, tol=1.0, unit="decades", digits=1),
-    Question(r"Orthogonal $W$, tiny inputs: going {T} steps back, the norm will…", _regime, _REGIME_CHOICES),
+    Question(r"Orthogonal $W$, tiny inputs: {T} steps back, the norm will…", _regime, _REGIME_CHOICES),
     Question(r"Which cell keeps the gradient longest (its line flattest)?", _longest_cell,
              tuple((k, CELL_NAMES[k]) for k in ("rnn", "lstm", "gru"))),
     Question(r"Keeping N = {N} of {T} steps: the cosine between truncated and full $\partial L/\partial W$?",

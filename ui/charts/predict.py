@@ -71,8 +71,8 @@ def number_chart(df: pd.DataFrame, truth: float | None = None, mine: float | Non
     marks = [truth if truth is not None and math.isfinite(truth) else None,
              mine if mine is not None and math.isfinite(mine) else None]
     lo, hi = _extent(df["value"].to_numpy(dtype=np.float64), marks)
-    x = alt.X("value:Q", bin=alt.Bin(maxbins=20, extent=[lo, hi]), title=f"the class's guesses{f' ({unit})' if unit else ''}",
-              scale=alt.Scale(domain=[lo, hi]))
+    title = "the class's guesses" + (f" ({unit})" if unit else "")
+    x = alt.X("value:Q", bin=alt.Bin(maxbins=20, extent=[lo, hi]), title=title, scale=alt.Scale(domain=[lo, hi]))
     layers = [alt.Chart(df).mark_bar(color=theme.INK, opacity=0.7).encode(
         x=x, y=alt.Y("count():Q", title="answers", axis=alt.Axis(tickMinStep=1, format="d")),
         tooltip=[alt.Tooltip("count():Q", title="answers")])]
