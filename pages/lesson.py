@@ -8,11 +8,13 @@ that puts the visitor's own settings back."""
 import streamlit as st
 
 from ui import lesson, sidebar
+from ui import class_poll
 
 s = sidebar.current()
 k = lesson.current()
 lesson.arrive(k, s)  # a new step: its settings into the sidebar (one rerun), the visitor's own kept
 lesson.note()  # a link's bad step: said once
+room = class_poll.current(k)  # ?class=…: joins it and follows its step; None alone (said in one line)
 step = lesson.STEPS[k - 1]
 
 lesson.nav(k)

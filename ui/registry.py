@@ -66,6 +66,9 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("pages/glossary.py", "Glossary", ":material/menu_book:", "Help",
              "Every term of the app in plain words: decades per step, edge of chaos, spectral norm, ρ, σₘₐₓ, "
              "gain, saturation, LSTM, and more."),
+    PageInfo("pages/teacher.py", "Teacher", ":material/co_present:", "Help",
+             "Run the Lesson with a class: a code and a QR code to join, everyone answers each step's question "
+             "before its chart, and you watch the answers come in, reveal them and move everyone on."),
 )
 HOME = PAGES[0]
 BY_NAME = {p.name: p for p in PAGES}

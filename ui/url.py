@@ -12,7 +12,9 @@ before. So:
   after it.
 Projector mode is read from a link (`?projector=1`) but never written: it is a display preference, and a link
 copied from a projector's screen opens normally for a student. Keys the app does not own (an embed option, a
-future one) are kept as they are.
+future one) are kept as they are. The class poll's keys (PAGE_ONLY: the class code, the student's anonymous id)
+belong to the page that asks for them (the Lesson, the teacher page): written in its own address and carried by
+links to that page only (`keep`), never into another page's links or address.
 """
 from __future__ import annotations
 
@@ -24,7 +26,9 @@ from . import settings as S
 
 WANT = "_url_want"  # session_state: the page's own keys this run asked for, in the order they were drawn
 NEVER_WRITTEN = ("projector",)
-OWNED = frozenset(S.FIELDS) | frozenset(S.PAGE_CONTROLS)  # every key the app reads from the address bar
+PAGE_ONLY = ("class", "me", "watch")  # the class poll's keys: in one page's address and links only (`keep`)
+KEPT = "_url_kept"  # session_state: {page name: {key: text}} of the PAGE_ONLY keys a page keeps
+OWNED = frozenset(S.FIELDS) | frozenset(S.PAGE_CONTROLS) | frozenset(PAGE_ONLY)  # every key the app reads
 
 
 def begin() -> None:
@@ -37,6 +41,18 @@ def want(key: str, value) -> None:
     if key in NEVER_WRITTEN:
         return
     st.session_state.setdefault(WANT, {})[key] = S.to_text(value)
+
+
+def keep(page: str, key: str, value) -> None:
+    """A PAGE_ONLY key that `page` holds (the Lesson's class and student id, the teacher page's class): asked
+    for in this run's address, and carried by links to `page` (query_for) for the rest of the session."""
+    want(key, value)
+    st.session_state.setdefault(KEPT, {}).setdefault(page, {})[key] = S.to_text(value)
+
+
+def forget(page: str) -> None:
+    """`page` keeps no PAGE_ONLY key any more (its class closed or unknown): its links carry none."""
+    st.session_state.get(KEPT, {}).pop(page, None)
 
 
 def _sidebar_query() -> dict[str, str]:
@@ -57,6 +73,7 @@ def query_for(page: str) -> dict[str, str]:
             continue
         value = st.session_state.get(STATE + key, S.PAGE_CONTROLS[key].default)
         out[key] = S.to_text(value)
+    out.update(st.session_state.get(KEPT, {}).get(name, {}))  # the class poll's keys, to their own page only
     return out
 
 
