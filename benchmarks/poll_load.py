@@ -31,6 +31,7 @@ import json
 import math
 import pathlib
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -288,15 +289,15 @@ def store_alone(url: str, n: int) -> dict:
         s.dispose()
 
 
-def run(db: str, url: str, n: int, k: int, timeout: float) -> dict:
-    """One class of n students on a server whose POLL_DB_URL is `url`."""
+def run(db: str, url: str, n: int, k: int, timeout: float, app_dir: pathlib.Path = ROOT) -> dict:
+    """One class of n students on a server (the app in `app_dir`) whose POLL_DB_URL is `url`."""
     store = poll.Store(url)
     cls = store.create_class()
     if k != 1:
         store.set_step(cls.code, k)
     students = [Student(sid=f"ld{i:08d}", query=f"class={cls.code}&step={k}&me=ld{i:08d}") for i in range(n)]
     load_start = load_average()
-    server = Server(env={"POLL_DB_URL": url})
+    server = Server(env={"POLL_DB_URL": url}, app_dir=app_dir)
     try:
         watcher = TallyWatcher(store, cls.code, k, n, students)
         asyncio.run(class_at_once(server.ws, students, k, timeout, on_answered=watcher.go))
@@ -423,6 +424,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--step", type=int, default=1, help="the Lesson step whose question is answered")
     ap.add_argument("--pg-url", default=None, help="an existing Postgres instead of a throwaway cluster")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds one session's run may take")
+    ap.add_argument("--commit", default=None,
+                    help="serve this commit (git archive into a temp folder) instead of the working tree")
     ap.add_argument("--no-write", action="store_true", help="print only")
     ap.add_argument("--json", default=None, help="also write the raw figures to this file")
     args = ap.parse_args(argv)
@@ -431,6 +434,27 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     print(f"{info}; load average {load_average()}", flush=True)
     results, ok = [], True
+    app_dir, exported = ROOT, None
+    if args.commit:
+        exported = tempfile.mkdtemp(prefix="poll-load-app-")
+        rev = subprocess.run(["git", "rev-parse", "--short", args.commit], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", exported], input=archive, check=True)
+        app_dir = pathlib.Path(exported)
+        info += f"; the app at commit {rev}"
+    try:
+        ok = _each(args, app_dir, when, info, command, results)
+    finally:
+        if exported:
+            shutil.rmtree(exported, ignore_errors=True)
+    if args.json:
+        pathlib.Path(args.json).write_text(json.dumps(results, indent=1, default=str))
+    return 0 if ok else 1
+
+
+def _each(args, app_dir: pathlib.Path, when: str, info: str, command: str, results: list) -> bool:
+    ok = True
     for db in args.db:
         tmp, cluster = None, None
         try:
@@ -443,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
                 from deploy import postgres
                 cluster = postgres.start()
                 url = cluster.url
-            r = run(db, url, args.students, args.step, args.timeout)
+            r = run(db, url, args.students, args.step, args.timeout, app_dir)
         finally:
             if cluster is not None:
                 cluster.stop()
@@ -455,11 +479,13 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(text), flush=True)
         for line in (r["failures"] + r["exceptions"])[:5]:
             print("  ", line)
-        if not args.no_write:
+        if args.no_write:
+            continue
+        if math.isnan(r["answer_p50_s"]):    # every session failed before answering: no figure to keep
+            print(f"not written ({db}): no student could answer, so there is nothing to record", flush=True)
+        else:
             write_results(db, text)
-    if args.json:
-        pathlib.Path(args.json).write_text(json.dumps(results, indent=1, default=str))
-    return 0 if ok else 1
+    return ok
 
 
 if __name__ == "__main__":
