@@ -7,7 +7,7 @@ then its two or three sentences; what the Lesson changed in the sidebar is one l
 that puts the visitor's own settings back."""
 import streamlit as st
 
-from ui import lesson, sidebar
+from ui import lesson, predict, sidebar
 from ui import class_poll
 
 s = sidebar.current()
@@ -19,7 +19,9 @@ step = lesson.STEPS[k - 1]
 
 lesson.nav(k)
 st.header(f"{k}. {step.title}", anchor=False)
-lesson.show(step, s)
+if predict.ask(k, s, room):  # the step's question first; its chart once answered (or revealed to the class)
+    lesson.show(step, s)
+    predict.after(k, s, room)  # the answer beside what the chart says; in a class, after the reveal, the spread
 st.markdown(step.text)
 lesson.settings_row(k, s)
 lesson.link(step)
