@@ -71,6 +71,7 @@ class Student:
     answer_label: str = ""
     chart_back: bool | None = None  # after a reconnect: the chart shows without answering again
     says_answer: bool | None = None  # after a reconnect: the page names the answer given before
+    retries: int = 0  # Answer pressed again because the chart did not come
 
 
 class Browser:
@@ -89,6 +90,8 @@ class Browser:
         self.elements: dict[tuple[int, ...], object] = {}  # the page as last drawn by a finished run
         self._building: dict[tuple[int, ...], object] = {}  # the run in progress
         self.fragment_runs = 0
+        self.full_running = False  # a full run has started and not yet said how it ended
+        self.unreported = 0  # full runs whose end Streamlit never reported (a fragment run began after them)
         self.events: list[str] = []  # the last messages' kinds, said when a run does not finish
         self.exceptions: list[str] = []
         self.finished = 0  # full runs finished successfully on this socket
@@ -104,9 +107,24 @@ class Browser:
     def replica(self) -> str:
         return self.cookies.get(S.AFFINITY_COOKIE, "")
 
+    def view(self) -> dict:
+        """What a browser shows: the last finished run's page with the run in progress drawn over it."""
+        return {**self.elements, **self._building}
+
+    async def until(self, ok, timeout: float) -> bool:
+        """Wait until ok() holds for the page shown (polled every 0.2 s); False after `timeout` seconds."""
+        deadline = time.perf_counter() + timeout
+        while not ok():
+            if self.closed.is_set():
+                raise Closed(self.replica)
+            if time.perf_counter() > deadline:
+                return False
+            await asyncio.sleep(0.2)
+        return True
+
     def widget(self, key: str):
         """The element of the widget with this user key (Streamlit's ids end with '-<key>'), or None."""
-        for el in self.elements.values():
+        for el in self.view().values():
             kind = el.WhichOneof("type")
             w = getattr(el, kind, None) if kind else None
             wid = getattr(w, "id", "") if w is not None else ""
@@ -115,7 +133,7 @@ class Browser:
         return None
 
     def metric(self, label: str) -> str | None:
-        for el in self.elements.values():
+        for el in self.view().values():
             if el.WhichOneof("type") == "metric" and el.metric.label == label:
                 return el.metric.body
         return None
@@ -123,14 +141,14 @@ class Browser:
     def charts(self) -> int:
         """Charts on the page (the Lesson draws its step's chart once the student has answered, or on the reveal)."""
         return sum(el.WhichOneof("type") in ("graphviz_chart", "vega_lite_chart", "arrow_vega_lite_chart")
-                   for path, el in self.elements.items() if path and path[0] == 0)
+                   for path, el in self.view().items() if path and path[0] == 0)
 
     def says(self, text: str) -> bool:
         return any(text in t for t in self.texts())
 
     def texts(self) -> list[str]:
         out = []
-        for el in self.elements.values():
+        for el in self.view().values():
             kind = el.WhichOneof("type")
             if kind == "markdown":
                 out.append(el.markdown.body)
@@ -162,6 +180,7 @@ class Browser:
         self._building = {}
         self.widget_states.clear()
         self.finished = 0
+        self.full_running = False
         self.reader = asyncio.create_task(self._read())
         await self._run(self._rerun(page_name=self.page), timeout)
         return time.perf_counter() - t0
@@ -220,6 +239,17 @@ class Browser:
                     if not fm.metadata.run.fragment_ids:  # a full run draws the page from the top
                         self._building = {}
                         self.exceptions.clear()
+                        self.full_running = True
+                    elif self.full_running:
+                        # A fragment run starts: the full run before it is over, though no script_finished
+                        # said so. Streamlit drops that message when a fragment's auto-rerun arrives as the
+                        # full run ends (a new ScriptRunner takes the request and the old one's events are
+                        # ignored: streamlit/runtime/app_session.py, request_rerun). The page it drew stands.
+                        self.full_running = False
+                        self.unreported += 1
+                        self.elements = {**self.elements, **self._building}  # what was not redrawn stays shown
+                        self.finished += 1
+                        self._finished.set()
                 elif kind == "navigation" and fm.navigation.page_script_hash:
                     self.page_hash = fm.navigation.page_script_hash  # the page st.navigation ran (new_session
                     # names the main script on a session's first run); the frontend sends it back on a rerun
@@ -239,12 +269,14 @@ class Browser:
                         t = self.tickers.pop(fid, None)
                         if t:
                             t.cancel()
-                elif kind == "script_finished" and fm.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+                elif kind == "script_finished" and not fm.metadata.run.fragment_ids:
+                    self.full_running = False
+                if kind == "script_finished" and fm.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
                     self.elements = dict(self._building)
                     self.finished += 1
                     self._finished.set()
                 elif kind == "script_finished" and fm.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
-                    self.elements = dict(self._building)
+                    self.elements.update(self._building)  # a fragment redraws its part; the rest stays shown
                     self.fragment_runs += 1
         except (websockets.exceptions.WebSocketException, OSError):
             pass
@@ -309,13 +341,20 @@ class Browser:
         await self._run(self._rerun(), timeout)  # the widget's on_change sends it
         if press:
             await self.press(SEND, timeout)
+        # the student looks for the chart (it shows once the answer is in) and presses Answer again when it
+        # does not come (a full run cut short under load leaves the page as it was)
+        for _ in range(3):
+            if await self.until(lambda: self.charts() > 0, 15):
+                return
+            self.seen.retries += 1
+            await self.press(SEND, timeout)
 
     async def press(self, key: str, timeout: float = 120.0) -> None:
         from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+        if not await self.until(lambda: self.widget(key) is not None, timeout):
+            raise LookupError(f"no button {key!r} on the page within {timeout:.0f} s")
         el = self.widget(key)
-        if el is None:
-            raise LookupError(f"no button {key!r} on the page")
         st = WidgetState()
         st.id = getattr(el, el.WhichOneof("type")).id
         st.trigger_value = True
@@ -363,14 +402,14 @@ async def drill(base: str, db_url: str, sessions: int, replicas: list[str], kill
     code = store.create_class().code
     out: dict = {"sessions": sessions, "replicas": replicas, "code": code, "load_start": load_average()}
     # each replica's first session imports torch and the app: the teacher's own look at the link before class
-    warm = []
-    for r in replicas:
+    async def first(r: str) -> float:
         b = Browser(base, LESSON, "", cookies={S.AFFINITY_COOKIE: r}, ticks=False)
         try:
-            warm.append(round(await b.open(timeout), 2))
+            return round(await b.open(timeout), 2)
         finally:
             await b.close()
-    out["first_visit_s"] = warm
+
+    out["first_visit_s"] = list(await asyncio.gather(*(first(r) for r in replicas)))
     browsers = [Browser(base, LESSON, f"class={code}", ticks=ticks) for _ in range(sessions)]
     t0 = time.perf_counter()
     fails = await asyncio.gather(*(_opened(b, timeout) for b in browsers))
@@ -401,6 +440,9 @@ async def drill(base: str, db_url: str, sessions: int, replicas: list[str], kill
     errs = await asyncio.gather(*(_answered(b, step, i, timeout) for i, b in enumerate(browsers)))
     out["answer_wall_s"] = time.perf_counter() - t1
     out["answer_failed"] = [e for e in errs if e]
+    out["chart_after_answer"] = sum(b.charts() > 0 for b in browsers)
+    out["unreported_ends"] = sum(b.unreported for b in browsers)
+    out["answer_retries"] = sum(b.seen.retries for b in browsers)
     stored = {s: store.answer_of(code, step, s) for s in out["students"] if s}
     out["stored"] = sum(v is not None for v in stored.values())
     tally = store.tally(code, step)
