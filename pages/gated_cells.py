@@ -17,8 +17,8 @@ from ui.settings import GATE_BIAS_CHOICES, GATE_BIAS_HELP, INIT_NAMES, display_n
 s = sidebar.current()
 st.title("Gated cells: vanilla RNN, LSTM and GRU", anchor=False)
 stop_if_over(s, "jacobian", ("rnn", "lstm", "gru"))  # all three cells' cost, before anything is built
-b = float(page_control("gate_bias", st.select_slider, "Memory-gate bias b (LSTM forget gate F, GRU update gate z)",
-                       args=(GATE_BIAS_CHOICES,), help=GATE_BIAS_HELP))
+b = page_control("gate_bias", st.select_slider, "Memory-gate bias b (LSTM forget gate F, GRU update gate z)",
+                 args=(GATE_BIAS_CHOICES,), help=GATE_BIAS_HELP)  # a float: 3.0 for the choice "3"
 keep = 1.0 / (1.0 + math.exp(-b))  # σ(b)
 st.caption(f"The same {s.T} random inputs and seed {s.seed} drive three recurrent cells with n = {s.hidden} "
            f"hidden units. The vanilla RNN uses the sidebar's activation ({display_name(s.activation)}) and W "

@@ -1,7 +1,7 @@
 """Home: what the app shows, one-click classroom presets, and a guide to the pages (from ui.registry)."""
 import streamlit as st
 
-from ui import registry, report, sidebar, unfolded
+from ui import registry, report, sidebar, unfolded, widget_state
 from ui.presets import PRESETS
 
 
@@ -10,7 +10,7 @@ def _apply(name: str) -> None:
     p = PRESETS[name]
     sidebar.apply(**p.values)
     for key, value in p.page_values:  # the target page's own controls, e.g. the memory gates' bias
-        st.session_state["p_" + key] = value
+        widget_state.set_page(key, value)
     if p.page:
         sidebar.go_to(registry.page(p.page).file)
 

@@ -14,20 +14,7 @@ st.caption("A vanilla RNN and a gated cell learn to predict the next character o
            "windows. Then pick a character: the ones before it are shaded by how much they move its prediction, "
            r"$\lVert \partial L_p/\partial x_q \rVert$ by autograd. The sidebar sets hidden size, seed, activation and the RNN's weight scale.")
 
-with st.expander("Text, cell and run", icon=":material/tune:", expanded=not R.state().runs):
-    a, b = st.columns(2)
-    c, d = st.columns(2)
-    with a:
-        source = page_control("text", st.selectbox, args=(R.choices("text"),), format_func=R.TITLES.get)
-    with b:
-        cell = page_control("cell", st.segmented_control, args=(R.choices("cell"),), required=True,
-                            format_func=C.NAMES.get)
-    with c:
-        trunc = page_control("text_N", st.segmented_control, args=(R.choices("text_N"),), required=True)
-    with d:
-        steps = page_control("text_steps", st.select_slider, args=(R.choices("text_steps"),))
-    if source == "own":
-        R.own_box()
+source, cell, trunc, steps = R.draw_controls(expanded=not R.state().runs)  # the text, the cell, N, the run's length
 raw = R.own_text(source)
 prep = R.prepared(source, raw)
 for m in prep.messages:
@@ -38,12 +25,12 @@ for n in notes:
 
 b = st.columns(3)
 b[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretch", key="text_start",
-            on_click=R.start, args=(cfgs, int(steps)), disabled=R.running())
+            on_click=R.start, args=(cfgs, steps), disabled=R.running())
 # Pause is never disabled (it does nothing with nothing running): Streamlit drops a click on a widget whose last
 # drawing was disabled, and the rerun after Start draws it again only when it gets to it (ui/live.py likewise)
 b[1].button("Pause", icon=":material/pause:", width="stretch", key="text_pause", on_click=R.pause)
 b[2].button("Reset", icon=":material/restart_alt:", width="stretch", key="text_reset", on_click=R.reset)
-R.draw_changed(cfgs, int(steps))
+R.draw_changed(cfgs, steps)
 text, window = R.view(prep.text, cfgs)  # the runs' text while there are runs: p is a position in it
 R.keep_position(text, window)
 pos = page_control("pos", st.slider, default=X.focus(text, window), hi=len(text) - 1, min_value=1,
@@ -71,7 +58,7 @@ def panel() -> None:
                 "Bits per character against the training step. Below the unigram line the model uses the order "
                 "of the characters, not only their frequencies.", "text_bits.csv", key="text_bits")
     st.subheader("Samples", anchor=False)
-    for k, smp in R.samples(float(temp)).items():
+    for k, smp in R.samples(temp).items():
         st.caption(f"{C.NAMES[k]} at step {smp.step} (temperature {smp.temperature:g}, seed {smp.seed})")
         st.code(smp.text, language=None, wrap_lines=True)
     st.subheader(f"How far back does it look from character {pos}?", anchor=False)

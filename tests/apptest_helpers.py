@@ -1,10 +1,12 @@
-"""What the app tests share: the app's path, an AppTest opened with a link's query on one page, and the data
-a page's charts hold (decoded from the Arrow streams the browser would receive)."""
+"""What the app tests share: the app's path, an AppTest opened with a link's query on one page, the data
+a page's charts hold (decoded from the Arrow streams the browser would receive), and every number an Altair
+chart would send (`chart_numbers`)."""
 from __future__ import annotations
 
 import pathlib
 from typing import Mapping
 
+import altair as alt
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
@@ -22,7 +24,7 @@ def open_app(query: Mapping | None = None, page: str | None = None, timeout: flo
 
 def chart_tables(at: AppTest) -> list[pa.Table]:
     """Every dataset of every chart on the page: the named ones (st.altair_chart) and a chart's own data
-    (st.vega_lite_chart with a frame, ui.blocks.vega_spec)."""
+    (st.vega_lite_chart with a frame, ui.charts.spec.vega_spec)."""
     out = []
     for c in at.get("vega_lite_chart"):
         streams = [d.data.data for d in c.proto.datasets] + ([c.proto.data.data] if c.proto.data.data else [])
@@ -40,3 +42,16 @@ def spec_dicts(spec):
     elif isinstance(spec, list):
         for v in spec:
             yield from spec_dicts(v)
+
+
+def chart_numbers(chart: alt.TopLevelMixin) -> list[float]:
+    """All numeric values in the datasets of chart.to_dict() (used to check that none is non-finite)."""
+    spec = chart.to_dict()
+    out: list[float] = []
+    datasets = list(spec.get("datasets", {}).values())
+    if isinstance(spec.get("data"), dict) and "values" in spec["data"]:
+        datasets.append(spec["data"]["values"])
+    for rows in datasets:
+        for row in rows:
+            out.extend(float(v) for v in row.values() if isinstance(v, (int, float)) and not isinstance(v, bool))
+    return out

@@ -1,30 +1,30 @@
 """Page building blocks: a chart with its caption and CSV download, and a page's own control kept in the URL.
 
 Every page draws its charts through `chart_block` and its own controls through `page_control`, so a chart
-always says what its axes are and offers its data, and a control's value always survives a shared link."""
+always says what its axes are and offers its data, and a control's value always survives a shared link. A page
+receives a control's value typed (ui.settings.PageControl.value: the learning rate 0.01, a truncation None for
+"full"); its widget and the link keep the text a visitor sees."""
 from __future__ import annotations
 
 from functools import partial
 from typing import Any, Callable
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from . import settings as S
 from .charts.projector import for_projector
 from . import theme, url
+from .widget_state import PAGE as STATE  # session_state key prefix of a page control's widget
 from rnn.jacobians import TOO_SHORT
-
-STATE = "p_"  # session_state key prefix of a page control's widget
 
 
 def chart_block(chart, frame: pd.DataFrame, caption: str, file_name: str, key: str | None = None,
                 on_select=None, label: str = "Download the data (CSV)", width: str | None = "stretch", **kw):
     """The chart (or a list of charts that share one caption), its caption (what the axes are, what to look
     for) and a CSV download of its data, made on click. `width` None keeps a faceted chart at its own
-    width. A chart may also be a spec made once for many visitors (`vega_spec`, already styled for the
-    projector or not), drawn with `frame` as its data. Returns the selection state of the (last) chart."""
+    width. A chart may also be a spec made once for many visitors (ui.charts.spec.vega_spec, already styled for
+    the projector or not), drawn with `frame` as its data. Returns the selection state of the (last) chart."""
     event = None
     for i, c in enumerate(chart if isinstance(chart, (list, tuple)) else [chart]):
         k = key if key is None or i == 0 else f"{key}_{i}"
@@ -40,31 +40,32 @@ def chart_block(chart, frame: pd.DataFrame, caption: str, file_name: str, key: s
         else:
             event = st.altair_chart(c, width=width, key=k, on_select=on_select, **kw)
     st.caption(caption)
-    st.download_button(label, partial(frame.to_csv, index=False), file_name=file_name, mime="text/csv",
-                       icon=":material/download:", on_click="ignore", key=f"dl_{file_name}")
+    _download(frame, file_name, label)
     return event
 
 
-def vega_spec(chart) -> dict:
-    """An Altair chart of one data frame as the Vega-Lite spec st.altair_chart would send, without its data
-    (chart_block draws it beside the frame): Altair's conversion and schema check made once, where a cached
-    function keeps the result for every visitor."""
-    if not isinstance(chart.data, pd.DataFrame):
-        raise ValueError("vega_spec takes a chart of one data frame, given at its top level")
-    bare = chart.copy(deep=False)
-    bare.data = alt.Data(name="frame")  # a name for the data, not the data: nothing serialized to be dropped
-    spec = bare.to_dict()
-    del spec["data"]
-    return spec
+def table_block(frame: pd.DataFrame, caption: str, file_name: str, label: str = "Download the table (CSV)",
+                **kw) -> None:
+    """A table (st.dataframe without its index; `kw` such as column_config), its caption and a CSV download of
+    it, made on click: as chart_block, for a table."""
+    st.dataframe(frame, hide_index=True, **kw)
+    st.caption(caption)
+    _download(frame, file_name, label)
 
 
-def page_setting(key: str, default: Any = None) -> Any:
-    """A page control's value: read from the URL on the session's first use (checked by the same parse as
-    the sidebar, ui.settings.PAGE_CONTROLS; a bad value gives a warning and the default), then kept in
-    session_state under STATE + key, where the control's widget keeps it for the whole session
-    (persist_state="session" in `page_control`: Streamlit would otherwise forget it after a run that did not
-    draw it, another page or a refused setting that stopped this one early, and the slider would come back
-    showing its first stop while the page used the value)."""
+def _download(frame: pd.DataFrame, file_name: str, label: str) -> None:
+    """The CSV download of a frame, made on click (a callable): no file per rerun."""
+    st.download_button(label, partial(frame.to_csv, index=False), file_name=file_name, mime="text/csv",
+                       icon=":material/download:", on_click="ignore", key=f"dl_{file_name}")
+
+
+def _held(key: str, default: Any = None) -> Any:
+    """What a page control's widget holds (its URL text, or a number for a slider): read from the URL on the
+    session's first use (checked by the same parse as the sidebar, ui.settings.PAGE_CONTROLS; a bad value gives
+    a warning and the default), then kept in session_state under STATE + key, where the control's widget keeps it
+    for the whole session (persist_state="session" in `page_control`: Streamlit would otherwise forget it after a
+    run that did not draw it, another page or a refused setting that stopped this one early, and the slider
+    would come back showing its first stop while the page used the value)."""
     control = S.PAGE_CONTROLS[key]
     default = control.default if default is None else default
     skey = STATE + key
@@ -77,6 +78,12 @@ def page_setting(key: str, default: Any = None) -> Any:
                 st.warning(f"{e} — using {default!r}.", icon=":material/link_off:")
         st.session_state[skey] = value
     return st.session_state[skey]
+
+
+def page_setting(key: str, default: Any = None) -> Any:
+    """A page control's value as the page uses it (ui.settings.PageControl.value of what `_held` reads), for a
+    page that needs it before or without drawing the control."""
+    return S.PAGE_CONTROLS[key].value(_held(key, default))
 
 
 def sync_page_setting(key: str) -> None:
@@ -99,12 +106,13 @@ def _take_shown(key: str, wkey: str, cap: int) -> None:
 def page_control(key: str, widget: Callable, label: str | None = None, *, default: Any = None,
                  hi: int | None = None, cap: int | None = None, too_high: str = "", **widget_kw) -> Any:
     """A page's own control kept in the URL: its value from the URL or the session, the widget drawn with
-    it, the value written back to the URL; returns the value the page uses. `widget` is a Streamlit widget
+    it, the value written back to the URL; returns the value the page uses, typed (PageControl.value). `widget` is a Streamlit widget
     function taking (label, …, key=…). With `hi`, a value above it (a link's, or one left from a longer T) is
     lowered to `hi` and `too_high` (formatted with value and hi) says so above the widget, so the widget shows
     the value the page uses. With `cap`, the widget shows and the page uses min(value, cap) while the value
     itself stays (in the session and the URL): a lag of 50 shows as 8 while T = 8 and is 50 again at T = 100."""
-    value = page_setting(key, default)
+    typed = S.PAGE_CONTROLS[key].value
+    value = _held(key, default)
     if cap is not None:
         shown = min(value, cap)
         if value > cap and too_high:
@@ -117,7 +125,7 @@ def page_control(key: str, widget: Callable, label: str | None = None, *, defaul
         widget(label or S.PAGE_CONTROLS[key].field.label, *widget_kw.pop("args", ()), key=wkey,
                on_change=_take_shown, kwargs={"key": key, "wkey": wkey, "cap": cap}, **widget_kw)
         sync_page_setting(key)
-        return shown
+        return typed(shown)
     if hi is not None and value > hi:
         if too_high:
             st.caption(too_high.format(value=value, hi=hi))
@@ -125,7 +133,7 @@ def page_control(key: str, widget: Callable, label: str | None = None, *, defaul
     widget(label or S.PAGE_CONTROLS[key].field.label, *widget_kw.pop("args", ()), key=STATE + key,
            persist_state="session", **widget_kw)
     sync_page_setting(key)
-    return st.session_state[STATE + key]
+    return typed(st.session_state[STATE + key])
 
 
 def regime_badge(regime: str, big: bool = True) -> None:

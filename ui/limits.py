@@ -24,10 +24,15 @@ bounded too: server.maxCacheDataSize in .streamlit/config.toml caps every st.cac
 CACHE_BYTES (serialized), and each cache has its max_entries (CACHE_ENTRIES)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:  # ui.settings imports its caps from here
-    from .settings import Settings
+
+class Settings(Protocol):
+    """What a budget reads of ui.settings.Settings (which imports its caps from here, so this module does not
+    import it back): the sequence length and the hidden size."""
+
+    T: int
+    hidden: int
 
 # --- one setting: the sidebar's caps (ui.settings checks every value against them) -----------------------
 MAX_T = 2000  # sequence length

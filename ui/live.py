@@ -20,16 +20,14 @@ import streamlit as st
 
 from rnn.training import SideBySide, TrainConfig, Trainer
 
+from . import widget_state
+from .blocks import page_control
 from .charts import live_training as C
 from .charts.projector import for_projector
 from .limits import LIVE_ARCHIVE_POINTS, LIVE_BUDGET_S, LIVE_MAX_ARCHIVE, LIVE_MAX_HIDDEN, LIVE_MAX_T
-from .settings import PAGE_CONTROLS, Settings, display_name, page_keys
+from .settings import CELL_NAMES, PAGE_CONTROLS, Settings, display_name, page_keys
 
 CONTROLS = page_keys("live_training")  # the page's own controls (ui.settings.PAGE_CONTROLS), in order
-MODEL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
-CHOICE_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU", "sgd": "SGD", "adam": "Adam",
-                "adding": "adding problem", "remember_first": "remember first",
-                "remember_noise": "remember through noise"}  # how the controls print them
 
 
 @dataclass
@@ -62,7 +60,7 @@ class LiveRun:
         h = self.history()
         if isinstance(self.trainer, SideBySide):  # "tanh RNN, LSTM, GRU · task …" → "LSTM · task …", one per model
             rest = self.label.split(" · ", 1)[-1]
-            names = {m: f"{display_name(self.config.activation)} RNN" if m == "rnn" else MODEL_NAMES[m] for m in h}
+            names = {m: f"{display_name(self.config.activation)} RNN" if m == "rnn" else CELL_NAMES[m] for m in h}
             return [(f"{names[m]} · {rest}", hm) for m, hm in h.items()]
         return [(self.label, h)]
 
@@ -163,15 +161,13 @@ def same_with_lstm(cfg: TrainConfig, max_steps: int) -> None:
         if superseded():
             return
         cfg, max_steps = base(cfg, max_steps)
-        st.session_state["p_model"] = "lstm"
+        widget_state.set_page("model", "lstm")
         start(replace(cfg, model="lstm"), max_steps)
 
 
-def draw_controls(expanded: bool) -> dict[str, str]:
+def draw_controls(expanded: bool) -> dict[str, object]:
     """The page's own controls (task, model, optimiser, …) in an expander, three to a row, each kept in the
-    URL; returns their values as the URL's text."""
-    from .blocks import page_control
-
+    URL; returns their values as the page uses them (ui.settings.PageControl.value: α 0.01, N None for "full")."""
     cols = st.expander("Task, model and optimiser", icon=":material/tune:", expanded=expanded).columns(3)
     values = {}
     for i, key in enumerate(CONTROLS):
@@ -179,17 +175,16 @@ def draw_controls(expanded: bool) -> dict[str, str]:
         with cols[i % 3]:
             if len(choices) <= 3:
                 values[key] = page_control(key, st.segmented_control, args=(choices,), required=True,
-                                           format_func=lambda o: CHOICE_NAMES.get(o, o))
+                                           format_func=display_name)
             else:
                 values[key] = page_control(key, st.select_slider, args=(choices,))
     return values
 
 
-def config_from_controls(s: Settings, v: dict[str, str]) -> tuple[TrainConfig, list[str], int]:
-    """`config` from the page controls' values (the URL's text: "0.01", "full", "32"), and the run's length."""
-    cfg, notes = config(s, v["task"], v["model"], v["opt"], float(v["lr"]), v["clip"], float(v["clip_c"]),
-                        None if v["N"] == "full" else int(v["N"]), int(v["batch"]))
-    return cfg, notes, int(v["steps"])
+def config_from_controls(s: Settings, v: dict) -> tuple[TrainConfig, list[str], int]:
+    """`config` from the page controls' values (`draw_controls`: 0.01, None, 32), and the run's length."""
+    cfg, notes = config(s, v["task"], v["model"], v["opt"], v["lr"], v["clip"], v["clip_c"], v["N"], v["batch"])
+    return cfg, notes, v["steps"]
 
 
 def controls_changed(cfg: TrainConfig, max_steps: int) -> bool:
@@ -205,10 +200,10 @@ def controls_changed(cfg: TrainConfig, max_steps: int) -> bool:
 
 def label(cfg: TrainConfig) -> str:
     """E.g. 'tanh RNN · adding · T=50 · adam α=0.01 · seed 0'."""
-    who = f"{display_name(cfg.activation)} RNN" if cfg.model == "rnn" else MODEL_NAMES[cfg.model]
+    who = f"{display_name(cfg.activation)} RNN" if cfg.model == "rnn" else CELL_NAMES[cfg.model]
     extra = f" · N={cfg.truncation}" if cfg.truncation is not None else ""
     clip = f" · clip {cfg.clip} {cfg.clip_threshold:g}" if cfg.clip != "none" else ""
-    return f"{who} · {CHOICE_NAMES.get(cfg.task, cfg.task)} · T={cfg.T} · {cfg.optimizer} α={cfg.lr:g}{clip}{extra} · seed {cfg.seed}"
+    return f"{who} · {display_name(cfg.task)} · T={cfg.T} · {cfg.optimizer} α={cfg.lr:g}{clip}{extra} · seed {cfg.seed}"
 
 
 # --- the buttons (called from on_click callbacks, before the script reruns) -----------------------------
@@ -311,9 +306,7 @@ def tick(run: LiveRun, budget_s: float = LIVE_BUDGET_S) -> None:
 def chart(c, key: str | None = None) -> None:
     """An Altair chart at full width, restyled for a projector when the visitor's projector mode is on (as
     ui.blocks.chart_block does; these charts have no CSV of their own: the run's CSV holds their data)."""
-    from .blocks import STATE
-
-    if st.session_state.get(STATE + "projector"):
+    if widget_state.page_value("projector"):
         c = for_projector(c)
     st.altair_chart(c, width="stretch", key=key)
 

@@ -14,11 +14,11 @@ import streamlit as st
 
 from rnn.training import DEMO, DEMO_STEPS, SideBySide, TrainConfig
 
-from . import live, sidebar
+from . import live, sidebar, widget_state
 from .charts import live_demo as C
 from .limits import LIVE_BUDGET_S, LIVE_DEMO_BUDGET_S
 from .presets import PRESETS
-from .settings import Settings
+from .settings import Settings, display_name
 
 PRESET = "lstm_demo"  # ui.presets: the demo's sidebar values and page controls
 
@@ -40,7 +40,7 @@ def config(s: Settings) -> TrainConfig:
 
 def label(cfg: TrainConfig) -> str:
     """E.g. 'tanh RNN, LSTM, GRU · remember through noise · T=50 · adam α=0.01 · gate bias 5 · seed 0'."""
-    return (f"{', '.join(C.NAMES.values())} · {live.CHOICE_NAMES.get(cfg.task, cfg.task)} · T={cfg.T} · "
+    return (f"{', '.join(C.NAMES.values())} · {display_name(cfg.task)} · T={cfg.T} · "
             f"{cfg.optimizer} α={cfg.lr:g} · gate bias {cfg.gate_bias:g} · seed {cfg.seed}")
 
 
@@ -54,7 +54,7 @@ def start(s: Settings) -> None:
         p = PRESETS[PRESET]
         sidebar.apply(**{**p.values, "seed": s.seed, "device": s.device, "float64": s.float64})
         for key, value in p.page_values:
-            st.session_state["p_" + key] = value
+            widget_state.set_page(key, value)
         run = st_.run
         if run is not None and run.status in ("running", "paused"):
             run.status = "stopped"  # a tick still under way in another thread trains it no further

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .blocks import STATE, page_control, page_setting
+from .blocks import page_control, page_setting
 
 KEY = "projector"  # its URL key (declared in ui.settings.PAGE_CONTROLS)
 
@@ -33,7 +33,7 @@ html { font-size: 22px; }
 
 def on() -> bool:
     """Whether this visitor has projector mode on (the URL's value on the first run, then the toggle's)."""
-    return bool(page_setting(KEY)) if STATE + KEY not in st.session_state else bool(st.session_state[STATE + KEY])
+    return page_setting(KEY)  # a bool: the field's parse of the link, then the toggle's own value
 
 
 def draw() -> None:

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Callable, Mapping
 
 from rnn.activations import NAMES as ACTIVATION_NAMES
+from rnn.init import INITS, SCALE_KINDS  # the engine's choices, in the order the sidebar offers them
 
-from .limits import TEXT_MAX_CHARS
+from .limits import LESSON_STEPS, MAX_HIDDEN, MAX_INPUT_SCALE, MAX_SCALE, MAX_SEED, MAX_T, MAX_TEXT, TEXT_MAX_CHARS
 
-from .limits import LESSON_STEPS, MAX_HIDDEN, MAX_INPUT_SCALE, MAX_SCALE, MAX_SEED, MAX_T, MAX_TEXT
-
-INITS = ("gaussian", "orthogonal", "identity")
-SCALE_KINDS = ("gain", "rho", "sigma_max")
 DEVICES = ("auto", "cpu", "cuda")
 INPUT_SIZE = 4  # the random driving input x_t has this many channels
 OUTPUT_SIZE = 2  # ŷ_t has this many entries
@@ -37,48 +34,56 @@ class Field:
     choices: tuple[str, ...] = ()
 
 
+def _setting(default: Any, label: str, help: str, lo: float | None = None, hi: float | None = None,
+             choices: tuple[str, ...] = ()) -> Any:
+    """A field of Settings with its default and how it is read (a Field of the default's type, in its metadata)."""
+    return field(default=default, metadata={"field": Field(type(default), label, help, lo, hi, choices)})
+
+
 @dataclass(frozen=True)
 class Settings:
-    """The shared controls. Frozen and hashable: it is also the cache key."""
+    """The shared controls, each declared once: its default, its label and help, its bounds or choices (FIELDS
+    reads them from here). Frozen and hashable: it is also the cache key."""
 
-    T: int = 100  # sequence length: how many steps the gradient must travel back
-    activation: str = "tanh"  # f in h_t = f(Uᵀx_t + Wᵀh_{t-1} + b_h); its γ = sup|f′| bounds each Jacobian
-    scale: float = 1.0  # the size of W, in the unit chosen by scale_kind: the knob that decides the regime
-    scale_kind: str = "gain"  # what scale means: gain g (entries N(0, g²/n)), spectral radius ρ, or σ_max
-    init: str = "gaussian"  # W's shape before scaling: Gaussian, orthogonal, identity (IRNN)
-    hidden: int = 64  # hidden units n: W is n × n
-    input_scale: float = 0.5  # standard deviation of the random inputs x_t: larger saturates tanh/sigmoid
-    seed: int = 0  # one seed for weights and inputs, so a shared link reproduces the numbers
-    float64: bool = True  # float64 where the device has it (MPS has not)
-    device: str = "auto"  # CUDA → MPS → CPU, or a named one
+    # sequence length: how many steps the gradient must travel back
+    T: int = _setting(100, "Sequence length T", "How many steps back the gradient has to travel.", 1, MAX_T)
+    # f in h_t = f(Uᵀx_t + Wᵀh_{t-1} + b_h); its γ = sup|f′| bounds each Jacobian
+    activation: str = _setting("tanh", "Activation f", "The nonlinearity f of the hidden state; its γ = sup|f′| "
+                               "bounds every Jacobian factor.", choices=ACTIVATION_NAMES)
+    # the size of W, in the unit chosen by scale_kind: the knob that decides the regime
+    scale: float = _setting(1.0, "Weight scale", "The size of the recurrent matrix W, in the unit chosen below.",
+                            0.0, MAX_SCALE)
+    # what scale means: gain g (entries N(0, g²/n)), spectral radius ρ, or σ_max
+    scale_kind: str = _setting("gain", "Scale means", "gain g: entries N(0, g²/n); ρ: spectral radius of W; "
+                               "σₘₐₓ: largest singular value of W.", choices=SCALE_KINDS)
+    # W's shape before scaling: Gaussian, orthogonal, identity (IRNN)
+    init: str = _setting("gaussian", "Initialisation of W", "Gaussian, orthogonal (ρ = σₘₐₓ), or identity (IRNN).",
+                         choices=INITS)
+    # hidden units n: W is n × n
+    hidden: int = _setting(64, "Hidden size n", "Number of hidden units; W is n × n.", 1, MAX_HIDDEN)
+    # standard deviation of the random inputs x_t: larger saturates tanh/sigmoid
+    input_scale: float = _setting(0.5, "Input scale", "Standard deviation of the random inputs x_t; large inputs "
+                                  "saturate tanh and sigmoid, so f′ shrinks.", 0.0, MAX_INPUT_SCALE)
+    # one seed for weights and inputs, so a shared link reproduces the numbers
+    seed: int = _setting(0, "Seed", "One seed for the weights and the inputs.", 0, MAX_SEED)
+    # float64 where the device has it (MPS has not)
+    float64: bool = _setting(True, "float64", "Compute in float64 (float32 on MPS, which lacks it).")
+    # CUDA → MPS → CPU, or a named one
+    device: str = _setting("auto", "Device", "auto picks CUDA, then MPS, then the CPU.", choices=DEVICES)
 
 
-FIELDS: dict[str, Field] = {
-    "T": Field(int, "Sequence length T", "How many steps back the gradient has to travel.", 1, MAX_T),
-    "activation": Field(str, "Activation f", "The nonlinearity f of the hidden state; its γ = sup|f′| bounds "
-                        "every Jacobian factor.", choices=ACTIVATION_NAMES),
-    "scale": Field(float, "Weight scale", "The size of the recurrent matrix W, in the unit chosen below.",
-                   0.0, MAX_SCALE),
-    "scale_kind": Field(str, "Scale means", "gain g: entries N(0, g²/n); ρ: spectral radius of W; "
-                        "σₘₐₓ: largest singular value of W.", choices=SCALE_KINDS),
-    "init": Field(str, "Initialisation of W", "Gaussian, orthogonal (ρ = σₘₐₓ), or identity (IRNN).",
-                  choices=INITS),
-    "hidden": Field(int, "Hidden size n", "Number of hidden units; W is n × n.", 1, MAX_HIDDEN),
-    "input_scale": Field(float, "Input scale", "Standard deviation of the random inputs x_t; large inputs "
-                         "saturate tanh and sigmoid, so f′ shrinks.", 0.0, MAX_INPUT_SCALE),
-    "seed": Field(int, "Seed", "One seed for the weights and the inputs.", 0, MAX_SEED),
-    "float64": Field(bool, "float64", "Compute in float64 (float32 on MPS, which lacks it).", None, None),
-    "device": Field(str, "Device", "auto picks CUDA, then MPS, then the CPU.", choices=DEVICES),
-}
+FIELDS: dict[str, Field] = {f.name: f.metadata["field"] for f in fields(Settings)}  # read from Settings
 
 DEFAULTS = Settings()
 
 SCALE_SYMBOL = {"gain": "g", "rho": "ρ", "sigma_max": "σₘₐₓ"}
 SCALE_NAMES = {"gain": "gain g", "rho": "spectral radius ρ", "sigma_max": "largest singular value σₘₐₓ"}
 INIT_NAMES = {"gaussian": "Gaussian", "orthogonal": "orthogonal", "identity": "identity (IRNN)"}
+CELL_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}  # the three recurrent cells
 # how a choice's identifier reads on screen (the URL and the code keep the identifier): one table for every page
 DISPLAY_NAMES = {"leaky_relu": "leaky ReLU", "relu": "ReLU", "remember_first": "remember first",
-                 "remember_noise": "remember through noise", "adding": "adding problem", **INIT_NAMES}
+                 "remember_noise": "remember through noise", "adding": "adding problem", "sgd": "SGD",
+                 "adam": "Adam", **INIT_NAMES, **CELL_NAMES}
 
 
 def display_name(value: str) -> str:
@@ -172,17 +177,30 @@ def from_mapping(values: Mapping[str, Any], base: Settings = DEFAULTS) -> tuple[
     return replace(base, **out), warnings
 
 
+def _same(v: Any) -> Any:
+    return v
+
+
+def _full_or_int(text: str) -> int | None:
+    """A truncation's choice as a page uses it: "full" is None (no truncation), "5" is 5."""
+    return None if text == "full" else int(text)
+
+
 @dataclass(frozen=True)
 class PageControl:
-    """One page's own control kept in the URL: how its value is read and checked, and its default."""
+    """One page's own control kept in the URL: how its value is read and checked, its default, and `value`, which
+    turns what the widget holds (its URL text for a choice: "0.01", "full") into what the page computes with
+    (0.01, None). A page receives `value`'s result (ui.blocks.page_control); the widget and the link keep the text."""
 
     page: str  # the page that draws it (its file name in pages/, without .py)
     field: Field
     default: Any
+    value: Callable[[Any], Any] = _same
 
 
-def _choice(page: str, label: str, choices: tuple[str, ...], default: str, help: str = "") -> PageControl:
-    return PageControl(page, Field(str, label, help or label, choices=choices), default)
+def _choice(page: str, label: str, choices: tuple[str, ...], default: str, help: str = "",
+            value: Callable[[str], Any] = _same) -> PageControl:
+    return PageControl(page, Field(str, label, help or label, choices=choices), default, value)
 
 
 LAG_STOPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)  # the headline lag's stops on Jacobian products
@@ -202,27 +220,29 @@ PAGE_CONTROLS: dict[str, PageControl] = {
                                                   "distance between an input and the loss that needs it.", 1, MAX_T),
                        50),
     # Gated cells: the memory gates' starting bias
-    "gate_bias": _choice("gated_cells", "Memory-gate bias b", GATE_BIAS_CHOICES, "3", GATE_BIAS_HELP),
+    "gate_bias": _choice("gated_cells", "Memory-gate bias b", GATE_BIAS_CHOICES, "3", GATE_BIAS_HELP, value=float),
     # Live training: the task, the model and the optimiser
     "task": _choice("live_training", "Task", ("adding", "remember_first", "remember_noise"), "adding"),
     "model": _choice("live_training", "Model", ("rnn", "lstm", "gru"), "rnn"),
     "opt": _choice("live_training", "Optimiser", ("sgd", "adam"), "adam"),
     "lr": _choice("live_training", "Learning rate α",
-                  ("0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1"), "0.01"),
+                  ("0.0001", "0.0003", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1"), "0.01", value=float),
     "clip": _choice("live_training", "Clipping", ("none", "norm", "value"), "none"),
-    "clip_c": _choice("live_training", "Clip threshold c", ("0.1", "0.5", "1", "2", "5", "10"), "1"),
-    "N": _choice("live_training", "Truncation N", ("full", "1", "2", "5", "10", "20", "50", "100"), "full"),
-    "batch": _choice("live_training", "Batch size", ("8", "16", "32", "64", "128"), "32"),
-    "steps": _choice("live_training", "Steps in a run", ("200", "500", "1000", "2000", "5000"), "1000"),
+    "clip_c": _choice("live_training", "Clip threshold c", ("0.1", "0.5", "1", "2", "5", "10"), "1", value=float),
+    "N": _choice("live_training", "Truncation N", ("full", "1", "2", "5", "10", "20", "50", "100"), "full",
+               value=_full_or_int),
+    "batch": _choice("live_training", "Batch size", ("8", "16", "32", "64", "128"), "32", value=int),
+    "steps": _choice("live_training", "Steps in a run", ("200", "500", "1000", "2000", "5000"), "1000", value=int),
     # Text: the text, the gated cell beside the vanilla RNN, the run, the sampling temperature, the position
     "text": _choice("text", "Text", ("echo", "brackets", "robot", "own"), "echo",
                     "A built-in sample written for this app, or your own text."),
     "cell": _choice("text", "Beside the vanilla RNN", ("lstm", "gru"), "lstm"),
     "text_N": _choice("text", "Truncation N", ("full", "5", "10", "20"), "full",
-                      "Cut the gradient every N + 1 steps (full: back to the start of each window)."),
-    "text_steps": _choice("text", "Steps in a run", ("200", "500", "1000", "2000"), "1000"),
+                      "Cut the gradient every N + 1 steps (full: back to the start of each window).", _full_or_int),
+    "text_steps": _choice("text", "Steps in a run", ("200", "500", "1000", "2000"), "1000", value=int),
     "temp": _choice("text", "Sampling temperature", ("0.5", "0.8", "1", "1.5"), "0.8",
-                    "Samples are drawn from softmax(logits / temperature): low is safe and repetitive, high is wild."),
+                    "Samples are drawn from softmax(logits / temperature): low is safe and repetitive, high is wild.",
+                    float),
     "pos": PageControl("text", Field(int, "Position p in the text", "The character whose prediction is examined.",
                                      1, TEXT_MAX_CHARS), 60),
     # Lesson: the step a link opens the class on (ui.lesson.STEPS has LESSON_STEPS steps)
@@ -253,7 +273,7 @@ def to_screen(name: str, v: Any) -> str:
     if name == "scale_kind":
         return SCALE_NAMES.get(v, str(v))
     if name == "init":
-        return INIT_NAMES.get(v, str(v))
+        return display_name(v)
     if isinstance(v, bool):
         return "on" if v else "off"
     return to_text(v)
@@ -262,10 +282,6 @@ def to_screen(name: str, v: Any) -> str:
 def to_query(s: Settings) -> dict[str, str]:
     """The URL form of the settings: every field, as text."""
     return {f.name: to_text(getattr(s, f.name)) for f in fields(s)}
-
-
-def as_dict(s: Settings) -> dict[str, Any]:
-    return asdict(s)
 
 
 def scale_label(s: Settings) -> str:

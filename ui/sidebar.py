@@ -6,19 +6,17 @@ every rerun writes them back to the URL, so the address bar always reproduces th
 from __future__ import annotations
 
 import bisect
-import functools
-import os
 from dataclasses import fields
 
 import streamlit as st
 
 from rnn import device as rdev
 
-from . import registry, url
+from . import registry, url, widget_state
 from . import settings as S
 from .limits import MAX_SEED
 
-PREFIX = "w_"  # session_state key of each sidebar widget
+PREFIX = widget_state.SIDEBAR  # session_state key of each sidebar widget: PREFIX + a field of Settings
 # the weight scale's stops: about ×√2 apart (the Phase diagram's cells among them, so a click there loads a
 # stop), finer around 1 where the regime turns, and 100 for the far end of the field's range
 SCALE_STEPS = (0.0, 0.1, 0.18, 0.25, 0.35, 0.5, 0.6, 0.71, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.4, 1.6,
@@ -121,48 +119,10 @@ def request(rerun: bool = True, **values) -> None:
         st.rerun()
 
 
-@functools.lru_cache(maxsize=64)
-def _real_path(path: str) -> str:
-    """A script's real path, found once per process: resolving it asks the file system once per folder on
-    the way, and each such call lets thirty threads queue for Python's lock when a class opens at once."""
-    return os.path.realpath(path)
-
-
-def _route_through_app() -> None:
-    """Until a server's first script run reaches app.py's st.navigation, Streamlit routes a URL path that
-    names a file in pages/ the old (v1) way: that file alone, without app.py and its sidebar. A shared link
-    opened first on a fresh server would land there. Every page calls this (through `current`): a session
-    routed the old way lists the main script itself among its pages (app.py's own navigation never does);
-    then the old routing is marked off and the session reruns through app.py like any other visit. The
-    test is per session: when a class opens a link on a fresh server, the first session switches the
-    server-wide flag off while the others are already in their old-way first run, and each of those must
-    still find its own way back."""
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-    except ImportError:  # a Streamlit without the old routing
-        return
-    ctx = get_script_run_ctx()
-    if ctx is None:
-        return
-    pm = ctx.pages_manager
-    main = _real_path(pm.main_script_path)
-    if any(_real_path(p.get("script_path") or "") == main for p in pm.get_pages().values()):
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 def current() -> S.Settings:
-    """The Settings the widgets hold now, each value checked by its field's parse."""
-    _route_through_app()
-    vals = {}
-    for f in fields(S.Settings):
-        v = st.session_state.get(PREFIX + f.name, getattr(S.DEFAULTS, f.name))
-        try:
-            vals[f.name] = S.parse(f.name, v)
-        except S.SettingError:
-            vals[f.name] = getattr(S.DEFAULTS, f.name)
-    return S.Settings(**vals)
+    """The Settings the widgets hold now, each value checked by its field's parse (ui.widget_state, which first
+    sends a session Streamlit routed the old way through app.py: ui.routing)."""
+    return widget_state.settings()
 
 
 def navigation() -> None:

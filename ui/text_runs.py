@@ -30,10 +30,11 @@ from rnn.training import TrainConfig
 from . import live
 from .limits import (LIVE_BUDGET_S, TEXT_BATCH, TEXT_MAX_CHARS, TEXT_MAX_T, TEXT_MAX_VOCAB, TEXT_MIN_CHARS,
                      TEXT_SAMPLE_CHARS, TEXT_SAMPLE_TICKS)
-from .blocks import STATE
+from .blocks import page_control
 from .charts.style import fmt_num
 from .charts.text import NAMES
 from .settings import PAGE_CONTROLS, Settings
+from .widget_state import PAGE as STATE
 
 KEY = "text_live"
 OWN = "text_own"  # session_state key of the text box
@@ -144,13 +145,35 @@ def keep_position(text: str, window: int) -> None:
     st.session_state[key] = hash(text)
 
 
-def configs(s: Settings, text: str, cell: str, truncation: str) -> tuple[dict[str, TrainConfig], list[str]]:
+def draw_controls(expanded: bool) -> tuple[str, str, int | None, int]:
+    """The page's own controls in an expander, each kept in the URL (the text, the cell beside the vanilla RNN,
+    truncation N, the run's length), and the visitor's text box when the text is their own; returns their values
+    as the page uses them: ("echo", "lstm", None for "full", 1000)."""
+    with st.expander("Text, cell and run", icon=":material/tune:", expanded=expanded):
+        a, b = st.columns(2)
+        c, d = st.columns(2)
+        with a:
+            source = page_control("text", st.selectbox, args=(choices("text"),), format_func=TITLES.get)
+        with b:
+            cell = page_control("cell", st.segmented_control, args=(choices("cell"),), required=True,
+                                format_func=NAMES.get)
+        with c:
+            trunc = page_control("text_N", st.segmented_control, args=(choices("text_N"),), required=True)
+        with d:
+            steps = page_control("text_steps", st.select_slider, args=(choices("text_steps"),))
+        if source == "own":
+            own_box()
+    return source, cell, trunc, steps
+
+
+def configs(s: Settings, text: str, cell: str, truncation: int | None) -> tuple[dict[str, TrainConfig], list[str]]:
     """One TrainConfig per model (the sidebar's activation, scale, init, hidden size and seed; Adam α = 0.01,
-    clipping by norm at 1), T capped by TEXT_MAX_T and the text's length; notes say what was capped."""
+    clipping by norm at 1), T capped by TEXT_MAX_T and the text's length; notes say what was capped. Truncation
+    N None (or N ≥ T − 1) is full BPTT back to the start of each window."""
     T = max(2, min(s.T, TEXT_MAX_T, len(text) - 1))
     notes = [] if T == s.T else [f"Windows of T = {T} characters (the sidebar's T = {s.T}; this page uses at most "
                                  f"{TEXT_MAX_T}, and fewer than the text's length)."]
-    N = None if truncation == "full" or int(truncation) >= T - 1 else int(truncation)
+    N = None if truncation is None or truncation >= T - 1 else truncation
     out = {}
     for model in ("rnn", cell):
         cfg, more = live.config(replace(s, T=T), "text", model, "adam", 0.01, "norm", 1.0, N, TEXT_BATCH)
@@ -178,7 +201,7 @@ def differences(cfgs: dict[str, TrainConfig], max_steps: int | None = None) -> l
         out.append("the cell beside the vanilla RNN")
     if now["rnn"].truncation != pair.cfgs["rnn"].truncation:
         out.append("truncation N")
-    if max_steps is not None and int(max_steps) != pair.max_steps:
+    if max_steps is not None and max_steps != pair.max_steps:
         out.append("steps in a run")
     rest = dict(text="", truncation=None)  # all but what is named above: the sidebar's part of the config
     if any(replace(c, **rest) != replace(pair.cfgs[k], **rest) for k, c in now.items() if k in pair.cfgs):
@@ -225,8 +248,8 @@ def start(cfgs: dict[str, TrainConfig], max_steps: int) -> None:
         now = {k: c.validated() for k, c in cfgs.items()}
         text = now["rnn"].text
         st_.started += 1
-        st_.pair = Pair(st_.started, now, text, X.corpus(text), title(text), int(max_steps))
-        st_.runs = {k: live.LiveRun(live.Trainer(c), live.label(c).replace(" · text", ""), int(max_steps),
+        st_.pair = Pair(st_.started, now, text, X.corpus(text), title(text), max_steps)
+        st_.runs = {k: live.LiveRun(live.Trainer(c), live.label(c).replace(" · text", ""), max_steps,
                                     status="running", lock=st_.lock) for k, c in now.items()}
         st_.samples.clear()
         st_.ticks = 0

@@ -23,6 +23,8 @@ from pathlib import Path
 import streamlit as st
 
 from . import settings as S
+from .widget_state import PAGE as STATE
+from .widget_state import settings as _sidebar_settings
 
 WANT = "_url_want"  # session_state: the page's own keys this run asked for, in the order they were drawn
 NEVER_WRITTEN = ("projector",)
@@ -56,16 +58,12 @@ def forget(page: str) -> None:
 
 
 def _sidebar_query() -> dict[str, str]:
-    from .sidebar import current  # the sidebar imports this module
-
-    return S.to_query(current())
+    return S.to_query(_sidebar_settings())
 
 
 def query_for(page: str) -> dict[str, str]:
     """The query string a link to `page` (its file name without .py, or its path) carries: the sidebar's
     settings and the page's own controls as this visitor last left them (their defaults on a first visit)."""
-    from .blocks import STATE  # blocks imports this module
-
     name = Path(page).stem
     out = _sidebar_query()
     for key in S.page_keys(name):
@@ -80,8 +78,6 @@ def query_for(page: str) -> dict[str, str]:
 def target() -> dict[str, str]:
     """What the address bar should hold after this run: the sidebar's keys, then the page's, then every key
     the app does not own, and any page's key this session has not read yet, as they came."""
-    from .blocks import STATE  # blocks imports this module
-
     out = _sidebar_query()
     out.update(st.session_state.get(WANT, {}))
     current = {k: st.query_params.get_all(k) for k in st.query_params.keys()}

@@ -99,7 +99,7 @@ def test_pause_halts_the_run_and_start_resumes_it(server, page):
 @pytest.mark.parametrize("name, title", [("live_training", "Live training"), ("glossary", "Glossary")])
 def test_a_deep_link_opened_first_on_a_fresh_server_goes_through_the_router(browser, name, title):
     """Until app.py's st.navigation has run once, Streamlit routes /<file in pages/> the old way (the page
-    alone, no sidebar); ui.sidebar._route_through_app reruns it through app.py. A server of its own, so that
+    alone, no sidebar); ui.routing.route_through_app reruns it through app.py. A server of its own, so that
     this link is really the first request it sees. The Glossary computes nothing from the settings, and once
     never called the sidebar: opened first, it stayed alone."""
     import conftest

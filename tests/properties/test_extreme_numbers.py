@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_helpers import chart_tables, open_app
+from apptest_helpers import chart_numbers, chart_tables, open_app
 import rnn
 from rnn.jacobians import TOO_SHORT
 from ui.cached import activations as cached_acts
@@ -68,7 +68,7 @@ def test_grid_engine_and_chart_builders(activation, T):
         assert not any(NOT_A_NUMBER.search(v) for v in df["value"]), where
         if T <= 1000:
             with alt.data_transformers.disable_max_rows():
-                nums = style.chart_numbers(jp.jacobian_chart(df))
+                nums = chart_numbers(jp.jacobian_chart(df))
             assert nums and all(math.isfinite(v) for v in nums), where
         # the metrics' text
         for k in ("rho", "sigma_max", "gamma", "mean_abs_fprime"):
@@ -83,7 +83,7 @@ def test_trajectory_histogram_is_finite(activation):
             assert np.isfinite(fp["values"]).all() and math.isfinite(fp["mean_abs"])
             df = acts.fprime_frame(fp["values"], fp["gamma"])
             assert np.isfinite(_frame_numbers(df)).all()
-            nums = style.chart_numbers(acts.fprime_chart(df, fp["gamma"], fp["mean_abs"]))
+            nums = chart_numbers(acts.fprime_chart(df, fp["gamma"], fp["mean_abs"]))
             assert all(math.isfinite(v) for v in nums)
 
 

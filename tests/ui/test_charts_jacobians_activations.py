@@ -8,6 +8,7 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
+from apptest_helpers import chart_numbers
 import rnn
 from ui import theme
 from ui.cached import activations as cached_acts
@@ -25,7 +26,7 @@ def _analysis(**kw) -> dict:
 
 
 def _all_finite(chart) -> bool:
-    nums = style.chart_numbers(chart)
+    nums = chart_numbers(chart)
     return len(nums) > 0 and all(math.isfinite(v) for v in nums)
 
 
@@ -204,14 +205,14 @@ def test_activation_legend_names_every_mark_drawn_gamma_rule_included():
 
 
 # ---------------------------------------------------------------------------------------------------------
-# a spec made once for many visitors (ui.blocks.vega_spec, ui.cached.jacobian_products)
+# a spec made once for many visitors (ui.charts.spec.vega_spec, ui.cached.jacobian_products)
 
 def test_vega_spec_is_altairs_own_spec_less_the_data():
     """What st.vega_lite_chart draws beside the frame is Altair's conversion of the chart (schema, theme,
     encodings, projector styling) with only its data left out."""
     import altair as alt
 
-    from ui.blocks import vega_spec
+    from ui.charts.spec import vega_spec
     from ui.charts.projector import for_projector
 
     df = jp.with_prediction(jp.jacobian_frame(_analysis(T=40, hidden=8)), -0.05)
@@ -232,7 +233,7 @@ def test_vega_spec_ignores_a_data_transformer_another_thread_has_enabled():
     failing for one visitor while a classmate's page drew an Altair chart)."""
     import altair as alt
 
-    from ui.blocks import vega_spec
+    from ui.charts.spec import vega_spec
 
     df = jp.jacobian_frame(_analysis(T=20, hidden=8))
     chart = jp.jacobian_chart(df)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ui.charts import text as C
-from ui.charts.style import chart_numbers
+from apptest_helpers import chart_numbers
 
 
 def test_influence_frame_places_characters_and_keeps_values_finite():

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import torch
 
+from apptest_helpers import chart_numbers
 import rnn
 from ui import theme
 from ui.cached import model
@@ -27,7 +28,7 @@ SMALL = Settings(T=30, hidden=16)
 
 
 def _all_finite(chart) -> bool:
-    nums = style.chart_numbers(chart)
+    nums = chart_numbers(chart)
     return len(nums) > 0 and all(math.isfinite(v) for v in nums)
 
 

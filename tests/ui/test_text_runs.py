@@ -7,7 +7,7 @@ from ui.settings import Settings
 
 def test_lockstep_pause_resume_and_samples():
     R.reset()
-    cfgs, notes = R.configs(Settings(T=500, hidden=8, seed=1), X.SAMPLES["echo"], "gru", "5")
+    cfgs, notes = R.configs(Settings(T=500, hidden=8, seed=1), X.SAMPLES["echo"], "gru", 5)
     assert set(cfgs) == {"rnn", "gru"} and all(c.T == 64 and c.truncation == 5 for c in cfgs.values())
     assert notes and "T = 64" in notes[0]
     R.start(cfgs, max_steps=6)
@@ -22,7 +22,7 @@ def test_lockstep_pause_resume_and_samples():
     assert set(first) == {"rnn", "gru"} and all(s.step == 6 and s.seed == 1 for s in first.values())
     R.state().samples.clear()
     assert R.samples(0.8) == first  # the same models, seed and temperature: the same samples
-    other, _ = R.configs(Settings(T=500, hidden=8, seed=1), X.SAMPLES["echo"], "lstm", "5")
+    other, _ = R.configs(Settings(T=500, hidden=8, seed=1), X.SAMPLES["echo"], "lstm", 5)
     R.start(other, max_steps=4)  # new controls: new runs from step 0
     assert set(R.state().runs) == {"rnn", "lstm"} and all(r.steps == 0 for r in R.state().runs.values())
     R.pause()
@@ -34,7 +34,7 @@ def test_lockstep_pause_resume_and_samples():
 
 
 def test_short_text_caps_the_window():
-    cfgs, notes = R.configs(Settings(T=100, hidden=8), "abcdefghijklmnopqrst", "lstm", "full")
+    cfgs, notes = R.configs(Settings(T=100, hidden=8), "abcdefghijklmnopqrst", "lstm", None)
     assert cfgs["rnn"].T == 19 and cfgs["rnn"].truncation is None
     prep = R.prepared("own", "")
     assert prep.fallback and prep.messages
@@ -46,7 +46,7 @@ def test_the_pair_owns_its_config():
     but not the count."""
     R.reset()
     s, echo, robot = Settings(T=30, hidden=8, seed=1), X.SAMPLES["echo"], X.SAMPLES["robot"]
-    cfgs, _ = R.configs(s, echo, "lstm", "full")
+    cfgs, _ = R.configs(s, echo, "lstm", None)
     assert R.differences(cfgs, 50) == [] and R.view(robot, cfgs) == (robot, 30)  # no runs: the controls' text
     R.start(cfgs, max_steps=50)
     pair = R.state().pair
@@ -54,7 +54,7 @@ def test_the_pair_owns_its_config():
     assert set(pair.cfgs) == {"rnn", "lstm"} and pair.text == echo and pair.corpus == X.corpus(echo)
     assert pair.max_steps == 50 and pair.title == f"the sample “{X.SAMPLE_TITLES['echo']}”"
     assert all(pair.cfgs[k] == c.validated() for k, c in cfgs.items())
-    other, _ = R.configs(Settings(T=30, hidden=16, seed=1), robot, "gru", "5")
+    other, _ = R.configs(Settings(T=30, hidden=16, seed=1), robot, "gru", 5)
     assert R.view(robot, other) == (echo, 30)  # p indexes the runs' text
     assert R.differences(other, 200) == ["the text", "the cell beside the vanilla RNN", "truncation N",
                                          "steps in a run", "the sidebar's settings"]
@@ -86,7 +86,7 @@ def test_pause_from_another_thread_waits_for_the_round_in_training_and_no_step_f
 
     st_ = R.TextRuns()
     monkeypatch.setattr(R, "state", lambda: st_)
-    cfgs, _ = R.configs(Settings(T=64, hidden=64, seed=0), X.SAMPLES["echo"], "lstm", "full")
+    cfgs, _ = R.configs(Settings(T=64, hidden=64, seed=0), X.SAMPLES["echo"], "lstm", None)
     R.start(cfgs, max_steps=10 ** 6)
     runs, before = st_.runs, 0
     for i in range(3):
@@ -112,12 +112,12 @@ def test_a_start_whose_script_run_was_replaced_starts_nothing(monkeypatch):
 
     st_ = R.TextRuns()
     monkeypatch.setattr(R, "state", lambda: st_)
-    cfgs, _ = R.configs(Settings(T=20, hidden=8, seed=0), X.SAMPLES["robot"], "gru", "full")
+    cfgs, _ = R.configs(Settings(T=20, hidden=8, seed=0), X.SAMPLES["robot"], "gru", None)
     R.start(cfgs, max_steps=100)
     R.pause()
     monkeypatch.setattr(live, "superseded", lambda: True)
     R.start(cfgs, max_steps=100)  # a resume from a replaced run: nothing
     assert not R.running() and all(r.status == "paused" for r in st_.runs.values())
-    other, _ = R.configs(Settings(T=20, hidden=8, seed=0), X.SAMPLES["echo"], "gru", "full")
+    other, _ = R.configs(Settings(T=20, hidden=8, seed=0), X.SAMPLES["echo"], "gru", None)
     R.start(other, max_steps=100)  # a new pair from a replaced run: nothing either
     assert st_.pair.serial == 1 and st_.pair.text == X.SAMPLES["robot"]

@@ -17,9 +17,9 @@ import importlib
 
 import streamlit as st
 
-from ..blocks import STATE  # a page control's session_state prefix (the projector toggle's, as chart_block reads it)
 from ..charts.projector import for_projector
 from ..limits import CACHE_ENTRIES
+from ..widget_state import PAGE as STATE  # a page control's session_state prefix (the projector toggle's)
 
 try:  # Streamlit's own Altair → Vega-Lite conversion, as st.altair_chart runs it (data as Arrow datasets)
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec as _to_spec

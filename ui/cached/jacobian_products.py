@@ -9,9 +9,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..blocks import vega_spec
 from ..charts import jacobian_products as C
 from ..charts.projector import for_projector
+from ..charts.spec import vega_spec
 from ..limits import CACHE_ENTRIES
 
 

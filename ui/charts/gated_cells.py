@@ -8,10 +8,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from ..settings import CELL_NAMES  # the cells' names, one table (ui.settings)
 from ..theme import CELL_COLORS
 from .style import axis_pow10, style
-
-CELL_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
 
 
 CELL_PATH = "LSTM cell path alone, σ(b)ᵏ"  # the dashed line: the forget gate's product at its starting value

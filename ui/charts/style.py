@@ -143,18 +143,3 @@ def style(chart, height: int | None = None, legend: str | None = "top", label_li
                               **legend_kw)
             .configure_header(labelFontSize=FS, titleFontSize=FS)
             .configure_title(fontSize=FS + 2))
-
-
-# a chart's data, for tests: every number Altair would receive
-
-def chart_numbers(chart: alt.TopLevelMixin) -> list[float]:
-    """All numeric values in the datasets of chart.to_dict() (used to check that none is non-finite)."""
-    spec = chart.to_dict()
-    out: list[float] = []
-    datasets = list(spec.get("datasets", {}).values())
-    if isinstance(spec.get("data"), dict) and "values" in spec["data"]:
-        datasets.append(spec["data"]["values"])
-    for rows in datasets:
-        for row in rows:
-            out.extend(float(v) for v in row.values() if isinstance(v, (int, float)) and not isinstance(v, bool))
-    return out

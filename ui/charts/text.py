@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from .. import theme
+from ..settings import CELL_NAMES as NAMES  # the cells' names, one table (ui.settings)
 from .style import TEXT, finite_log, style
 
-NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
 _SHOWN = {" ": "␣", "\n": "↵"}
 
 

@@ -17,12 +17,12 @@ import pandas as pd
 from rnn.jacobians import classify
 
 from .. import theme
+from ..settings import CELL_NAMES, INIT_NAMES  # one table each (ui.settings)
 from .phase_diagram import NEUTRAL, _edges, phase_frame
 from .style import TEXT, ZERO_NOTE, axis_pow10, finite_log, fmt_num, style
 
 CURVE = "mean-field edge (χ₁ = 1)"
-CELL_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
-INIT_NAMES = {"gaussian": "Gaussian W", "orthogonal": "orthogonal W"}
+W_NAMES = {k: f"{INIT_NAMES[k]} W" for k in ("gaussian", "orthogonal")}  # the two products compared: "Gaussian W"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def svals_frame(sv: Mapping) -> pd.DataFrame:
     """One row per (initialisation, singular value) from ui.cached.theory.product_svals: the rank i (1 =
     largest) and log10 σ_i; −∞ (σ_i exactly 0, beyond the product's rank) drawn one decade below the rest,
     `dead` and flagged in `note`, its text (log₁₀ σᵢ) "−∞ (σᵢ = 0: dead)"."""
-    parts = [pd.DataFrame({"W": INIT_NAMES[k], "rank": np.arange(1, len(v["log10_sv"]) + 1),
+    parts = [pd.DataFrame({"W": W_NAMES[k], "rank": np.arange(1, len(v["log10_sv"]) + 1),
                            "log10": np.asarray(v["log10_sv"], dtype=np.float64)}) for k, v in sv.items()]
     df = pd.concat(parts, ignore_index=True)
     df["dead"] = np.isneginf(df["log10"].to_numpy())
@@ -170,8 +170,8 @@ def svals_frame(sv: Mapping) -> pd.DataFrame:
 
 def svals_chart(df: pd.DataFrame) -> alt.TopLevelMixin:
     """log10 σ_i against the rank i, Gaussian beside orthogonal W; the grey line is σ = 1."""
-    names = [INIT_NAMES[k] for k in INIT_NAMES if INIT_NAMES[k] in set(df["W"])]
-    colors = [theme.INIT_COLORS[k] for k in INIT_NAMES if INIT_NAMES[k] in set(df["W"])]
+    names = [W_NAMES[k] for k in W_NAMES if W_NAMES[k] in set(df["W"])]
+    colors = [theme.INIT_COLORS[k] for k in W_NAMES if W_NAMES[k] in set(df["W"])]
     lines = alt.Chart(df).mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=30)).encode(
         x=alt.X("rank:Q", title="rank i of the singular value (1 = the largest)"),
         y=alt.Y("log10:Q", axis=axis_pow10("singular value σᵢ (log scale)", _floor(df, "log10"))),
@@ -189,7 +189,7 @@ def dead_svals_text(sv: Mapping) -> str:
     how many of each product are dead, "" when none is."""
     if not any(v["n_dead"] for v in sv.values()):
         return ""
-    counts = " and ".join(f"**{v['n_dead']} of {len(v['log10_sv'])}** ({INIT_NAMES[k].removesuffix(' W')})"
+    counts = " and ".join(f"**{v['n_dead']} of {len(v['log10_sv'])}** ({INIT_NAMES[k]})"
                           for k, v in sv.items())
     return (f" Exactly 0, dead: {counts}. A unit that is off at some step (f′ = 0) passes nothing back, so the "
             "product's rank is at most the fewest units on at any of its steps; the other directions are not "
