@@ -1,11 +1,9 @@
 """BPTT by hand: the report's equations beside this model's numbers, a gradient check against autograd, each
 step's term of the gradient, and truncated BPTT against full BPTT (report eqs. 1–18, pseudocode lines 19–21)."""
-from functools import partial
-
 import streamlit as st
 
 from ui import sidebar, unfolded
-from ui.blocks import chart_block, page_control, page_setting
+from ui.blocks import chart_block, page_control, page_setting, table_block
 from ui.cached import bptt_by_hand as E
 from ui.cached.charts import spec  # each chart made once per inputs, for every visitor
 from ui.cached.model import analysis
@@ -22,10 +20,7 @@ st.caption("Backpropagation through time written out with the chain rule of the 
 stop_if_over(s, "bptt")  # hand BPTT keeps T·n² numbers: refused with a message above ui.limits' budget
 rep, an = E.bptt_report(s), analysis(s)
 if not rep["finite"]:
-    st.warning("Hand BPTT in float64 overflowed for these settings: some numbers below went past 10³⁰⁸ (marked overflow), and the "
-               "charts leave them out. The product of Jacobians, computed in log space, stays finite: "
-               rf"$\log_{{10}} \lVert \partial h_T/\partial h_0 \rVert = {an['log10_norm'][-1]:.1f}$. "
-               "Lower T or the weight scale to see every number.", icon=":material/warning:")
+    st.warning(C.overflow_text(an), icon=":material/warning:")
 
 st.subheader("The network unfolded: where the gradient goes", anchor=False)
 unfolded.diagram(s, key="bptt", N=min(page_setting("trunc"), max(s.T - 1, 0)))  # N: the control further down
@@ -46,14 +41,11 @@ st.latex(C.ERRATUM_TEX)
 st.latex(C.erratum_numbers(rep))
 
 st.subheader("Gradient check: hand BPTT against autograd", anchor=False)
-check = C.check_frame(rep)
-fmt = st.column_config.NumberColumn(format="%.2e")
-st.dataframe(check, hide_index=True, column_config={c: fmt for c in check.columns[2:]})
-st.caption("For each parameter: the largest absolute difference between the hand-written gradient and "
-           "torch.autograd's, and that difference divided by the largest |entry| of autograd's gradient. "
-           "Rounding alone gives about 10⁻¹⁶ in float64 and 10⁻⁷ in float32.")
-st.download_button("Download the table (CSV)", partial(check.to_csv, index=False), "gradient_check.csv",
-                   "text/csv", icon=":material/download:", on_click="ignore")
+check, fmt = C.check_frame(rep), st.column_config.NumberColumn(format="%.2e")
+table_block(check, "For each parameter: the largest absolute difference between the hand-written gradient and "
+            "torch.autograd's, and that difference divided by the largest |entry| of autograd's gradient. "
+            "Rounding alone gives about 10⁻¹⁶ in float64 and 10⁻⁷ in float32.", "gradient_check.csv",
+            column_config={c: fmt for c in check.columns[2:]})
 
 st.subheader("Each step's term, and truncated BPTT", anchor=False)
 if rep["finite"] and rep["norms"]["b_y"] == 0:

@@ -12,8 +12,8 @@ from ui.cached.model import analysis
 from ui.cached.theory import mean_field
 from ui.charts.theory import prediction_text
 from ui.cached.activations import fprime_along_trajectory
-from ui.charts.jacobian_products import (gradient_start_text, overflow_note, saturated_fraction, unsteady_note,
-                                         why_this_rate)
+from ui.charts.jacobian_products import (gradient_start_text, metric_rows, overflow_note, saturated_fraction,
+                                         unsteady_note, why_this_rate)
 from ui.charts.style import ZERO_NOTE, fmt_num, fmt_pow10
 from ui.settings import display_name, scale_label
 from rnn.jacobians import EDGE_TOL  # after ui, which imports the app once (ui/__init__.py)
@@ -60,13 +60,7 @@ note = overflow_note(a, s.T, display_name(s.activation))  # when the forward pas
 if note:
     (st.warning if note[0] == "warning" else st.info)(note[1], icon=f":material/{note[0]}:")
 
-metrics = [("ρ(W)", a["rho"], "Spectral radius of W (its largest |eigenvalue|): the growth rate of ‖Wᵏ‖."),
-           ("σₘₐₓ(W)", a["sigma_max"], "Largest singular value of W: the most W can stretch a vector."),
-           ("γ = sup|f′|", a["gamma"], f"The largest slope of {display_name(s.activation)}: the bound on f′."),
-           ("γ·σₘₐₓ", a["gamma"] * a["sigma_max"], "Below 1 the product must vanish (Pascanu et al. 2013); "
-            "above 1 it only may grow."),
-           ("mean |f′|", a["mean_abs_fprime"], "|f′(aₜ)| averaged over every step and unit of this trajectory."),
-           ("ρ·mean |f′|", a["rho"] * a["mean_abs_fprime"], "A rough rate per step: each step scales by f′ and W.")]
+metrics = metric_rows(a, display_name(s.activation))  # (label, value, help): ρ, σₘₐₓ, γ and their products
 for row in (metrics[:3], metrics[3:]):  # two rows of three: nothing cut at 1024 px
     for col, (label, value, helptext) in zip(st.columns(3), row):
         col.metric(label, fmt_num(value), help=helptext, border=True)

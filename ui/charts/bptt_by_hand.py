@@ -75,6 +75,15 @@ def erratum_numbers(rep: dict) -> str:
                     (r"\lVert \partial L/\partial b_y \rVert", tex_num(n["b_y"]))])
 
 
+def overflow_text(an: dict) -> str:
+    """What the page says when hand BPTT overflowed float64: the log-space product of Jacobians (`an`, the page's
+    analysis) stays finite, and its value."""
+    return ("Hand BPTT in float64 overflowed for these settings: some numbers below went past 10³⁰⁸ (marked "
+            "overflow), and the charts leave them out. The product of Jacobians, computed in log space, stays "
+            rf"finite: $\log_{{10}} \lVert \partial h_T/\partial h_0 \rVert = {an['log10_norm'][-1]:.1f}$. Lower T "
+            "or the weight scale to see every number.")
+
+
 def check_frame(rep: dict) -> pd.DataFrame:
     """The gradient check as a table: hand BPTT against autograd, per parameter."""
     return pd.DataFrame(rep["check"]).rename(columns={

@@ -189,3 +189,16 @@ def overflow_note(a: Mapping, T: int, activation: str) -> tuple[str, str] | None
         return ("info", "The BPTT gradient ‖∂L/∂h‖ is too large for the engine's float64 norm here, so its orange "
                 "line is left out; the Jacobian products are exact.")
     return None
+
+
+def metric_rows(a: Mapping, activation: str) -> list[tuple[str, float, str]]:
+    """The page's six numbers of the analysis `a` (ui.cached.model.analysis), each (label, value, help): ρ(W),
+    σₘₐₓ(W) and γ, then γ·σₘₐₓ (Pascanu's bound per step), mean |f′| and ρ·mean |f′|. `activation` as the screen
+    writes it."""
+    return [("ρ(W)", a["rho"], "Spectral radius of W (its largest |eigenvalue|): the growth rate of ‖Wᵏ‖."),
+            ("σₘₐₓ(W)", a["sigma_max"], "Largest singular value of W: the most W can stretch a vector."),
+            ("γ = sup|f′|", a["gamma"], f"The largest slope of {activation}: the bound on f′."),
+            ("γ·σₘₐₓ", a["gamma"] * a["sigma_max"], "Below 1 the product must vanish (Pascanu et al. 2013); "
+             "above 1 it only may grow."),
+            ("mean |f′|", a["mean_abs_fprime"], "|f′(aₜ)| averaged over every step and unit of this trajectory."),
+            ("ρ·mean |f′|", a["rho"] * a["mean_abs_fprime"], "A rough rate per step: each step scales by f′ and W.")]
