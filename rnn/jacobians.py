@@ -64,7 +64,8 @@ TOO_SHORT = "too short"
 CHUNK = 256  # most products measured together
 CHUNK_BYTES = 8 * 2**20  # and at most about this much of them
 BLOCK = 8  # the width r of the block of singular directions carried along the chain (see _top_sigma2)
-STEPS = 64  # the longest block of steps between two measurements (and refinements of that block)
+STEPS = 64  # the longest block of steps between two rescalings of the chain (and refinements of the block Z)
+MEASURE = 16  # products measured together (‖Q‖_F, QZ) as soon as they are made, while still in cache
 LOG10_2 = math.log10(2.0)
 
 
@@ -287,6 +288,95 @@ def _rows(Q: Tensor, fs: Tensor, mask: np.ndarray) -> tuple[np.ndarray, Tensor, 
     return idx, Q[sel], fs[sel]
 
 
+def _block_bounds(QZ: Tensor, n: int, tol: float, slack: float):
+    """What the block alone (A = (Q̃Z)ᵀ(Q̃Z) = ZᵀGZ, no further pass over Q̃) says of σ₁² = λ₁(G): the rows it
+    certifies (ok), their interval [t1, upper], and the rows whose block sees a flat spectrum (flat)."""
+    r = QZ.shape[-1]
+    A = (QZ.mT @ QZ).double()  # ZᵀGZ (K, r, r)
+    # θ₁ from one batched eigvalsh of the small r × r matrices (NaN where A is not finite: those rows are
+    # then computed exactly)
+    t1 = _eig_small(A)[:, 0].cpu().numpy()
+    # Σθ = tr A
+    trA = torch.diagonal(A, dim1=1, dim2=2).sum(1)
+    # ‖A − (tr A / r) I‖_F: whether the block's spectrum is flat
+    dev = torch.linalg.matrix_norm(A - (trA / r)[:, None, None] * torch.eye(r, dtype=A.dtype, device=A.device))
+    tr, dev = trA.cpu().numpy(), dev.cpu().numpy()
+    # τ = tr G − Σθ = 1 − tr A, the mass of G outside span Z (widened by the rounding allowance)
+    tau = np.maximum(1.0 - tr, 0.0) + slack
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # θ₁ ≤ σ₁² ≤ θ₁ + θ₁τ/(θ₁ − τ)   (the upper bound increases in θ₁ where θ₁ > 2τ)
+        upper = t1 + t1 * tau / (t1 - tau)
+        ok = (t1 > 2 * tau) & (upper - t1 <= tol * t1)
+    # a flat spectrum: A a multiple of I with each Ritz value 1/n of the mass
+    flat = ~ok & (dev <= 1e-3 * tr / r) & (np.abs(tr * n / r - 1.0) <= 1e-3)
+    return ok, t1, upper, flat
+
+
+def _residual_bounds(th: np.ndarray, rho: np.ndarray, slack: float):
+    """Bounds on σ₁² = λ₁(G) from the Ritz values θ₁ ≥ … ≥ θ_r (th, (K, r)) and residual norms ‖R_j‖ (rho) of
+    the block: (lower, upper, gap, t1, tau); see _top_sigma2."""
+    r = th.shape[1]
+    t1, r1 = th[:, 0], rho[:, 0]
+    # τ = 1 − Σθ, the mass outside the block (with the rounding allowance)
+    tau = np.maximum(1.0 - th.sum(1), 0.0) + slack
+    # what competes with the top: max(θ₂, τ) + ‖R_{2…r}‖_F
+    rest = np.maximum(th[:, 1] if r > 1 else 0.0, tau) + np.sqrt((rho[:, 1:] ** 2).sum(1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # σ₁² ≥ θ₁ + ‖R₁‖²/θ₁
+        lower = t1 + r1 ** 2 / t1
+        gap = t1 - rest
+        # σ₁² ≤ θ₁ + ‖R₁‖²/(θ₁ − max(θ₂, τ) − ‖R_{2…r}‖_F)   where that gap is positive
+        by_gap = np.where(gap > 0, t1 + r1 ** 2 / gap, np.inf)
+        # σ₁² ≤ θ₁ + θ₁τ/(θ₁ − τ)   where θ₁ > τ
+        by_mass = np.where(t1 > tau, t1 + t1 * tau / (t1 - tau), np.inf)
+        # σ₁² ≤ max(θ₁, τ) + ‖R‖_F   (Weyl, no gap needed)
+        by_weyl = np.maximum(t1, tau) + np.sqrt((rho ** 2).sum(1))
+    return lower, np.minimum(np.minimum(by_gap, by_mass), by_weyl), gap, t1, tau
+
+
+def _refine_sigma2(Q: Tensor, QZ: Tensor, fs: Tensor, Z: Tensor, pending: np.ndarray, s2: np.ndarray, tol: float,
+                   slack: float, max_iter: int) -> None:
+    """σ₁(Q̃_k)² into s2 for the rows in `pending`, which the block alone did not settle: Rayleigh–Ritz on the
+    block, the residual bounds (_residual_bounds), and subspace iteration Z ← orth(GZ′) while the interval is
+    wider than tol; rows no iteration can settle go to _exact_sigma2. The rows worked on are a contiguous
+    range when the pending entries fill most of it, else a gathered copy (_rows)."""
+    rows, Qs, fs_s = _rows(Q, fs, pending)
+    sel = torch.from_numpy(rows).to(Q.device)
+    Z, QZ, pend = Z[sel], QZ[sel], pending[rows]
+    for it in range(max_iter):
+        if it:
+            # Q̃Z = QZ / ‖Q‖_F
+            QZ = torch.bmm(Qs, Z) / fs_s
+        th_t, Y = _eig_small(QZ.mT @ QZ, vectors=True)
+        # the Ritz vectors u_j = ZY and Q̃u_j
+        Z, QZ = Z @ Y, QZ @ Y
+        # G u_j = Q̃ᵀ(Q̃u_j)
+        GZ = torch.bmm(Qs.mT, QZ) / fs_s
+        # ‖R_j‖ = ‖G u_j − θ_j u_j‖
+        rho = torch.linalg.vector_norm(GZ - Z * th_t[:, None, :], dim=1).double().cpu().numpy()
+        lower, upper, gap, t1, tau = _residual_bounds(th_t.double().cpu().numpy(), rho, slack)
+        with np.errstate(invalid="ignore"):
+            ok = pend & (t1 > 0) & (upper - lower <= tol * lower)
+        # the interval's geometric middle: off by at most half its width
+        s2[rows[ok]] = np.sqrt(lower[ok] * upper[ok])
+        # hopeless for iteration: nothing in the block, or (after one more try) the top holds less than
+        # the trace outside the block
+        lost = pend & ~ok & (~(t1 > 0) | ((gap <= 0) & (t1 <= tau) & (it >= 1)))
+        if lost.any():
+            sel = torch.from_numpy(np.flatnonzero(lost)).to(Q.device)
+            s2[rows[lost]] = _exact_sigma2(Qs[sel], fs_s[sel], tol)
+        pend = pend & ~ok & ~lost
+        if not pend.any():
+            return
+        keep, Qs, fs_s = _rows(Qs, fs_s, pend)
+        sel = torch.from_numpy(keep).to(Q.device)
+        rows, pend = rows[keep], pend[keep]
+        # one step of subspace iteration: Z ← orth(G u)
+        Z = torch.linalg.qr(GZ[sel])[0]
+    sel = torch.from_numpy(np.flatnonzero(pend)).to(Q.device)
+    s2[rows[pend]] = _exact_sigma2(Qs[sel], fs_s[sel], tol)
+
+
 def _top_sigma2(Q: Tensor, QZ: Tensor, fro: Tensor, blocks: list[Tensor], zblock: np.ndarray, tol: float,
                 slack: float, max_iter: int = 8) -> np.ndarray:
     """σ₁(Q̃_k)² for a batch Q (K, n, n) with Frobenius norms fro (K,), Q̃_k = Q_k/fro_k, each certified to a
@@ -299,11 +389,11 @@ def _top_sigma2(Q: Tensor, QZ: Tensor, fro: Tensor, blocks: list[Tensor], zblock
     ‖E‖² ≤ λ_max(A)·λ_max(D) (G ⪰ 0); when λ₁ > λ_max(D) the secular equation gives
     λ₁ ≤ θ₁ + ‖E‖²/(λ₁ − λ_max(D)), so
 
-        θ₁ ≤ λ₁ ≤ θ₁ + θ₁τ/(θ₁ − τ)                                   (no further pass over Q)
+        θ₁ ≤ λ₁ ≤ θ₁ + θ₁τ/(θ₁ − τ)                                   (no further pass over Q: _block_bounds)
 
     which is tight once the block holds all but a sliver of the mass, as for long products, whose spectrum
-    spreads exponentially with the lag. The others take a pass more: with the Ritz vectors u₁ … u_r and
-    residuals R = GZ' − Z'Θ ⟂ span Z, the same argument on the split (u₁ | the rest) gives
+    spreads exponentially with the lag. The others take a pass more (_refine_sigma2): with the Ritz vectors
+    u₁ … u_r and residuals R = GZ' − Z'Θ ⟂ span Z, the same argument on the split (u₁ | the rest) gives
 
         θ₁ + ‖R₁‖²/θ₁ ≤ λ₁ ≤ θ₁ + ‖R₁‖²/(θ₁ − max(θ₂, τ) − ‖R_{2…r}‖_F)
 
@@ -311,79 +401,20 @@ def _top_sigma2(Q: Tensor, QZ: Tensor, fro: Tensor, blocks: list[Tensor], zblock
     while the interval is wider than tol. What no bound settles (a flat top of the spectrum: the shortest
     products, orthogonal-like ones) is computed exactly. `slack` widens τ for the rounding in fro and Σθ."""
     K, n, _ = Q.shape
-    r = blocks[0].shape[-1]
     fs = fro[:, None, None]
     s2 = np.full(K, np.nan)
-    QZ = QZ / fs  # Q̃Z
-    A = (QZ.mT @ QZ).double()  # ZᵀGZ (K, r, r)
-    # θ₁ from one batched eigvalsh of the small r × r matrices (NaN where A is not finite: those rows are
-    # then computed exactly below); Σθ = tr A; ‖A − (tr A / r) I‖_F says whether the block's spectrum is flat
-    t1 = _eig_small(A)[:, 0].cpu().numpy()
-    trA = torch.diagonal(A, dim1=1, dim2=2).sum(1)
-    dev = torch.linalg.matrix_norm(A - (trA / r)[:, None, None] * torch.eye(r, dtype=A.dtype, device=A.device))
-    tr, dev = trA.cpu().numpy(), dev.cpu().numpy()
-    # τ = tr G − Σθ = 1 − tr A, the mass of G outside span Z (widened by the rounding allowance)
-    tau = np.maximum(1.0 - tr, 0.0) + slack
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # θ₁ ≤ σ₁² ≤ θ₁ + θ₁τ/(θ₁ − τ)   (the upper bound increases in θ₁ where θ₁ > 2τ)
-        upper = t1 + t1 * tau / (t1 - tau)
-        ok = (t1 > 2 * tau) & (upper - t1 <= tol * t1)
-    s2[ok] = np.sqrt(t1[ok] * upper[ok])  # the interval's geometric middle: off by at most half its width
-    # a flat spectrum (A a multiple of I with each Ritz value 1/n of the mass) goes straight to
-    # _exact_sigma2, which recognises it
-    flat = ~ok & (dev <= 1e-3 * tr / r) & (np.abs(tr * n / r - 1.0) <= 1e-3)
-    if flat.any():
+    # Q̃Z = QZ / ‖Q‖_F
+    QZ = QZ / fs
+    ok, t1, upper, flat = _block_bounds(QZ, n, tol, slack)
+    # the interval's geometric middle: off by at most half its width
+    s2[ok] = np.sqrt(t1[ok] * upper[ok])
+    if flat.any():  # _exact_sigma2 recognises a flat spectrum without an eigensolver
         sel = torch.from_numpy(np.flatnonzero(flat)).to(Q.device)
         s2[flat] = _exact_sigma2(Q[sel], fs[sel], tol)
     pending = ~ok & ~flat
-    if not pending.any():
-        return s2
-    # the rest: Rayleigh–Ritz, residuals, subspace iteration. The rows worked on are a contiguous range
-    # when the pending entries fill most of it, else a gathered copy.
-    rows, Qs, fs_s = _rows(Q, fs, pending)
-    sel = torch.from_numpy(rows).to(Q.device)
-    Z = torch.stack(blocks)[torch.from_numpy(zblock[rows]).to(Q.device)]  # each row's block (K', n, r)
-    QZ, pend = QZ[sel], pending[rows]
-    for it in range(max_iter):
-        if it:
-            QZ = torch.bmm(Qs, Z) / fs_s
-        th_t, Y = _eig_small(QZ.mT @ QZ, vectors=True)
-        Z, QZ = Z @ Y, QZ @ Y  # Ritz vectors u_j and Q̃u_j
-        GZ = torch.bmm(Qs.mT, QZ) / fs_s  # G u_j
-        rho = torch.linalg.vector_norm(GZ - Z * th_t[:, None, :], dim=1).double().cpu().numpy()  # ‖R_j‖
-        th = th_t.double().cpu().numpy()
-        t1, r1 = th[:, 0], rho[:, 0]
-        # τ = 1 − Σθ, as above
-        tau = np.maximum(1.0 - th.sum(1), 0.0) + slack
-        # what competes with the top: max(θ₂, τ) + ‖R_{2…r}‖_F
-        rest = np.maximum(th[:, 1] if r > 1 else 0.0, tau) + np.sqrt((rho[:, 1:] ** 2).sum(1))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # σ₁² ≥ θ₁ + ‖R₁‖²/θ₁
-            lower = t1 + r1 ** 2 / t1
-            gap = t1 - rest
-            # σ₁² ≤ θ₁ + ‖R₁‖²/(θ₁ − max(θ₂, τ) − ‖R_{2…r}‖_F)  where that gap is positive, and
-            # σ₁² ≤ θ₁ + θ₁τ/(θ₁ − τ)  where θ₁ > τ
-            upper = np.minimum(np.where(gap > 0, t1 + r1 ** 2 / gap, np.inf),
-                               np.where(t1 > tau, t1 + t1 * tau / (t1 - tau), np.inf))
-            # σ₁² ≤ max(θ₁, τ) + ‖R‖_F   (Weyl, no gap needed)
-            upper = np.minimum(upper, np.maximum(t1, tau) + np.sqrt((rho ** 2).sum(1)))
-            ok = pend & (t1 > 0) & (upper - lower <= tol * lower)
-        s2[rows[ok]] = np.sqrt(lower[ok] * upper[ok])
-        # hopeless for iteration: nothing in the block, or (after one more try) the top holds less than
-        # the trace outside the block
-        lost = pend & ~ok & (~(t1 > 0) | ((gap <= 0) & (t1 <= tau) & (it >= 1)))
-        if lost.any():
-            sel = torch.from_numpy(np.flatnonzero(lost)).to(Q.device)
-            s2[rows[lost]] = _exact_sigma2(Qs[sel], fs_s[sel], tol)
-        pend = pend & ~ok & ~lost
-        if not pend.any():
-            return s2
-        keep, Qs, fs_s = _rows(Qs, fs_s, pend)
-        sel = torch.from_numpy(keep).to(Q.device)
-        rows, pend = rows[keep], pend[keep]
-        Z = torch.linalg.qr(GZ[sel])[0]
-    sel = torch.from_numpy(np.flatnonzero(pend)).to(Q.device)
-    s2[rows[pend]] = _exact_sigma2(Qs[sel], fs_s[sel], tol)
+    if pending.any():
+        Z = torch.stack(blocks)[torch.from_numpy(zblock).to(Q.device)]  # each row's block (K, n, r)
+        _refine_sigma2(Q, QZ, fs, Z, pending, s2, tol, slack, max_iter)
     return s2
 
 
@@ -399,144 +430,263 @@ def _start_block(n: int, r: int, dtype, device) -> Tensor:
     return _Z0[key]
 
 
-def _suffix_log10(chain: Chain, dtype, device, vec: Tensor | None = None,
-                  chunk: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """log10‖P_i‖₂ for i = 0 … T−1 with P_i = J_T ⋯ J_{i+1}, and log10‖P_iᵀ vec‖ when vec (n,) is given
-    (a vector chain of its own through the same factors, with its own scale).
+class _Factors:
+    """The factors J_tᵀ of one block of steps, t = a+1 … b, applied to the chain's product and to the probe.
 
-    The chain runs on Q = P_iᵀ/10^q, Q ← J_iᵀQ, one matrix product per step, in blocks of a few steps
-    whose factors Jᵀ are formed together; log10 of the scale q is kept in float64. The blocks are as long
-    as the growth or decay per step seen so far allows (at most STEPS) for the products to stay within
-    10^{±lim} of norm 1; each block starts from the last one's product divided by a power of two. After each block the block's products are measured while they are still in cache: ‖Q‖_F and
-    QZ for a block Z (n, r) of right singular directions. Q is rescaled there; a block with a
-    product outside 10^{±2 lim} (a sudden collapse, an exact zero, a non-finite number) is redone shorter,
-    down to one step. Z takes one step of subspace iteration (Z ← orth(QᵀQZ)) on the last product of every
-    block while the products are short and their top directions still turn, then once a chunk: spread
-    along the chain these steps keep Z on the top directions, which products that share their left end
-    nearly share. A chunk of products is then certified together (_top_sigma2), so memory stays
-    O(chunk · n²) whatever T is."""
-    T, n = chain.T, chain.n
-    tol, slack, lim, auto_chunk = _settings(dtype, n)
-    C = min(chunk or auto_chunk, T)
-    r = min(BLOCK, n)
-    out = np.full(T, -np.inf)
-    fi = torch.finfo(dtype)
-    # within [nlo, nhi] a plain ‖Q‖_F is exact to rounding (the squares that fall below the smallest normal
-    # float add less than eps·‖Q‖², none overflows); outside it the norm is taken again, scaled
-    nlo, nhi = n * math.sqrt(fi.tiny / fi.eps), 0.25 * math.sqrt(fi.max)
-    vout, pv = (np.full(T, -np.inf) if vec is not None else None), None
-    if vec is not None:
-        # the gradient probe v_i = P_iᵀ vec, a chain of its own in float64, v ← J_iᵀ v, every step divided by
-        # the power of two of its largest entry (exact): it keeps its own scale, so it neither underflows
-        # when it shrinks faster than the products nor overflows when it grows faster
-        v64 = vec.to(device=device, dtype=torch.float64).reshape(n)
-        a = float(v64.abs().max())
-        if not math.isfinite(a):  # a gradient that overflowed (or NaN): ∞ (or NaN) at every lag
-            vout[:] = math.nan if math.isnan(a) else math.inf
-        elif a > 0:  # (a zero gradient stays −∞ at every lag)
-            e0 = _pow2_exponent(v64)
-            pv = v64 * torch.exp2(-e0)
-            vq = float(e0) * LOG10_2  # v = 10^vq · pv at the start of the next block
-            pbuf = torch.empty(C, n, dtype=torch.float64, device=device)  # the chunk's probes, scaled
-            pexp = torch.empty(C, dtype=torch.float64, device=device)  # the power of two taken out at each
-    Z = _start_block(n, r, dtype, device)
-    Q = torch.eye(n, dtype=dtype, device=device)
-    q = 0.0  # P_iᵀ = 10^q · Q for the Q the next block starts from
-    seg = 1  # the next block's length, adapted to what the blocks so far did
-    buf = torch.empty(C, n, n, dtype=dtype, device=device)  # the chunk's products
-    jbuf = torch.empty(STEPS, n, n, dtype=dtype, device=device)  # a block's factors Jᵀ
-    bv, jv = buf.unbind(0), jbuf.unbind(0)  # views of one product, of one factor (made once)
-    QZ = torch.empty(C, n, r, dtype=dtype, device=device)  # Q_k Z_k
-    dead = False  # an exactly zero (or non-finite) product ended the chain
+    For the vanilla RNN J_tᵀ = W diag(f′(a_t)) is never formed: J_tᵀQ = W (f′(a_t) ⊙ rows of Q), so W stays in
+    cache and only Q's rows are scaled; the gated cells' factors come from chain.factors, a block at a time."""
 
-    for hi in range(T, 0, -C):
-        lo = max(0, hi - C)
+    def __init__(self, chain: Chain, a: int, b: int, tmp: Tensor, d64: Tensor | None, W64: Tensor | None):
+        self.a, self.tmp = a, tmp
+        if chain.fprime is not None:
+            self.W, self.d = chain.W, chain.fprime[a:b, :, None].unbind(0)  # f′(a_t) as a column, (n, 1)
+            self.W64, self.d64 = W64, (d64[a:b].unbind(0) if d64 is not None else None)
+            self.Jt = None
+        else:
+            self.Jt = chain.factors(a, b).mT.unbind(0)
+
+    def apply(self, t: int, X: Tensor, out: Tensor) -> Tensor:
+        """J_tᵀ X into out, t an index into the block (0 … b − a − 1)."""
+        if self.Jt is not None:
+            return torch.mm(self.Jt[t], X, out=out)
+        # J_tᵀX = W (diag(f′(a_t)) X)
+        torch.mul(X, self.d[t], out=self.tmp)
+        return torch.mm(self.W, self.tmp, out=out)
+
+    def apply64(self, t: int, v: Tensor) -> Tensor:
+        """J_tᵀ v in float64, v (n,) float64."""
+        if self.Jt is not None:
+            return torch.mv(self.Jt[t].double(), v)
+        # J_tᵀv = W (f′(a_t) ⊙ v)
+        return torch.mv(self.W64, self.d64[t] * v)
+
+
+class _Probe:
+    """The gradient probe v_i = P_iᵀ vec, a chain of its own in float64, v ← J_iᵀ v, every step divided by the
+    power of two of its largest entry (exact): it keeps its own scale, so it neither underflows when it
+    shrinks faster than the products nor overflows when it grows faster."""
+
+    def __init__(self, v64: Tensor, C: int):
+        e0 = _pow2_exponent(v64)
+        self.v = v64 * torch.exp2(-e0)
+        self.q = float(e0) * LOG10_2  # v = 10^q · self.v at the start of the next block
+        self.buf = torch.empty(C, v64.numel(), dtype=torch.float64, device=v64.device)  # the chunk's probes
+        self.exp = torch.empty(C, dtype=torch.float64, device=v64.device)  # the power of two taken out at each
+        self.base = np.empty(C)  # P_{lo+k}ᵀ vec = 10^base[k] · buf[k]
+
+    def block(self, fac: _Factors, j: int, k: int) -> None:
+        """The probe's steps through the block's factors: buf[i] for i = k … j."""
+        pv = self.v
+        for i in range(k, j - 1, -1):
+            # v ← J_{i'}ᵀ v,  i' = lo + i + 1
+            pv = fac.apply64(i - j, pv)
+            e = _pow2_exponent(pv)
+            # v ← v · 2^{−e}, exact
+            pv = torch.mul(pv, torch.exp2(-e), out=self.buf[i])
+            self.exp[i] = e
+        # buf[i]'s probe is 10^q · 2^{powers taken out from step k down to i} · buf[i]
+        taken = np.cumsum(self.exp[j:k + 1].cpu().numpy()[::-1])[::-1]
+        self.base[j:k + 1] = self.q + LOG10_2 * taken
+        self.q, self.v = float(self.base[j]), pv.clone()  # (a copy: buf is written again)
+
+    def log10(self, sl: slice) -> np.ndarray:
+        """log10‖P_iᵀ vec‖ for the chunk's entries sl: buf's largest entries lie in [½, 1), so a plain norm is
+        exact to rounding."""
+        g = torch.linalg.vector_norm(self.buf[sl], dim=1).cpu().numpy()
+        with np.errstate(divide="ignore"):
+            return self.base[sl] + np.log10(g)
+
+
+def _start_probe(vec: Tensor, n: int, C: int, device, vout: np.ndarray) -> _Probe | None:
+    """The probe for vec, or None where there is nothing to follow: a gradient that overflowed (or NaN) is
+    ∞ (or NaN) at every lag (written into vout), a zero gradient stays −∞ at every lag."""
+    v64 = vec.to(device=device, dtype=torch.float64).reshape(n)
+    a = float(v64.abs().max())
+    if not math.isfinite(a):
+        vout[:] = math.nan if math.isnan(a) else math.inf
+        return None
+    return _Probe(v64, C) if a > 0 else None
+
+
+def _block_length(seg: int, k: int, lag_k: int) -> int:
+    """How many steps the next block takes, ending at buf[k] (lag lag_k): what the last block's growth allows
+    (seg), at most STEPS, and short while the products are short (a quarter of the lag), so that the block
+    Z turns with their top directions."""
+    return max(1, min(seg, STEPS, k + 1, lag_k // 4 + 1))
+
+
+def _next_block_length(lf: np.ndarray, lim: float) -> int:
+    """The next block's length from how fast this one's norms (log10 ‖Q‖_F = lf, from its last product back
+    to its first, one step each) grew or decayed per step at most: so that the next stays within 10^{±0.8 lim}."""
+    L = lf.size
+    # the largest |log10 ‖Q_i‖_F| / (steps from the block's start)
+    rate = float(np.max(np.abs(lf) / np.arange(L, 0, -1)))
+    return STEPS if rate == 0 else int(min(STEPS, max(1.0, 0.8 * lim / rate)))
+
+
+def _frobenius(X: Tensor, f: Tensor, nlo: float, nhi: float) -> np.ndarray:
+    """‖X_i‖_F for a block of products X (L, n, n) as float64, given the plain norms f (L,); where f lies
+    outside [nlo, nhi] (tiny, huge, zero or not finite) taken again, scaled (_norm_parts: a true zero stays
+    0, NaN stays NaN)."""
+    f = f.double().cpu().numpy()
+    redo = np.flatnonzero(~((f > nlo) & (f < nhi)))
+    if redo.size:
+        m_, e_ = _norm_parts(X[torch.from_numpy(redo).to(X.device)], (1, 2))
+        # ‖X‖ = m·2^e
+        f[redo] = m_ * np.exp2(e_)
+    return f
+
+
+def _halve_to_one(X: Tensor, f0: float) -> tuple[Tensor, int]:
+    """(X·2^{−e}, e) with ‖X‖_F = f0 = m·2^e, ½ ≤ m < 1: divided by a power of two (exact, so no rounding adds
+    up over thousands of blocks), in two halves, so that neither power of two overflows (a one-step block
+    may leave a product far outside 10^{±lim})."""
+    e = math.frexp(f0)[1]
+    # X ← X · 2^{−⌊e/2⌋} · 2^{−(e − ⌊e/2⌋)}
+    return X * 2.0 ** -(e // 2) * 2.0 ** -(e - e // 2), e
+
+
+@dataclass
+class _Chunk:
+    """One chunk's products as the walk leaves them for certification: buf[k] ∝ P_{lo+k}ᵀ for k ≥ first."""
+
+    base: np.ndarray  # P_{lo+k}ᵀ = 10^base[k] · buf[k]
+    fro: np.ndarray  # ‖buf[k]‖_F, float64
+    blocks: list  # the blocks Z the products were measured against
+    zblock: np.ndarray  # QZ[k] = buf[k] · blocks[zblock[k]]
+    first: int = 0  # the first entry that holds a product (an exact zero or NaN ended the chain before it)
+    dead: bool = False  # an exactly zero (or non-finite) product ended the chain
+
+
+class _Walk:
+    """The chain Q = P_iᵀ/10^q, Q ← J_iᵀQ, walked from i = T down to 0, chunk by chunk, with what it carries
+    from one chunk to the next: Q and its scale q, the next block's length, the block Z, the probe."""
+
+    def __init__(self, chain: Chain, dtype, device, vec: Tensor | None, chunk: int | None):
+        T, n = chain.T, chain.n
+        self.chain, self.T = chain, T
+        self.tol, self.slack, self.lim, auto_chunk = _settings(dtype, n)
+        self.C = C = min(chunk or auto_chunk, T)
+        self.r = min(BLOCK, n)
+        fi = torch.finfo(dtype)
+        # within [nlo, nhi] a plain ‖Q‖_F is exact to rounding (the squares that fall below the smallest normal
+        # float add less than eps·‖Q‖², none overflows); outside it the norm is taken again, scaled
+        self.nlo, self.nhi = n * math.sqrt(fi.tiny / fi.eps), 0.25 * math.sqrt(fi.max)
+        self.out = np.full(T, -np.inf)
+        self.vout = np.full(T, -np.inf) if vec is not None else None
+        self.probe = _start_probe(vec, n, C, device, self.vout) if vec is not None else None
+        vanilla = chain.fprime is not None
+        self.W64 = chain.W.double() if vanilla and self.probe is not None else None
+        self.d64 = chain.fprime.double() if vanilla and self.probe is not None else None
+        self.Z = _start_block(n, self.r, dtype, device)
+        self.Q = torch.eye(n, dtype=dtype, device=device)
+        self.q = 0.0  # P_iᵀ = 10^q · Q for the Q the next block starts from
+        self.seg = 1  # the next block's length, adapted to what the blocks so far did
+        self.buf = torch.empty(C, n, n, dtype=dtype, device=device)  # the chunk's products
+        self.bv = self.buf.unbind(0)  # views of one product (made once)
+        self.fbuf = torch.empty(C, dtype=dtype, device=device)  # their plain Frobenius norms
+        self.tmp = torch.empty(n, n, dtype=dtype, device=device)  # diag(f′(a_t)) Q, for the vanilla RNN
+        self.QZ = torch.empty(C, n, self.r, dtype=dtype, device=device)  # Q_k Z_k
+
+    def _multiply(self, fac: _Factors, j: int, k: int) -> None:
+        """buf[i] for i = k … j, from Q; each MEASURE products measured while still in cache: ‖Q_i‖_F into
+        fbuf and Q_i Z into QZ."""
+        X, end = self.Q, k + 1
+        for i in range(k, j - 1, -1):
+            # P_{i'−1}ᵀ = J_{i'}ᵀ P_{i'}ᵀ with i' = lo + i + 1
+            X = fac.apply(i - j, X, out=self.bv[i])
+            if end - i == MEASURE or i == j:
+                torch.linalg.vector_norm(self.buf[i:end], dim=(1, 2), out=self.fbuf[i:end])
+                # Q_i Z
+                torch.matmul(self.buf[i:end], self.Z, out=self.QZ[i:end])
+                end = i
+
+    def chunk(self, lo: int, hi: int) -> _Chunk:
+        """Walk the chain through buf[k] ∝ P_{lo+k}ᵀ, k = hi − lo − 1 … 0, in blocks of steps k, k−1, …, j.
+        A block with a product outside 10^{±2 lim} of norm 1 (a sudden collapse, an exact zero, a non-finite
+        number) is redone shorter, down to one step; a one-step product that is exactly zero or not finite
+        ends the chain."""
         K = hi - lo
-        base = np.empty(K)  # P_{lo+k}ᵀ = 10^base[k] · buf[k]
-        vbase = np.empty(K)  # and P_{lo+k}ᵀ vec = 10^vbase[k] · pbuf[k]
-        fro_h = np.empty(K)  # ‖buf[k]‖_F, float64
-        blocks, zblock = [Z], np.empty(K, dtype=np.int64)  # QZ[k, :, :r] = buf[k] blocks[zblock[k]]
+        ch = _Chunk(np.empty(K), np.empty(K), [self.Z], np.empty(K, dtype=np.int64))
         k = K - 1
         while k >= 0:
-            # the block k, k−1, …, j (buf[i] ∝ P_{lo+i}ᵀ, lag T − lo − i); short while the products are short
-            L = max(1, min(seg, STEPS, k + 1, (T - lo - k) // 4 + 1))
+            L = _block_length(self.seg, k, self.T - lo - k)
             j = k - L + 1
             # the block's factors J_tᵀ, t = lo+j+1 … lo+k+1
-            if chain.fprime is not None:
-                # J_tᵀ = (diag(f′(a_t)) Wᵀ)ᵀ = W diag(f′(a_t))
-                Js = torch.mul(chain.W, chain.fprime[lo + j:lo + k + 1, None, :], out=jbuf[:L])
-                Jt = jv
-            else:
-                Js = chain.factors(lo + j, lo + k + 1).mT
-                Jt = Js.unbind(0)
-            X = Q
-            for i in range(k, j - 1, -1):
-                # P_{i'−1}ᵀ = J_{i'}ᵀ P_{i'}ᵀ with i' = lo + i + 1
-                X = torch.mm(Jt[i - j], X, out=bv[i])
-            f = torch.linalg.vector_norm(buf[j:k + 1], dim=(1, 2)).double().cpu().numpy()
-            redo = np.flatnonzero(~((f > nlo) & (f < nhi)))
-            if redo.size:  # tiny, huge, zero or not finite: again, scaled (a true zero stays 0, NaN stays NaN)
-                m_, e_ = _norm_parts(buf[j:k + 1][torch.from_numpy(redo).to(device)], (1, 2))
-                f[redo] = m_ * np.exp2(e_)
+            fac = _Factors(self.chain, lo + j, lo + k + 1, self.tmp, self.d64, self.W64)
+            self._multiply(fac, j, k)
+            f = _frobenius(self.buf[j:k + 1], self.fbuf[j:k + 1], self.nlo, self.nhi)
             with np.errstate(divide="ignore", invalid="ignore"):
                 lf = np.log10(f)
-            if not (np.all(np.abs(lf) <= 2 * lim) and abs(lf[0]) <= lim):
+            if not (np.all(np.abs(lf) <= 2 * self.lim) and abs(lf[0]) <= self.lim):
                 if L > 1:  # again, shorter
-                    seg = max(1, L // 4)
+                    self.seg = max(1, L // 4)
                     continue
                 if not (0.0 < f[0] < math.inf):
                     # one step from a rescaled product and exactly zero (so is every longer product), or
                     # not finite: the chain ends here
-                    dead, first = True, k + 1
+                    ch.dead, ch.first = True, k + 1
                     if not f[0] == 0.0:
-                        out[:lo + k + 1] = np.nan
-                        if vout is not None:
-                            vout[:lo + k + 1] = np.nan
-                    break
-            base[j:k + 1] = q
-            fro_h[j:k + 1] = f
-            if pv is not None:  # the probe's steps through the same factors J_tᵀ
-                Jp = (Js if dtype == torch.float64 else Js.double()).unbind(0)
-                for i in range(k, j - 1, -1):
-                    pv = torch.mv(Jp[i - j], pv, out=pbuf[i])
-                    e = _pow2_exponent(pv)
-                    pv.mul_(torch.exp2(-e))
-                    pexp[i] = e
-                # buf[i]'s probe is 10^vq · 2^{powers taken out from step k down to i} · pbuf[i]
-                taken = np.cumsum(pexp[j:k + 1].cpu().numpy()[::-1])[::-1]
-                vbase[j:k + 1] = vq + LOG10_2 * taken
-                vq, pv = float(vbase[j]), pv.clone()  # (a copy: pbuf is written again)
-            # measured while in cache: Q_k Z
-            torch.matmul(buf[j:k + 1], Z, out=QZ[j:k + 1])
-            zblock[j:k + 1] = len(blocks) - 1
-            if T - lo - j < C or j == 0:
+                        self.out[:lo + k + 1] = np.nan
+                        if self.vout is not None:
+                            self.vout[:lo + k + 1] = np.nan
+                    return ch
+            ch.base[j:k + 1] = self.q
+            ch.fro[j:k + 1] = f
+            if self.probe is not None:  # the probe's steps through the same factors J_tᵀ
+                self.probe.block(fac, j, k)
+            ch.zblock[j:k + 1] = len(ch.blocks) - 1
+            if self.T - lo - j < self.C or j == 0:
                 # one step of subspace iteration on the block's last product: Z ← orth(QᵀQZ)
-                Z = torch.linalg.qr(bv[j].mT @ QZ[j, :, :r])[0]
-                blocks.append(Z)
-            # the next block: from the last product divided by the power of two nearest its norm (exact,
-            # so no rounding adds up over thousands of blocks); its length from how fast this one grew or
-            # decayed per step, at most, so that the next stays within 10^{±0.8 lim}
-            # Q ← Q·2^{−e} with ‖Q‖_F = m·2^e, ½ ≤ m < 1: in two halves, so that neither power of two
-            # overflows (a one-step block may leave a product far outside 10^{±lim})
-            e = math.frexp(f[0])[1]
-            Q, q = bv[j] * 2.0 ** -(e // 2) * 2.0 ** -(e - e // 2), q + e * LOG10_2
-            rate = float(np.max(np.abs(lf) / np.arange(L, 0, -1)))
-            seg = STEPS if rate == 0 else int(min(STEPS, max(1.0, 0.8 * lim / rate)))
+                self.Z = torch.linalg.qr(self.bv[j].mT @ self.QZ[j])[0]
+                ch.blocks.append(self.Z)
+            # the next block: from the last product, divided by the power of two nearest its norm
+            self.Q, e = _halve_to_one(self.bv[j], float(f[0]))
+            # P_iᵀ = 10^q Q: the power of two taken out goes into q
+            self.q += e * LOG10_2
+            self.seg = _next_block_length(lf, self.lim)
             k = j - 1
-        else:
-            first = 0
-        if first < K:
-            sl = slice(first, K)
-            fro = torch.from_numpy(fro_h[sl]).to(device, dtype)  # the dtype's copy, to scale the products by
-            s2 = _top_sigma2(buf[sl], QZ[sl, :, :r], fro, blocks, zblock[sl], tol, slack)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out[lo + first:hi] = base[sl] + np.log10(fro_h[sl]) + 0.5 * np.log10(s2)
-                if pv is not None:  # pbuf's largest entries lie in [½, 1): a plain norm is exact to rounding
-                    gv = torch.linalg.vector_norm(pbuf[sl], dim=1).cpu().numpy()
-                    vout[lo + first:hi] = vbase[sl] + np.log10(gv)
-        if dead:  # every longer lag keeps −∞ (an exact zero) or NaN
+        return ch
+
+    def certify(self, ch: _Chunk, lo: int, hi: int) -> None:
+        """log10‖P_i‖₂ (and log10‖P_iᵀ vec‖) for the chunk's entries from ch.first on, into out (and vout)."""
+        sl = slice(ch.first, hi - lo)
+        buf = self.buf
+        fro = torch.from_numpy(ch.fro[sl]).to(buf.device, buf.dtype)  # the dtype's copy, to scale the products by
+        s2 = _top_sigma2(buf[sl], self.QZ[sl], fro, ch.blocks, ch.zblock[sl], self.tol, self.slack)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # log10‖P‖₂ = q + log10‖Q‖_F + ½ log10 σ₁(Q/‖Q‖_F)²
+            self.out[lo + ch.first:hi] = ch.base[sl] + np.log10(ch.fro[sl]) + 0.5 * np.log10(s2)
+        if self.probe is not None:
+            self.vout[lo + ch.first:hi] = self.probe.log10(sl)
+
+
+def _suffix_log10(chain: Chain, dtype, device, vec: Tensor | None = None,
+                  chunk: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """log10‖P_i‖₂ for i = 0 … T−1 with P_i = J_T ⋯ J_{i+1}, and log10‖P_iᵀ vec‖ when vec (n,) is given
+    (a vector chain of its own through the same factors, with its own scale: _Probe).
+
+    The chain runs on Q = P_iᵀ/10^q, Q ← J_iᵀQ, one matrix product per step (for the vanilla RNN
+    W·(f′(a_i) ⊙ rows of Q), so that the factor is never formed and W stays in cache), in blocks of a few
+    steps; log10 of the scale q is kept in float64. The blocks are as long as the growth or decay per step
+    seen so far allows (at most STEPS) for the products to stay within 10^{±lim} of norm 1; each block
+    starts from the last one's product divided by a power of two. Every MEASURE products are measured while
+    they are still in cache: ‖Q‖_F and QZ for a block Z (n, r) of right singular directions. Q is rescaled
+    after each block; a block with a product outside 10^{±2 lim} (a sudden collapse, an exact zero, a
+    non-finite number) is redone shorter, down to one step (_Walk.chunk). Z takes one step of subspace
+    iteration (Z ← orth(QᵀQZ)) on the last product of every block while the products are short and their
+    top directions still turn, then once a chunk: spread along the chain these steps keep Z on the top
+    directions, which products that share their left end nearly share. A chunk of products is then
+    certified together (_top_sigma2), so memory stays O(chunk · n²) whatever T is."""
+    walk = _Walk(chain, dtype, device, vec, chunk)
+    for hi in range(chain.T, 0, -walk.C):
+        lo = max(0, hi - walk.C)
+        ch = walk.chunk(lo, hi)
+        if ch.first < hi - lo:
+            walk.certify(ch, lo, hi)
+        if ch.dead:  # every longer lag keeps −∞ (an exact zero) or NaN
             break
-    return out, vout
+    return walk.out, walk.vout
 
 
 @torch.no_grad()
