@@ -17,8 +17,9 @@ from .. import theme
 from .style import FS, TEXT, style
 
 MARK = " ✓"  # after the label of the chart's answer
-HEIGHT_PER_CHOICE = 34  # px a bar of a choice chart takes
-NUMBER_HEIGHT = 140
+HEIGHT_PER_CHOICE = 48  # px a bar of a choice chart takes (its label at a projector's 22 px fits beside it)
+AXIS_HEIGHT = 70  # px the x axis, its labels and its title take below the bars
+NUMBER_HEIGHT = 220
 
 
 def choice_frame(choices: Iterable[tuple[str, str]], counts: Mapping[str, int], truth: str | None = None,
@@ -43,7 +44,7 @@ def choice_chart(df: pd.DataFrame, title: str | None = None):
     bars = base.mark_bar(color=theme.INK).encode(
         opacity=alt.condition(alt.datum.truth, alt.value(1.0), alt.value(0.45)))
     counts = base.mark_text(align="left", dx=4, fontSize=FS, color=TEXT).encode(text="count:Q")
-    chart = (bars + counts).properties(height=HEIGHT_PER_CHOICE * max(len(df), 1) + 20)
+    chart = (bars + counts).properties(height=HEIGHT_PER_CHOICE * max(len(df), 1) + AXIS_HEIGHT)
     if title:
         chart = chart.properties(title=title)
     return style(chart, legend=None)
@@ -71,15 +72,15 @@ def number_chart(df: pd.DataFrame, truth: float | None = None, mine: float | Non
     marks = [truth if truth is not None and math.isfinite(truth) else None,
              mine if mine is not None and math.isfinite(mine) else None]
     lo, hi = _extent(df["value"].to_numpy(dtype=np.float64), marks)
-    title = "the class's guesses" + (f" ({unit})" if unit else "")
-    x = alt.X("value:Q", bin=alt.Bin(maxbins=20, extent=[lo, hi]), title=title, scale=alt.Scale(domain=[lo, hi]))
+    x_title = "the class's guesses" + (f" ({unit})" if unit else "")
+    x = alt.X("value:Q", bin=alt.Bin(maxbins=20, extent=[lo, hi]), title=x_title, scale=alt.Scale(domain=[lo, hi]))
     layers = [alt.Chart(df).mark_bar(color=theme.INK, opacity=0.7).encode(
         x=x, y=alt.Y("count():Q", title="answers", axis=alt.Axis(tickMinStep=1, format="d")),
         tooltip=[alt.Tooltip("count():Q", title="answers")])]
     rules = pd.DataFrame([{"value": v, "who": who, "dash": dash}
                           for v, who, dash in ((marks[0], "the chart", 0), (marks[1], "you", 1)) if v is not None])
     if len(rules):
-        xs = alt.X("value:Q", scale=alt.Scale(domain=[lo, hi]))
+        xs = alt.X("value:Q", scale=alt.Scale(domain=[lo, hi]), title=x_title)  # one axis, shared with the bars
         layers.append(alt.Chart(rules).mark_rule(strokeWidth=3, color=TEXT).encode(
             x=xs, strokeDash=alt.condition(alt.datum.dash == 1, alt.value([6, 4]), alt.value([1, 0])),
             tooltip=[alt.Tooltip("who:N"), alt.Tooltip("value:Q", format=".3g")]))
