@@ -81,23 +81,22 @@ def _fmt(edges: np.ndarray):
 
 
 def numbers_chart(df: pd.DataFrame, truth: float | None = None, unit: str = "the guess",
-                  height: int = 240) -> alt.Chart:
+                  height: int = 320) -> alt.Chart:
     """A histogram of the guesses; after the reveal a green rule marks the true value, labelled with it."""
     x = alt.X("lo:Q", bin="binned", title=unit)
     bars = alt.Chart(df).mark_bar(color=ANSWER_COLOR, stroke="white", strokeWidth=1).encode(
         x=x, x2="hi:Q", y=alt.Y("count:Q", title="students", axis=alt.Axis(tickMinStep=1, format="d")),
         tooltip=[alt.Tooltip("label:N", title="guesses"), alt.Tooltip("count:Q", title="students")])
     layers = [bars]
+    title = alt.Undefined
     if truth is not None and math.isfinite(truth):
-        t = pd.DataFrame({"truth": [float(truth)], "text": [f"the answer: {truth:.3g}"]})
-        # the label inside the plot, at its top, on the side of the rule with more room
-        lo, hi = (float(df["lo"].min()), float(df["hi"].max())) if len(df) else (truth, truth)
-        right = hi > lo and (truth - lo) / (hi - lo) > 0.5
-        layers.append(alt.Chart(t).mark_rule(color=TRUTH_COLOR, strokeWidth=4).encode(x="truth:Q"))
-        layers.append(alt.Chart(t).mark_text(color=TRUTH_COLOR, align="right" if right else "left",
-                                             dx=-8 if right else 8, dy=4, baseline="top", fontSize=FS,
-                                             fontWeight="bold").encode(x="truth:Q", y=alt.value(0), text="text:N"))
-    return style(alt.layer(*layers), height=height)
+        # the rule at the truth; its label is the chart's title, in the text colour of either theme (a label beside
+        # the rule covered the bars)
+        t = pd.DataFrame({"truth": [float(truth)]})
+        layers.append(alt.Chart(t).mark_rule(color=TRUTH_COLOR, strokeWidth=4).encode(
+            x="truth:Q", tooltip=[alt.Tooltip("truth:Q", title="the answer")]))
+        title = alt.TitleParams(f"green rule: the answer, {truth:.3g}", anchor="start")  # sized by the config
+    return style(alt.layer(*layers, title=title), height=height)
 
 
 def qr_image(text: str, module_px: int = 10, border: int = 4) -> np.ndarray:
