@@ -118,8 +118,8 @@ def _param(key: str) -> str | None:
     return values[-1] if values else None
 
 
-def _shown(text: str) -> str:
-    """A visitor's text made safe to print: short, plain characters only."""
+def shown_code(text: str) -> str:
+    """A visitor's class code made safe to print (in markdown too): short, letters and digits only."""
     safe = "".join(c if c.isascii() and c.isalnum() else "?" for c in text[:12])
     return safe + ("…" if len(text) > 12 else "") if safe else "(empty)"
 
@@ -156,7 +156,7 @@ def current(k: int) -> Room | None:
         code = poll.clean_code(raw)
     except poll.BadInput:
         url.want("class", raw[:32])
-        _alone(f"No open class {_shown(raw)} — the Lesson works on its own (a class code is 4 letters and digits).")
+        _alone(f"No open class {shown_code(raw)} — the Lesson works on its own (a class code is 4 letters and digits).")
         return None
     watching = _param("watch") == "1"
     url.keep(PAGE, "class", code)

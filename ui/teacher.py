@@ -17,6 +17,7 @@ import poll
 from . import questions, url
 from .blocks import chart_block
 from .cached import poll as cached_poll
+from .class_poll import shown_code
 from .charts import teacher as charts
 from .lesson import STEPS
 
@@ -88,9 +89,10 @@ def current() -> str | None:
         values = st.query_params.get_all("class")
         try:
             st.session_state[CODE] = poll.clean_code(values[-1]) if values else None
-        except poll.BadInput as e:
+        except poll.BadInput:
             st.session_state[CODE] = None
-            st.warning(f"{e} — start a new class below.", icon=":material/link_off:")
+            st.warning(f"{shown_code(values[-1])} is not a class code (4 letters and digits) — start a new class "
+                       "below.", icon=":material/link_off:")
     code = st.session_state[CODE]
     if code is None:
         url.forget(PAGE)

@@ -125,6 +125,16 @@ def test_an_unknown_class_in_the_address_offers_a_new_one(store):
     assert at.button(key="teacher_new") is not None and url_class(at) is None
 
 
+@pytest.mark.parametrize("code", ["<b>x</b>", "[A](JAVASCRIPT:X)", "K0O1", "**K7Q2**"])
+def test_a_code_not_well_formed_in_the_address_is_said_plainly(store, code):
+    at = open_teacher({"class": code})
+    ok(at)
+    (warning,) = at.warning
+    assert "is not a class code" in warning.value
+    assert not set("<>[]()*:") & set(warning.value.split(" is not")[0])  # nothing of it read as markup
+    assert at.button(key="teacher_new") is not None and url_class(at) is None
+
+
 @pytest.mark.parametrize("where", ["secrets", "environment"])
 def test_a_passcode_guards_the_page_and_is_remembered_for_the_session(store, monkeypatch, where):
     secrets = {}
