@@ -8,7 +8,7 @@ climbing past 1.2 GB without this, and stayed near 600 MB with two arenas and a 
 MALLOC_ARENA_MAX only works from the environment, before the process starts, which Community Cloud does not
 let an app set; mallopt(M_ARENA_MAX) does the same from inside the process for the arenas not yet made (the
 script threads come later). malloc_trim(0) hands the free pages of every arena back to the system; it takes
-milliseconds, once a second, in a daemon thread.
+milliseconds, five times a second (TRIM_EVERY_S), in a daemon thread.
 """
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ import time
 
 M_ARENA_MAX = -8  # glibc's malloc.h
 ARENAS = 2
-TRIM_EVERY_S = 1.0
+# five times a second: what a finished computation freed goes back before the next visitors' work piles on it
+# (a lesson's peak against a trim every second: benchmarks/RESULTS_LOAD.md, issue 23); ctypes calls it outside the GIL
+TRIM_EVERY_S = 0.2
 
 
 def _trim_forever(libc) -> None:

@@ -7,7 +7,7 @@ repository's root, so the root's .streamlit/config.toml applies here too, and th
 Streamlit absolute paths, so the pages and the icon are found from here as from app.py.
 
 One thing more than a local run: glibc's allocator is set for a server many visitors share (allocator.py:
-two arenas, free pages handed back every second), which keeps a lesson's worth of visitors inside the
+two arenas, free pages handed back five times a second), which keeps a lesson's worth of visitors inside the
 smallest memory tier.
 """
 import importlib
