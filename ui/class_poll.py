@@ -156,7 +156,8 @@ def current(k: int) -> Room | None:
         code = poll.clean_code(raw)
     except poll.BadInput:
         url.want("class", raw[:32])
-        _alone(f"No open class {shown_code(raw)} — the Lesson works on its own (a class code is 4 letters and digits).")
+        _alone(f"No open class {shown_code(raw)} — the Lesson works on its own (a class code is 4 letters and "
+               "digits).")
         return None
     watching = _param("watch") == "1"
     url.keep(PAGE, "class", code)
