@@ -25,6 +25,7 @@ PAGE = "teacher"
 LIVE_S = 2.0  # seconds between two refreshes of the live view
 CODE = "_teacher_class"  # session_state: the class this page runs
 OK = "_teacher_ok"  # session_state: the passcode was given in this session
+EARLY = "teacher_show_early"  # session_state (the toggle): show the answers before the reveal
 SAID = "_teacher_said"  # session_state: what the last button did (or why not), said once in the live view
 UNAVAILABLE = "The class poll is unavailable just now — retrying."
 # The class code and the student link in large type (easy to read aloud, and from the back of a room).
@@ -196,12 +197,16 @@ def _truth(k: int):
         return None
 
 
-def answers_chart(code: str, k: int, tally) -> None:
+def answers_chart(code: str, k: int, tally, early: bool = False) -> None:
     """The class's answers to step k: counts per choice, or a histogram of the guesses; the truth marked once
-    revealed."""
+    revealed. Before the reveal the distribution is hidden (a projected teacher page would show the class the
+    tally early) unless `early`: the teacher chose to see it on their own screen."""
     q = _question(k)
     truth = _truth(k) if tally.revealed else None
-    if tally.answered == 0:
+    if not (tally.revealed or early):
+        st.info("The answers are hidden until you reveal them, so a projected page does not show them early.",
+                icon=":material/visibility_off:")
+    elif tally.answered == 0:
         st.info("No answers yet.", icon=":material/hourglass_empty:")
     elif q.kind == "choice":
         df = charts.choices_frame(q.choices, tally.choices, truth.value if truth else None)
@@ -252,7 +257,11 @@ def live(code: str) -> None:
     if state.closed:
         st.info(f"Class {code} is closed: students can no longer join or answer. Its answers stay until you "
                 "delete them.", icon=":material/lock:")
-    answers_chart(code, k, tally)
+    # per session, off by default: only for a teacher looking at their own screen, never the projector
+    early = st.toggle("Show the answers before the reveal", key=EARLY,
+                      help="Off: the answers' chart stays hidden until you reveal it, so a projected page shows "
+                           "only how many joined and answered. On: you see the answers now (this session only).")
+    answers_chart(code, k, tally, early=early)
     base = base_url()
     st.link_button("Open this step on the projector", f"{base}/lesson?class={code}&step={k}&watch=1&projector=1",
                    icon=":material/open_in_new:",

@@ -81,10 +81,39 @@ def test_the_live_view_counts_the_stores_rows(store):
     at = open_teacher({"class": code})
     ok(at)
     assert metrics(at) == {"Joined": "4", "Answered": "3", "Chart": "hidden"}
+    at.toggle(key=teacher.EARLY).set_value(True).run()  # the distribution before the reveal: the teacher's choice
+    ok(at)
     (table,) = chart_tables(at)
     counts = dict(zip(table.column("key").to_pylist(), table.column("count").to_pylist()))
     assert counts == {"smaller": 2, "same": 0, "larger": 1}
     assert not any(table.column("truth").to_pylist())  # no truth before the reveal
+
+
+def test_the_answers_are_hidden_until_the_reveal_unless_the_teacher_asks(store):
+    """A projected teacher page must not show the class the tally early: before the reveal, the counts of joined and
+    answered but no chart of the answers; the toggle (this session, off by default) shows it; the reveal shows it."""
+    code = store.create_class().code
+    for i, choice in enumerate(["smaller", "larger"]):
+        store.answer(code, 1, f"student{i:03d}", choice)
+    at = open_teacher({"class": code})
+    ok(at)
+    assert metrics(at) == {"Joined": "2", "Answered": "2", "Chart": "hidden"}
+    assert chart_tables(at) == [] and not at.get("vega_lite_chart")
+    assert at.toggle(key=teacher.EARLY).value is False
+    assert any("hidden until you reveal them" in i.value for i in at.info)
+    at.run()  # still hidden on the next run
+    assert not at.get("vega_lite_chart")
+    at.toggle(key=teacher.EARLY).set_value(True).run()
+    ok(at)
+    assert len(chart_tables(at)) == 1
+    at.toggle(key=teacher.EARLY).set_value(False).run()
+    ok(at)
+    assert not at.get("vega_lite_chart")
+    at.button(key="teacher_reveal").click().run()
+    ok(at)
+    (table,) = chart_tables(at)
+    assert sorted(table.column("count").to_pylist()) == [0, 1, 1]
+    assert not any("hidden until you reveal them" in i.value for i in at.info)
 
 
 def test_reveal_next_previous_close_and_delete_act_on_the_store(store):
