@@ -15,6 +15,7 @@ from .blocks import STATE, chart_block, page_setting, sync_page_setting
 from .cached import activations as cached_act
 from .cached import bptt_by_hand as cached_bptt
 from .cached.gated_cells import cells
+from .cached.charts import spec
 from .cached.model import analysis
 from .charts import activations as act_charts
 from .charts import bptt_by_hand as bptt_charts
@@ -193,7 +194,7 @@ def _jacobian(s: Settings, step: Step) -> None:
     sat = jac_charts.saturated_fraction(cached_act.fprime_along_trajectory(s)["values"])
     st.markdown(jac_charts.rate_sentence(a, k, sat))
     df = jac_charts.jacobian_frame(a)
-    chart_block(jac_charts.jacobian_chart(df), df,
+    chart_block(spec(jac_charts.jacobian_chart, df), df,
                 r"x: the lag k. y: the norm on a log scale. Thick grey: $\lVert \partial h_T/\partial h_{T-k} \rVert$, "
                 "the product of k Jacobians; dashed: the bound (γ·σₘₐₓ)ᵏ and ρᵏ; orange: the gradient BPTT sends "
                 "back, " + jac_charts.gradient_start_text(a),
@@ -203,7 +204,7 @@ def _jacobian(s: Settings, step: Step) -> None:
 def _fprime(s: Settings, step: Step) -> None:
     fp = cached_act.fprime_along_trajectory(s)
     hist = act_charts.fprime_frame(fp["values"], fp["gamma"])
-    chart_block(act_charts.fprime_chart(hist, fp["gamma"], fp["mean_abs"]), hist,
+    chart_block(spec(act_charts.fprime_chart, hist, fp["gamma"], fp["mean_abs"]), hist,
                 f"The {fp['values'].size:,} values f′(aₜ), one per step and unit, binned: the diagonal of every "
                 f"Jacobian. Solid rule: γ = {fp['gamma']:g}; dashed: their mean, {fmt_num(fp['mean_abs'], 3)}.",
                 "lesson_fprime.csv")
@@ -212,7 +213,7 @@ def _fprime(s: Settings, step: Step) -> None:
 def _activations(s: Settings, step: Step) -> None:
     curves = cached_act.activation_curves()
     df = act_charts.activation_frame(curves, current=s.activation)
-    chart_block(act_charts.activation_chart(df), df,
+    chart_block(spec(act_charts.activation_chart, df), df,
                 "Each panel: f(a) (grey) and f′(a) (orange) against the pre-activation a; the dashed rule is "
                 "γ = sup|f′|. The sigmoid's f′ never passes 1/4.", "lesson_activations.csv", width=None)
 
@@ -224,7 +225,7 @@ def _cells(s: Settings, step: Step) -> None:
                            f"({a['regime']}; the norm is {fmt_pow10(float(a['log10_norm'][-1]))} at lag {a['lag'][-1]})"
                            for k, a in found.items()))
     frame = cell_charts.cells_frame(found)
-    chart_block(cell_charts.cells_chart(frame), frame,
+    chart_block(spec(cell_charts.cells_chart, frame), frame,
                 rf"x: the lag k; y: $\lVert \partial s_T/\partial s_{{T-k}} \rVert$ on a log scale for the vanilla RNN, "
                 rf"the LSTM ($s = (h, c)$) and "
                 f"the GRU on the same inputs, memory gates' bias b = {b:g}. The flatter the line, the longer the "
@@ -241,7 +242,7 @@ def _truncation(s: Settings, step: Step) -> None:
     st.markdown(f"With N = {N}: cos(truncated ∂L/∂W, full) = **{fmt_num(tr['cos'], 4, fixed=True)}**, "
                 f"norm ratio **{fmt_num(tr['ratio'])}**.")
     steps = bptt_charts.per_step_frame(rep)
-    chart_block(bptt_charts.per_step_chart(steps, s.T, N), steps,
+    chart_block(spec(bptt_charts.per_step_chart, steps, s.T, N), steps,
                 "x: the step t; y: the norm of step t's term of ∂L/∂W, ∂L/∂U and ∂L/∂b_h (log scale). Shaded: "
                 "the steps truncated BPTT keeps.", "lesson_truncation.csv")
 
