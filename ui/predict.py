@@ -127,7 +127,10 @@ def ask(k: int, s, room=None) -> bool:
     if q.choices:
         answer, send = row.columns([7, 2], vertical_alignment="bottom")
         labels = dict(q.choices)
-        answer.segmented_control(f"**{prompt}**", list(labels), format_func=labels.get, **common)
+        if revealed:  # a disabled widget greys its label: the question stays readable above it
+            answer.markdown(f"**{prompt}**")
+        answer.segmented_control(f"**{prompt}**", list(labels), format_func=labels.get,
+                                 label_visibility="collapsed" if revealed else "visible", **common)
     else:
         text, answer, send = row.columns([5, 2.5, 2], vertical_alignment="center")
         text.markdown(f"**{prompt}**")

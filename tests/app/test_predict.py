@@ -223,6 +223,8 @@ def test_in_a_class_the_reveal_shows_the_chart_the_truth_and_the_spread(room):
     at = open_app({"step": 3}, LESSON)
     ok(at)
     assert at.button_group(key="answer_3").value == "stay" and at.button_group(key="answer_3").disabled
+    # a disabled widget greys its label: after the reveal the question is plain text above the answers
+    assert [m.value for m in at.markdown if "100 steps back, the product" in m.value], "the question stays readable"
     text = line(at)
     assert "Your answer: **stay near 1**" in text and "The chart says: **vanish**" in text
     tables = chart_tables(at)
