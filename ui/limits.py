@@ -112,7 +112,7 @@ CACHE_BYTES = 64 * 2**20
 CACHE_SIZE_TEXT = "64mb"  # the config's spelling of CACHE_BYTES (binary units)
 CACHE_ENTRIES = {  # max_entries of each st.cache_data function (ui/cached/)
     "analysis": 64,  # one per (settings, cell, gate bias): a class's worth of seeds
-    "jacobian_chart": 32,  # one per (settings, projector): the chart's spec and frame, 0.9 MB an entry at T = 2000
+    "jacobian_chart": 32,  # one per (settings, projector): the chart's spec and frame
     "activation_curves": 4,
     "fprime": 16,  # up to T·n = 512 000 values (4 MB) an entry
     "bptt_report": 32,

@@ -5,11 +5,10 @@ never a model that trains, so st.cache_data can share them safely between visito
 Every visitor shares one server process, so two process-wide choices are made here, where the engine is
 called from:
 - one torch thread per computation. Visitors already run in threads of their own; torch's default of one
-  thread per core made each of them fight the others for the cores (a Jacobian chain at n = 64, T = 100
-  took 2.2 s instead of 0.07 s on this project's two busy cores);
+  thread per core made each of them fight the others for the cores and slowed every one of them;
 - at most limits.COMPUTE_SLOTS computations at once (`one_at_a_slot`): a class opening one link waits in
   line for the cores instead of holding thirty half-done computations in memory (the server's peak over a
-  lesson of 200 sessions fell from 845 MB to 679 MB, benchmarks/RESULTS_LOAD.md). A cache hit never waits.
+  lesson of 200 sessions, with and without it: benchmarks/RESULTS_LOAD.md). A cache hit never waits.
 
 Cached functions are leaves: none calls another cached function, directly or through a helper
 (tests/ui/test_cached_leaves.py checks it). st.cache_data holds a lock per key while it computes; a
