@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import datetime as dt
 import hashlib
 import json
@@ -57,6 +58,14 @@ SHARED_LINK = "T=400&seed=7"  # the one link a teacher hands out (Jacobian produ
 SEEDS_T = 300  # thirty different seeds at this length
 TARGETS = {"home": 1.0, "shared": 2.5, "seeds": 9.0}  # median seconds on the project's 2 shared cores
 LESSON_PAGES = ("jacobian_products", "phase_diagram", "bptt_by_hand", "gated_cells")
+
+
+def run_coroutine(coro):
+    """asyncio.run in a thread of its own. The tests call these loads in-process, and the browser tests'
+    Playwright (its sync API) keeps an event loop running in pytest's main thread for the rest of the session:
+    asyncio.run refuses to start beside a running loop."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -369,13 +378,13 @@ def run_class(server: Server, timeout: float) -> dict:
     ws = server.ws
     out: dict = {"load_start": load_average()}
     # a fresh server's first visit pays for the imports (torch, the app); it is timed, then out of the way
-    first = asyncio.run(visit(ws, "", "", timeout))
+    first = run_coroutine(visit(ws, "", "", timeout))
     out["first_visit_s"] = first.seconds
     out["rss_first_mb"] = server.rss()
     print(f"first visit on a fresh server: {first.seconds:.2f} s ({first.status}); load {load_average()}",
           flush=True)
     # and the page's own imports and torch's first calls, as the teacher's own visit before class would
-    asyncio.run(visit(ws, "jacobian_products", "T=50", timeout))
+    run_coroutine(visit(ws, "jacobian_products", "T=50", timeout))
 
     scenarios = {
         "home": [("", "")] * CLASS,
@@ -383,13 +392,13 @@ def run_class(server: Server, timeout: float) -> dict:
         "seeds": [("jacobian_products", f"T={SEEDS_T}&seed={100 + i}") for i in range(CLASS)],
     }
     for name, links in scenarios.items():
-        asyncio.run(clear_cache(ws))
+        run_coroutine(clear_cache(ws))
         alone = {}
         for link in dict.fromkeys(links):  # each distinct link alone, computed on an empty cache
-            alone[link] = asyncio.run(visit(ws, *link, timeout=timeout))
-        asyncio.run(clear_cache(ws))
+            alone[link] = run_coroutine(visit(ws, *link, timeout=timeout))
+        run_coroutine(clear_cache(ws))
         la = load_average()
-        loaded = asyncio.run(at_once(ws, links, timeout))
+        loaded = run_coroutine(at_once(ws, links, timeout))
         s = summary(loaded)
         s["same"], s["of"], s["notes"] = same_as_alone(loaded, alone)
         s["alone_median_s"] = statistics.median(v.seconds for v in alone.values())
@@ -402,7 +411,7 @@ def run_class(server: Server, timeout: float) -> dict:
               f"same as alone {s['same']}/{s['of']}; alone {s['alone_median_s']:.2f} s; "
               f"exceptions {s['exceptions'] or 'none'}; load {la}", flush=True)
     # one new session alone on Home, and one rerun of it (what every slider move costs at least)
-    lone = [asyncio.run(visit(ws, "", "", timeout, rerun=True)) for _ in range(5)]
+    lone = [run_coroutine(visit(ws, "", "", timeout, rerun=True)) for _ in range(5)]
     out["lone_home_s"] = statistics.median(v.seconds for v in lone)
     out["lone_rerun_s"] = statistics.median(v.rerun_seconds for v in lone)
     out["rss_mb"] = server.rss()
@@ -421,7 +430,7 @@ def run_lesson(server: Server, sessions: int, wave: int, timeout: float, hidden:
     pages; every session closes when its page is drawn (Streamlit keeps a closed session's state for
     server.disconnectedSessionTTL). The server's RSS is sampled throughout."""
     ws = server.ws
-    asyncio.run(visit(ws, "", "", timeout))  # imports out of the way; the baseline is a warm server
+    run_coroutine(visit(ws, "", "", timeout))  # imports out of the way; the baseline is a warm server
     base = server.rss()
     sampler = RssSampler(server.pid)
     la0, t0 = load_average(), time.perf_counter()
@@ -429,7 +438,7 @@ def run_lesson(server: Server, sessions: int, wave: int, timeout: float, hidden:
     for w in range(0, sessions, wave):
         links = [(LESSON_PAGES[i % len(LESSON_PAGES)], f"T={T}&hidden={hidden}&seed={1000 + i}")
                  for i in range(w, min(sessions, w + wave))]
-        vs = asyncio.run(at_once(ws, links, timeout))
+        vs = run_coroutine(at_once(ws, links, timeout))
         times += [v.seconds for v in vs if v.status == "ok"]
         failures += [v.status for v in vs if v.status != "ok"]
         exceptions |= {e for v in vs for e in v.exceptions}
@@ -472,9 +481,9 @@ def run_sessions_rss(server: Server, timeout: float) -> dict:
             for ws in conns:
                 await ws.close()
 
-    asyncio.run(visit(server.ws, "", "", timeout))
-    one = asyncio.run(hold(1))
-    ten = asyncio.run(hold(10))
+    run_coroutine(visit(server.ws, "", "", timeout))
+    one = run_coroutine(hold(1))
+    ten = run_coroutine(hold(10))
     print(f"RSS on Jacobian products at the defaults: 1 session {one:.0f} MB, 10 sessions {ten:.0f} MB", flush=True)
     return {"one_mb": one, "ten_mb": ten, "load": load_average()}
 

@@ -45,7 +45,7 @@ from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 import poll
-from benchmarks.load import ROOT, Server, load_average, machine
+from benchmarks.load import ROOT, Server, load_average, machine, run_coroutine
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 HEADING = "## The class poll: a class answering at once"
@@ -300,7 +300,7 @@ def run(db: str, url: str, n: int, k: int, timeout: float, app_dir: pathlib.Path
     server = Server(env={"POLL_DB_URL": url}, app_dir=app_dir)
     try:
         watcher = TallyWatcher(store, cls.code, k, n, students)
-        asyncio.run(class_at_once(server.ws, students, k, timeout, on_answered=watcher.go))
+        run_coroutine(class_at_once(server.ws, students, k, timeout, on_answered=watcher.go))
         watcher.join()
         ok = [st for st in students if st.status == "ok"]
         tally, reached = store.tally(cls.code, k), watcher.reached

@@ -22,7 +22,7 @@ def skip_in_browser(pg, timeout: float = 180_000) -> None:
     """Chromium: the same button once the step has drawn it (a step's first run applies its settings and runs
     again, so a click between the two can be lost: pressed again until the button is gone), then wait until the
     script has finished."""
-    from conftest import wait_idle  # tests/browser/conftest.py
+    from browser_kit import wait_idle  # tests/browser/browser_kit.py
 
     button = pg.locator(f'.st-key-{SKIP} button')
     for _ in range(5):

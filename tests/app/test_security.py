@@ -164,7 +164,7 @@ def test_xsrf_protection_stays_on():
     assert server.get("enableCORS", True) is True  # CORS off forces XSRF off in Streamlit
     # nothing turns it off from the command line either: CI, README, the test server, the load test
     pattern = re.compile(r"enable(Xsrf|CORS)[^\n]*(false|False|0)")
-    for p in [ROOT / ".ci" / "run", ROOT / "README.md", ROOT / "tests" / "browser" / "conftest.py",
+    for p in [ROOT / ".ci" / "run", ROOT / "README.md", ROOT / "tests" / "browser" / "browser_kit.py",
               *(ROOT / "tests" / "browser").glob("test_*.py"), *(ROOT / ".ci").glob("*.py")]:
         if p.exists():
             assert not pattern.search(p.read_text(encoding="utf-8")), p

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 import poll
 from poll.store import questions
 from ui.questions import QUESTIONS
-from conftest import SHOTS, free_port, shot, start_server, wait_idle
+from browser_kit import SHOTS, free_port, shot, start_server, wait_idle
 
 SLOW = 90_000
 # The issue asks ~3 s: a tick every 2 s (ui.class_poll.WATCH_S), then the rerun that shows the reveal. The bound

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import watched_page
+from browser_kit import watched_page
 from ui.registry import PAGES
 from wcag import contrast
 

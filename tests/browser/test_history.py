@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from conftest import shot, wait_idle
+from browser_kit import shot, wait_idle
 
 SLOW = 120_000
 

@@ -2,7 +2,7 @@
 fragment ticks), Stop halts them at once, and the page never shows an exception."""
 import pytest
 
-from conftest import wait_idle, shot
+from browser_kit import wait_idle, shot
 
 
 def _steps(page) -> int:
@@ -102,10 +102,10 @@ def test_a_deep_link_opened_first_on_a_fresh_server_goes_through_the_router(brow
     alone, no sidebar); ui.routing.route_through_app reruns it through app.py. A server of its own, so that
     this link is really the first request it sees. The Glossary computes nothing from the settings, and once
     never called the sidebar: opened first, it stayed alone."""
-    import conftest
+    import browser_kit
 
-    port = conftest.free_port()
-    proc = conftest.start_server(port)
+    port = browser_kit.free_port()
+    proc = browser_kit.start_server(port)
     try:
         ctx = browser.new_context(viewport={"width": 1280, "height": 720})
         pg = ctx.new_page()
@@ -130,10 +130,10 @@ def test_links_opened_together_on_a_fresh_server_all_go_through_the_router(brows
     Streamlit's file list and no settings, for good); and the pages' first imports, made at the same moment,
     left some sessions with a traceback (`KeyError: 'rnn'`; tests/app/test_first_imports.py has the race
     without a browser). Each page must come back through app.py, whole."""
-    import conftest
+    import browser_kit
 
-    port = conftest.free_port()
-    proc = conftest.start_server(port)
+    port = browser_kit.free_port()
+    proc = browser_kit.start_server(port)
     links = ["phase_diagram", "jacobian_products?T=40", "activations", "gated_cells"]
     try:
         ctxs = [browser.new_context(viewport={"width": 1280, "height": 720}) for _ in links]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, free_port, start_server, wait_idle
+from browser_kit import ROOT, free_port, start_server, wait_idle
 
 SESSIONS = max(1, min(int(os.environ.get("LOAD_SESSIONS", "6")), 40))
 STEPS = 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import shot, wait_idle
+from browser_kit import shot, wait_idle
 
 PAGES = ["", "lesson", "activations", "jacobian_products", "bptt_by_hand", "gated_cells", "theory",
          "glossary"]

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import shot, wait_idle, watched_page
+from browser_kit import shot, wait_idle, watched_page
 from ui.sidebar import T_STEPS
 from wcag import contrast, luminance as _luminance
 

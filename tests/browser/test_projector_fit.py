@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import shot, wait_idle
+from browser_kit import shot, wait_idle
 from lesson_steps import skip_in_browser  # each Lesson step asks its question first (issue 21)
 from ui.lesson import STEPS
 from ui.registry import PAGES

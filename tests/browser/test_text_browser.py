@@ -1,7 +1,7 @@
 """The page "Text" in Chromium: the visitor's text box, Start, both models' samples and the look-back strips
 appear and advance on their own, the markup typed in the box is shown as characters (never made into HTML),
 and the page shows no exception and no console error."""
-from conftest import shot, wait_idle
+from browser_kit import shot, wait_idle
 
 TYPED = "<b id='typed'>bold</b> <img src=x onerror=\"window.__typed=1\"> שלום (a [b {c} b] a) again and again."
 

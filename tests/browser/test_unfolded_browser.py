@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import shot, wait_idle
+from browser_kit import shot, wait_idle
 from lesson_steps import skip_in_browser
 
 pytestmark = pytest.mark.browser

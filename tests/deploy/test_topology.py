@@ -16,7 +16,6 @@ Needs Debian's haproxy and postgresql (.ci/run installs them); skipped, saying s
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import pathlib
@@ -29,6 +28,7 @@ import urllib.request
 
 import pytest
 
+from benchmarks.load import run_coroutine
 from deploy import settings as S
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -108,7 +108,7 @@ def test_a_class_of_90_through_the_proxy_and_a_replica_killed_mid_class(tmp_path
         st = launcher.state
         names = [r["name"] for r in st["replicas"]]
         pids = {r["name"]: r["pid"] for r in st["replicas"]}
-        out = asyncio.run(drill.drill(st["url"], st["db_url"], SESSIONS, names,
+        out = run_coroutine(drill.drill(st["url"], st["db_url"], SESSIONS, names,
                                       kill=lambda name: os.kill(pids[name], signal.SIGKILL), timeout=150,
                                       log=lambda m: print(m, flush=True)))
     finally:
