@@ -4,7 +4,8 @@ import streamlit as st
 
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-from ui import lesson, projector, registry, sidebar, url
+from ui import projector, registry, sidebar, url
+from ui.session import lesson
 
 st.set_page_config(page_title="Gradients through time", page_icon=registry.ICON, layout="wide")
 # Text that reads on both themes (ui.theme): Streamlit writes a slider's value and the chosen option of a segmented

@@ -242,7 +242,7 @@ def page_switches(pg, url: str) -> dict[str, list[float]]:
 def lesson_walk(pg, url: str) -> dict[str, list[tuple[float, int]]]:
     """Next from step 1 to the last step, then Previous back to step 1: the first walk on this server's
     caches ("next_first", "prev_first"), then WALKS walks more ("next", "prev"); (seconds, script runs)."""
-    from ui.lesson import STEPS
+    from ui.session.lesson import STEPS
 
     pg.goto(url + "/lesson?step=1")
     pg.wait_for_selector("text=step 1 of", timeout=120_000)

@@ -10,7 +10,7 @@ an address bar and one socket. It loads the page over HTTP first (the proxy's af
 asks /_stcore/health and /_stcore/host-config as Streamlit's frontend does, opens the socket with the cookie,
 keeps the address the app writes (the Lesson keeps the student's anonymous id in it, `me=`), ticks the
 fragments the server asks it to tick (the Lesson watches the class every 2 s), and answers through the
-Lesson's widgets (keys `answer_<step>` and `answer_send`, docs in ui/predict.py).
+Lesson's widgets (keys `answer_<step>` and `answer_send`, docs in ui/session/predict.py).
 
 The drill, in order:
 1. a class is made in the poll's store directly; every student opens /lesson?class=CODE at once;
@@ -50,11 +50,11 @@ from deploy import settings as S
 
 LESSON = "lesson"
 TEACHER = "teacher"
-SEND = "answer_send"  # ui/predict.py's send button
+SEND = "answer_send"  # ui/session/predict.py's send button
 
 
 def answer_key(k: int) -> str:
-    return f"answer_{k}"  # ui/predict.py's answer widget
+    return f"answer_{k}"  # ui/session/predict.py's answer widget
 
 
 class Closed(Exception):

@@ -65,7 +65,7 @@ ENV = {
     # glibc: two arenas per process (cloud/allocator.py measured the growth without it under a lesson)
     "MALLOC_ARENA_MAX": "2",
 }
-PASSCODE_ENV = "TEACHER_PASSCODE"  # guards the teacher page (ui/teacher.py); the local launcher passes on the caller's
+PASSCODE_ENV = "TEACHER_PASSCODE"  # guards the teacher page (ui/session/teacher.py); deploy.local passes on yours
 SECRET_ENV = (DB_ENV, COOKIE_SECRET_ENV, PASSCODE_ENV)
 
 # --- Postgres (Compose's service and the k8s StatefulSet; deploy.local takes deploy/postgres.py's) --------

@@ -2,7 +2,8 @@
 step's term of the gradient, and truncated BPTT against full BPTT (report eqs. 1–18, pseudocode lines 19–21)."""
 import streamlit as st
 
-from ui import sidebar, unfolded
+from ui import sidebar
+from ui.session import unfolded
 from ui.blocks import chart_block, page_control, page_setting, table_block
 from ui.cached import bptt_by_hand as E
 from ui.cached.charts import spec  # each chart made once per inputs, for every visitor

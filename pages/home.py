@@ -1,7 +1,8 @@
 """Home: what the app shows, one-click classroom presets, and a guide to the pages (from ui.registry)."""
 import streamlit as st
 
-from ui import registry, report, sidebar, unfolded, widget_state
+from ui import registry, report, sidebar, widget_state
+from ui.session import unfolded
 from ui.presets import PRESETS
 
 

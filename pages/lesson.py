@@ -7,8 +7,8 @@ then its two or three sentences; what the Lesson changed in the sidebar is one l
 that puts the visitor's own settings back."""
 import streamlit as st
 
-from ui import lesson, predict, sidebar
-from ui import class_poll
+from ui import sidebar
+from ui.session import class_poll, lesson, predict
 
 s = sidebar.current()
 k = lesson.current()

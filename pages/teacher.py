@@ -7,7 +7,8 @@ A passcode, where one is configured (secrets `teacher_passcode` or TEACHER_PASSC
 stays in this page's address (teacher?class=K7Q2), so a reload or a second tab resumes it."""
 import streamlit as st
 
-from ui import sidebar, teacher
+from ui import sidebar
+from ui.session import teacher
 
 sidebar.current()
 st.title("Teacher", anchor=False)

@@ -1,8 +1,9 @@
 """Text: a character-level language model trained live on a text, and how far back its gradient reaches."""
 import streamlit as st
 
-from ui import live, sidebar
-from ui import text_runs as R
+from ui import sidebar
+from ui.session import live_training as live
+from ui.session import text as R
 from ui.blocks import chart_block, page_control
 from ui.charts import text as C
 from ui.limits import LIVE_TICK_S, TEXT_WRAP
@@ -27,7 +28,7 @@ b = st.columns(3)
 b[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretch", key="text_start",
             on_click=R.start, args=(cfgs, steps), disabled=R.running())
 # Pause is never disabled (it does nothing with nothing running): Streamlit drops a click on a widget whose last
-# drawing was disabled, and the rerun after Start draws it again only when it gets to it (ui/live.py likewise)
+# drawing was disabled, and the rerun after Start draws it again only when it gets to it (as on Live training)
 b[1].button("Pause", icon=":material/pause:", width="stretch", key="text_pause", on_click=R.pause)
 b[2].button("Reset", icon=":material/restart_alt:", width="stretch", key="text_reset", on_click=R.reset)
 R.draw_changed(cfgs, steps)

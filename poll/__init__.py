@@ -1,5 +1,5 @@
 """The class poll's store: classes, reveals, members and answers in SQL (SQLAlchemy Core), SQLite by default and
-Postgres by URL. Never imports streamlit; the Lesson and the teacher page reach it through ui/class_poll.py.
+Postgres by URL. Never imports streamlit; the Lesson and the teacher page reach it through ui/session/class_poll.py.
 The contract: /work/notes/poll_api.md (codes, config, store, exceptions)."""
 from poll.codes import ALPHABET, clean_code, clean_student_id, new_code, new_student_id
 from poll.config import DEFAULT_URL, describe, normalize_url, url_from

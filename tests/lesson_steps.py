@@ -1,9 +1,9 @@
 """What a test does on a Lesson step to see its chart (issue 21): each step asks its question first and shows the
-chart once answered, or on "Show the chart without answering" (ui/predict.py). Tests written before the question
+chart once answered, or on "Show the chart without answering" (ui/session/predict.py). Tests written before the question
 press that button where they used to find the chart on arrival."""
 from __future__ import annotations
 
-SKIP = "answer_skip"  # the button's key (ui/predict.py)
+SKIP = "answer_skip"  # the button's key (ui/session/predict.py)
 SKIP_LABEL = "Show the chart without answering"
 # the step has drawn its question (the skip button) or its chart (answered or skipped before)
 CHART_OR_SKIP = ("() => !!(document.querySelector('.st-key-%s button') || document.querySelector("

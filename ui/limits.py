@@ -40,7 +40,7 @@ MAX_HIDDEN = 256  # hidden units n
 MAX_SCALE = 100.0  # weight scale (gain, ρ or σ_max)
 MAX_INPUT_SCALE = 10.0  # standard deviation of the inputs
 MAX_SEED = 2**31 - 1
-LESSON_STEPS = 9  # the Lesson's steps (ui.lesson.STEPS; a URL's ?step= is checked against it)
+LESSON_STEPS = 9  # the Lesson's steps (ui.session.lesson.STEPS; a URL's ?step= is checked against it)
 MAX_TEXT = 40  # characters of one URL value; a longer one is refused, not cut ("0.00…05" would read 0)
 
 # (the regime's tolerances and REGIME_MIN_T are numerical policy: the engine's, rnn/jacobians.py)

@@ -1,4 +1,4 @@
-"""The Lesson's nine questions, one per step of ui.lesson.STEPS, asked before the step's chart (predict, then
+"""The Lesson's nine questions, one per step of ui.session.lesson.STEPS, asked before the step's chart (predict, then
 reveal), as data: the prompt, the answer's kind (a choice among keys, or a number with its range and the
 tolerance that counts as close), and where its truth comes from.
 
@@ -189,7 +189,7 @@ QUESTIONS: tuple[Question, ...] = (
 
 
 def truth(k: int) -> Truth:
-    """Step k's truth at the step's own settings and options (ui.lesson.STEPS)."""
-    from .lesson import STEPS  # ui.lesson draws the steps; the questions only read their settings
+    """Step k's truth at the step's own settings and options (ui.session.lesson.STEPS)."""
+    from .session.lesson import STEPS  # ui.session.lesson draws the steps; the questions only read their settings
     step = STEPS[k - 1]
     return QUESTIONS[k - 1].truth(step.settings, dict(step.options))

@@ -245,7 +245,7 @@ PAGE_CONTROLS: dict[str, PageControl] = {
                     float),
     "pos": PageControl("text", Field(int, "Position p in the text", "The character whose prediction is examined.",
                                      1, TEXT_MAX_CHARS), 60),
-    # Lesson: the step a link opens the class on (ui.lesson.STEPS has LESSON_STEPS steps)
+    # Lesson: the step a link opens the class on (ui.session.lesson.STEPS has LESSON_STEPS steps)
     "step": PageControl("lesson", Field(int, "Lesson step", "The step of the lesson.", 1, LESSON_STEPS), 1),
     # every page: projector mode (display only, so never a field of Settings, the cache key)
     "projector": PageControl("*", Field(bool, "Projector mode", "Large labels and thick lines."), False),

@@ -214,7 +214,8 @@ def _texts(at: AppTest, kind: str) -> list[str]:
 def _live_labels(at: AppTest) -> list[str]:
     """On Live training, what the page says about the run in progress, against the run's own config."""
     from rnn.tasks import get_task
-    from ui import live, live_demo
+    from ui.session import live_demo
+    from ui.session import live_training as live
 
     st_ = _state(at, "live")
     run = st_.run if st_ is not None else None
@@ -259,7 +260,7 @@ def _live_labels(at: AppTest) -> list[str]:
 def _demo_labels(at: AppTest, run, cfg, task) -> list[str]:
     """On Live training, what the page says about the LSTM demo (three models on the same batches), against the
     run's own config: its label, step, status, progress, each model's accuracy, and the chance lines."""
-    from ui import live_demo
+    from ui.session import live_demo
 
     bad = []
     if not run.label.startswith(live_demo.label(cfg)):

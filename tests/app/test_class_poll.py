@@ -1,4 +1,4 @@
-"""AppTest of the Lesson in a class (ui/class_poll.py), against a real SQLite store in a temporary file
+"""AppTest of the Lesson in a class (ui/session/class_poll.py), against a real SQLite store in a temporary file
 (POLL_DB_URL set before the app runs; the server's shared store, st.cache_resource, cleared between tests):
 
 - a code not well formed, unknown or closed: one plain line, and the Lesson works alone;
@@ -22,8 +22,8 @@ from streamlit.testing.v1 import AppTest
 
 import poll
 from apptest_helpers import APP
-from ui import class_poll
-from ui.cached import poll as cached_poll
+from ui.session import class_poll
+from ui.cached import class_poll as cached_poll
 
 LESSON = "pages/lesson.py"
 

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from apptest_helpers import chart_tables, open_app
 from rnn.training import Trainer
-from ui import live
+from ui.session import live_training as live
 from ui.settings import Settings, to_query
 
 SETTINGS = Settings(T=60, hidden=8, seed=7, activation="tanh", scale=1.1)

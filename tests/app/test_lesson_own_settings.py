@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from apptest_helpers import open_app
-from ui import lesson
+from ui.session import lesson
 
 LESSON = "pages/lesson.py"
 OWN = {"T": 17, "activation": "relu", "hidden": 8}

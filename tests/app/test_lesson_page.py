@@ -9,7 +9,7 @@ import pytest
 
 from apptest_helpers import open_app
 from lesson_steps import skip  # each step asks its question first (issue 21): the chart shows on skipping it
-from ui import lesson
+from ui.session import lesson
 from ui.limits import LESSON_STEPS
 
 LESSON = "pages/lesson.py"

@@ -114,7 +114,8 @@ def test_demo_among_a_students_clicks():
 
 
 def test_a_demo_tick_trains_the_three_models_alike_within_its_budget():
-    from ui import live, live_demo
+    from ui.session import live_demo
+    from ui.session import live_training as live
     from ui.limits import LIVE_BUDGET_S, LIVE_DEMO_BUDGET_S
 
     cfg = replace(DEMO, T=6, hidden_size=4)

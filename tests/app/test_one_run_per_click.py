@@ -8,7 +8,7 @@ import pytest
 
 from apptest_helpers import open_app
 from ui import sidebar
-from ui.lesson import STEPS
+from ui.session.lesson import STEPS
 from ui.presets import PRESETS
 
 

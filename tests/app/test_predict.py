@@ -3,7 +3,7 @@
 Alone: a step's chart is hidden until the visitor answers (or presses 'Show the chart without answering'), then
 shows with one line, the answer beside what the chart says, whose truth is checked against the references of
 tests/question_refs.py (autograd, closed forms), never the app's output; a changed answer changes the line; the
-answers stay across Next / Previous. In a class: ui.class_poll.current is replaced by a fake Room (the seam of
+answers stay across Next / Previous. In a class: ui.session.class_poll.current is replaced by a fake Room (the seam of
 /work/notes/poll_api.md): the chart shows once answered or revealed, the answer goes through room.send and its
 message is shown, and after the reveal the class's spread is drawn."""
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 import question_refs as R
 from apptest_helpers import chart_tables, open_app
 from lesson_steps import SKIP
-from ui import lesson
+from ui.session import lesson
 
 LESSON = "pages/lesson.py"
 SEND = "answer_send"
@@ -153,7 +153,7 @@ def test_a_changed_sidebar_says_the_truth_is_at_the_steps_own_settings():
 
 
 # ---------------------------------------------------------------------------------------------------------
-# in a class: a fake Room in place of ui.class_poll's
+# in a class: a fake Room in place of ui.session.class_poll's
 
 @dataclass
 class Tally:
@@ -196,7 +196,7 @@ class FakeRoom:
 @pytest.fixture
 def room(monkeypatch):
     r = FakeRoom()
-    from ui import class_poll
+    from ui.session import class_poll
     monkeypatch.setattr(class_poll, "current", lambda k: r)
     return r
 

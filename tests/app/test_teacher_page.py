@@ -1,4 +1,4 @@
-"""AppTest of the teacher page (pages/teacher.py, ui/teacher.py) against a real SQLite store in a temporary file:
+"""AppTest of the teacher page (pages/teacher.py, ui/session/teacher.py) against a real SQLite store in a temp file:
 "New class" makes a class and keeps its code in the page's address, a reload resumes it, the live view shows the
 store's tally, and Reveal / next / previous / Close / Delete act on the store; the passcode guard (secrets or the
 environment, compared in constant time, remembered for the session); an unreachable database is said, never a
@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 import poll
 from apptest_helpers import APP, chart_tables
-from ui import questions, teacher
+from ui import questions
+from ui.session import teacher
 from ui.charts import teacher as charts
 
 PAGE = "pages/teacher.py"

@@ -14,7 +14,7 @@ import torch
 
 from apptest_helpers import open_app
 from lesson_steps import skip  # each Lesson step asks its question first (issue 21): the chart shows on skipping it
-from ui import lesson
+from ui.session import lesson
 from ui.cached import model
 from ui.presets import PRESETS
 

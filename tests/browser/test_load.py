@@ -4,7 +4,7 @@ context each, 127.0.0.1 only, bounded in count and time).
 Each session opens the live-training page with its own seed (?T=20&hidden=16&seed=N&steps=200&batch=8),
 presses Start and waits for the run to finish at exactly 200 steps. Then:
 - every session's numbers equal a single-session run with that seed (rnn.training.Trainer with
-  ui.live.config, computed here): the loss and the accuracy after 200 steps, as the page prints them;
+  ui.session.live_training.config, computed here): the loss and the accuracy after 200 steps, as the page prints them;
 - the server's resident memory (/proc/<pid>/status VmRSS) stays within a stated bound per session;
 - its thread count (/proc/<pid>/status Threads) stays bounded and returns to the baseline once the tabs
   close: the sessions' script threads end at once; the web server's static-file pool (AnyIO worker threads,
@@ -81,7 +81,7 @@ class Sampler(threading.Thread):
 def _reference(seed: int) -> dict[str, str]:
     """The page's Loss and Accuracy for this seed, from a Trainer run alone (as the page formats them)."""
     from rnn.training import Trainer
-    from ui import live
+    from ui.session import live_training as live
     from ui.settings import Settings
 
     cfg, _ = live.config(Settings(T=20, hidden=16, seed=seed), "adding", "rnn", "adam", 0.01, "none", 1.0,

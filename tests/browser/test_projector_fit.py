@@ -13,7 +13,7 @@ import pytest
 
 from browser_kit import shot, wait_idle
 from lesson_steps import skip_in_browser  # each Lesson step asks its question first (issue 21)
-from ui.lesson import STEPS
+from ui.session.lesson import STEPS
 from ui.registry import PAGES
 
 SLOW = 180_000

@@ -4,7 +4,7 @@ the proxy (websocket clients as benchmarks/load.py makes them, keeping the proxy
 
 - every session is served, and each stays on one replica: every HTTP response and the socket's upgrade came
   from the replica its cookie names (HAProxy's X-Replica header, set from the server that answered);
-- every student answers the Lesson's first question (ui/predict.py's widgets); the store holds 90 answers and
+- every student answers the Lesson's first question (ui/session/predict.py's widgets); the store holds 90 answers and
   a teacher page pinned to each replica by the cookie reads Answered 90 — whichever replica serves the teacher;
 - one replica is killed (SIGKILL) mid-class: its students' sockets close, they reconnect through the proxy to a
   live replica (a new cookie), keep their anonymous id (their address), see their answer (the chart shows

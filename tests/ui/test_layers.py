@@ -140,8 +140,25 @@ def test_the_scan_names_a_loop_through_a_lazy_import(tmp_path):
 def test_the_caches_and_the_chart_builders_sit_below_the_page_building_blocks():
     """ui/cached and ui/charts are called by the pages and by ui.blocks' callers: they import none of the modules
     that draw a page (the blocks, the sidebar, the address bar), so a cached function never reaches a widget."""
-    above = {"ui.blocks", "ui.sidebar", "ui.url", "ui.projector", "ui.live", "ui.text_runs", "ui.lesson"}
     g = graph()
+    above = {"ui.blocks", "ui.sidebar", "ui.url", "ui.projector"} | {m for m in g if m.startswith("ui.session")}
     found = [f"{m} imports {d}" for m in sorted(g) if m.startswith(("ui.cached", "ui.charts"))
              for d in sorted(g[m] & above)]
     assert not found, "\n".join(found)
+
+
+def test_what_a_page_keeps_per_visitor_is_in_ui_session_under_the_pages_name():
+    """The README's rule: page x in pages/x.py, its charts in ui/charts/x.py, its cached calls in ui/cached/x.py,
+    what it keeps for each visitor between runs in ui/session/x.py. A module of ui/session is named after its page,
+    or after the block it draws, whose charts then carry the same name (ui/charts/unfolded.py, predict.py, …)."""
+    pages = {p.stem for p in (ROOT / "pages").glob("*.py")}
+    charts = {p.stem for p in (ROOT / "ui" / "charts").glob("*.py")}
+    cached = {p.stem for p in (ROOT / "ui" / "cached").glob("*.py")}
+    session = {p.stem for p in (ROOT / "ui" / "session").glob("*.py")} - {"__init__"}
+    assert {"live_training", "text", "lesson", "teacher", "unfolded"} <= session
+    named = [m for m in sorted(session) if m not in pages | charts | cached]
+    assert not named, f"ui/session modules named after no page and no block: {named}"
+    # and no module left beside ui/session under a name of its own for a page's per-visitor state
+    old = [n for n in ("live", "text_runs", "lesson", "unfolded", "live_demo", "class_poll", "predict", "teacher")
+           if (ROOT / "ui" / f"{n}.py").exists()]
+    assert not old, f"per-visitor modules outside ui/session: {old}"

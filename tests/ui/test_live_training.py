@@ -1,4 +1,4 @@
-"""The live-training page: its state machine in ui.live, and the page under AppTest (load, Start, Stop,
+"""The live-training page: its state machine in ui.session.live_training, and the page under AppTest (load, Start, Stop,
 Reset). The ticking itself is checked in Chromium (tests/browser/test_live_browser.py): AppTest never
 ticks a fragment."""
 
@@ -7,7 +7,8 @@ import pytest
 
 from apptest_helpers import open_app
 from rnn.training import Trainer
-from ui import limits, live
+from ui import limits
+from ui.session import live_training as live
 from ui.settings import Settings
 
 
@@ -124,7 +125,7 @@ def test_same_with_an_lstm_starts_the_same_run_with_an_lstm(at):
 def _heat_app(steps: int):
     def page(steps):
         from rnn.training import Trainer
-        from ui import live
+        from ui.session import live_training as live
         from ui.settings import Settings
 
         cfg, _ = live.config(Settings(T=12, hidden=8, seed=1), "adding", "rnn", "adam", 0.01, "none", 1.0, None, 4)

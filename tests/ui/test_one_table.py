@@ -5,7 +5,7 @@ the engine's choices are one table each, and the session_state prefixes of the w
 Before this change: FIELDS was a second list of Settings' names, page_control returned the text "0.01" and the
 pages parsed it (float(v["lr"]), "full" → None), {"rnn": "vanilla RNN", …} stood in three chart modules,
 ui.charts.theory had an INIT_NAMES of its own, ui.settings listed SCALE_KINDS in another order than rnn.init, and
-"p_" was written out in ui/live.py, ui/live_demo.py and pages/home.py."""
+"p_" was written out in ui/session/live_training.py, ui/session/live_demo.py and pages/home.py."""
 from __future__ import annotations
 
 import re

@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 
 import question_refs as R
-from ui import lesson
+from ui.session import lesson
 from ui import questions as Q
 from ui.cached import activations as cached_act
 from ui.limits import LESSON_STEPS

@@ -1,7 +1,7 @@
-"""The Text page's runs (ui.text_runs): both models advance in lockstep, Pause and Start resume the same runs,
+"""The Text page's runs (ui.session.text): both models advance in lockstep, Pause and Start resume the same runs,
 new controls start new runs, and samples are seeded. (The ticking itself runs in the browser.)"""
 from rnn import text as X
-from ui import text_runs as R
+from ui.session import text as R
 from ui.settings import Settings
 
 
@@ -106,9 +106,10 @@ def test_pause_from_another_thread_waits_for_the_round_in_training_and_no_step_f
 
 def test_a_start_whose_script_run_was_replaced_starts_nothing(monkeypatch):
     """Fast reruns: a click on Pause right after Start may run its callback in a new thread before Start's
-    callback, in the replaced script run, gets to the runs. That Start must start nothing (ui.live.superseded
-    says its run was replaced), or it would set running what Pause had just paused."""
-    from ui import live
+    callback, in the replaced script run, gets to the runs. That Start must start nothing
+    (ui.session.live_training.superseded says its run was replaced), or it would set running what Pause had just
+    paused."""
+    from ui.session import live_training as live
 
     st_ = R.TextRuns()
     monkeypatch.setattr(R, "state", lambda: st_)

@@ -123,7 +123,8 @@ def spectrum_chart(df: pd.DataFrame) -> alt.Chart:
 
 def compare_frame(archive: list[dict], current: tuple[str, dict] | None) -> pd.DataFrame:
     """The archived runs' losses and the current run's (label, history), "(now)" after its label; the caller
-    leaves out a current run that is already in the archive (ui.live.draw_compare, by the run's serial)."""
+    leaves out a current run that is already in the archive (ui.session.live_training.draw_compare, by the run's
+    serial)."""
     parts = [pd.DataFrame({"run": a["label"], "step": a["step"], "loss": a["loss"]}) for a in archive]
     if current is not None and current[1]["step"].size:
         lbl, h = current

@@ -9,22 +9,23 @@ from dataclasses import asdict, dataclass, field, fields
 
 import streamlit as st
 
-from . import registry, sidebar, unfolded
-from . import settings as S
-from .blocks import STATE, chart_block, page_setting, sync_page_setting
-from .cached import activations as cached_act
-from .cached import bptt_by_hand as cached_bptt
-from .cached.gated_cells import cells
-from .cached.charts import spec
-from .cached.model import analysis
-from .charts import activations as act_charts
-from .charts import bptt_by_hand as bptt_charts
-from .charts import gated_cells as cell_charts
-from .charts import jacobian_products as jac_charts
-from .charts.style import fmt_num, fmt_pow10
-from .limits import LESSON_STEPS, refusal
-from .presets import PRESETS
-from .settings import Settings
+from .. import registry, sidebar
+from . import unfolded
+from .. import settings as S
+from ..blocks import STATE, chart_block, page_setting, sync_page_setting
+from ..cached import activations as cached_act
+from ..cached import bptt_by_hand as cached_bptt
+from ..cached.gated_cells import cells
+from ..cached.charts import spec
+from ..cached.model import analysis
+from ..charts import activations as act_charts
+from ..charts import bptt_by_hand as bptt_charts
+from ..charts import gated_cells as cell_charts
+from ..charts import jacobian_products as jac_charts
+from ..charts.style import fmt_num, fmt_pow10
+from ..limits import LESSON_STEPS, refusal
+from ..presets import PRESETS
+from ..settings import Settings
 
 KEY = "step"  # the URL key (ui.settings.PAGE_CONTROLS)
 NOTE = "_lesson_note"  # a link's bad step, said once on the page

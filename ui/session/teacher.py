@@ -3,7 +3,7 @@
 and the live view of the class's step, refreshed by a fragment every LIVE_S seconds (never a loop), with the
 buttons that move the class.
 
-The store is the class poll's (ui.cached.poll: one per database URL for the server); every call that can fail
+The store is the class poll's (ui.cached.class_poll: one per database URL for the server); every call that can fail
 says so in one line, and the fragment's next tick tries again."""
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import streamlit as st
 
 import poll
 
-from . import questions, url
-from .blocks import chart_block
-from .cached import poll as cached_poll
+from .. import questions, url
+from ..blocks import chart_block
+from ..cached import class_poll as cached_poll
 from .class_poll import shown_code
-from .charts import teacher as charts
+from ..charts import teacher as charts
 from .lesson import STEPS
 
 PAGE = "teacher"

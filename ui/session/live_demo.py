@@ -1,7 +1,7 @@
 """The LSTM demo on Live training (issue 20): one click trains a tanh RNN, an LSTM and a GRU side by side on the
 same batches (rnn.training.SideBySide at rnn.training.DEMO, the sidebar's seed), and the page draws their
-accuracies and losses against the chance level. The run is an ordinary ui.live.LiveRun whose trainer is the
-SideBySide: Pause, Stop, Reset, the ticks and the comparison treat it like any run, and everything drawn reads
+accuracies and losses against the chance level. The run is an ordinary ui.session.live_training.LiveRun whose
+trainer is the SideBySide: Pause, Stop, Reset, the ticks and the comparison treat it like any run, and everything drawn reads
 the run's own config. benchmarks/RESULTS_LSTM_DEMO.md has the figures (seeds, accuracies, seconds)."""
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ import streamlit as st
 
 from rnn.training import DEMO, DEMO_STEPS, SideBySide, TrainConfig
 
-from . import live, sidebar, widget_state
-from .charts import live_demo as C
-from .limits import LIVE_BUDGET_S, LIVE_DEMO_BUDGET_S
-from .presets import PRESETS
-from .settings import Settings, display_name
+from .. import sidebar, widget_state
+from . import live_training as live
+from ..charts import live_demo as C
+from ..limits import LIVE_BUDGET_S, LIVE_DEMO_BUDGET_S
+from ..presets import PRESETS
+from ..settings import Settings, display_name
 
 PRESET = "lstm_demo"  # ui.presets: the demo's sidebar values and page controls
 

@@ -1,16 +1,16 @@
 """The Text page's runs, per session: a vanilla RNN and a gated cell trained side by side on the same text,
-the same seed and the same number of steps, with ui.live's run and tick (one LiveRun each, the tick's time
-budget shared), under their own session_state key. Samples are drawn from each model every few ticks.
+the same seed and the same number of steps, with ui.session.live_training's run and tick (one LiveRun each, the
+tick's time budget shared), under their own session_state key. Samples are drawn from each model every few ticks.
 
 The pair owns its config (DESIGN.md, "a run owns its config"): Start records the configs, the text, its corpus,
 the run length and a serial number (1, 2, … in the session), and everything drawn about the runs reads that
 record, never the controls of the moment; when the controls differ from it, the page says so.
 
-Pause always wins, as on Live training (ui.live's module note: with Streamlit's fast reruns a click starts a
-new script thread while the old one still trains or runs Start's callback): both runs share the session's lock
-(TextRuns.lock) with the buttons' callbacks, a tick trains one step of each model at a time under it and checks
-each run's status before its step (ui.live.tick), and a Start whose script run a later click already replaced
-(ui.live.superseded) starts nothing. Pause then returns only between two rounds: no step follows it, and both
+Pause always wins, as on Live training (ui.session.live_training's module note: with Streamlit's fast reruns a
+click starts a new script thread while the old one still trains or runs Start's callback): both runs share the
+session's lock (TextRuns.lock) with the buttons' callbacks, a tick trains one step of each model at a time under it
+and checks each run's status before its step (live_training.tick), and a Start whose script run a later click
+already replaced (live_training.superseded) starts nothing. Pause then returns only between two rounds: no step follows it, and both
 models stand at the same step.
 
 The text itself is prepared by rnn.text.prepare_text (messages and a fallback, never an exception); these
@@ -27,14 +27,14 @@ import streamlit as st
 from rnn import text as X
 from rnn.training import TrainConfig
 
-from . import live
-from .limits import (LIVE_BUDGET_S, TEXT_BATCH, TEXT_MAX_CHARS, TEXT_MAX_T, TEXT_MAX_VOCAB, TEXT_MIN_CHARS,
+from . import live_training as live
+from ..limits import (LIVE_BUDGET_S, TEXT_BATCH, TEXT_MAX_CHARS, TEXT_MAX_T, TEXT_MAX_VOCAB, TEXT_MIN_CHARS,
                      TEXT_SAMPLE_CHARS, TEXT_SAMPLE_TICKS)
-from .blocks import page_control
-from .charts.style import fmt_num
-from .charts.text import NAMES
-from .settings import PAGE_CONTROLS, Settings
-from .widget_state import PAGE as STATE
+from ..blocks import page_control
+from ..charts.style import fmt_num
+from ..charts.text import NAMES
+from ..settings import PAGE_CONTROLS, Settings
+from ..widget_state import PAGE as STATE
 
 KEY = "text_live"
 OWN = "text_own"  # session_state key of the text box
@@ -282,7 +282,7 @@ def running() -> bool:
 
 
 def tick(budget_s: float = LIVE_BUDGET_S) -> None:
-    """Train the running models in lockstep, one step each in turn (ui.live.tick with no time left runs
+    """Train the running models in lockstep, one step each in turn (ui.session.live_training.tick with no time left runs
     exactly one chunk of run.chunk = 1 step and keeps the run's status, rate and time), for about budget_s
     seconds: the models are compared after the same number of steps. Each round (a step of each model) holds
     the session's lock, so Pause comes between two rounds, never inside one."""

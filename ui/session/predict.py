@@ -2,7 +2,7 @@
 chart the visitor's answer beside what the chart says.
 
 Alone (room None) the chart shows once the visitor has answered, or pressed "Show the chart without answering"
-(a teacher presenting alone); the answer can be changed at any time. In a class (room: ui/class_poll.py's Room,
+(a teacher presenting alone); the answer can be changed at any time. In a class (room: ui/session/class_poll.py's Room,
 the class engineer's) the answer goes to the class poll through room.send, the chart shows once the student has
 answered or the teacher has revealed the step, and after the reveal `after` adds the class's spread
 (room.tally). Answers are kept per visitor and step in st.session_state (ANSWERS), so Previous / Next keep them;
@@ -16,11 +16,11 @@ import math
 
 import streamlit as st
 
-from . import projector
-from .charts import predict as charts
-from .charts.projector import for_projector
+from .. import projector
+from ..charts import predict as charts
+from ..charts.projector import for_projector
 from .lesson import STEPS
-from .questions import QUESTIONS, Question, prompt_for, truth
+from ..questions import QUESTIONS, Question, prompt_for, truth
 
 ANSWERS = "_predict_answers"  # {step: choice key or number}: this visitor's answers
 SKIPPED = "_predict_skipped"  # {step}: the steps whose chart was shown without an answer (alone only)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import projector
-from .cached import unfolded as cached
-from .charts import unfolded as U
-from .limits import UNFOLDED_TICK_S, refusal
-from .settings import Settings
+from .. import projector
+from ..cached import unfolded as cached
+from ..charts import unfolded as U
+from ..limits import UNFOLDED_TICK_S, refusal
+from ..settings import Settings
 
 
 def _dark() -> bool:

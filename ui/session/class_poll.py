@@ -6,7 +6,7 @@
   (ui.url.keep: written with the rest of the address in one history entry, carried by links to the Lesson only),
   so a reload keeps the identity and never counts twice; a malformed `me` is replaced by a new one.
 - The class's step is the teacher's: when the teacher moves everyone on, the student's Lesson goes to that step
-  (its settings applied on arrival, as ui.lesson.go does); between two moves a student may look around.
+  (its settings applied on arrival, as ui.session.lesson.go does); between two moves a student may look around.
 - A fragment ticks every WATCH_S seconds (never a loop): it reads the class's step and this step's reveal and
   reruns the app only when one of them changed, so the reveal reaches every screen within about WATCH_S + a run.
 - The database unavailable or locked: one line says so, the Lesson works alone, and the ticks retry.
@@ -19,9 +19,9 @@ import streamlit as st
 
 import poll
 
-from . import url
-from .blocks import STATE
-from .cached import poll as cached_poll
+from .. import url
+from ..blocks import STATE
+from ..cached import class_poll as cached_poll
 
 PAGE = "lesson"
 WATCH_S = 2.0  # seconds between two looks at the class (the reveal reaches a screen within about this)
@@ -34,7 +34,7 @@ OFF = "unavailable"  # the snapshot of a class the last full run could not read 
 
 class Room:
     """One student's (or one watching screen's) seat in an open class, for one script run: what the Lesson's
-    question needs (ui/predict.py). Every call says a fault in words, never raises."""
+    question needs (ui/session/predict.py). Every call says a fault in words, never raises."""
 
     def __init__(self, store: poll.Store, state, student: str, *, watching: bool = False, status=None):
         self.store = store
@@ -197,7 +197,8 @@ def _follow(code: str, k: int, class_step: int) -> None:
         return
     st.session_state[SEEN] = (code, class_step)
     if class_step != k:
-        # ui.lesson.current reads the step from here, and ui.lesson.arrive puts its settings in the sidebar
+        # ui.session.lesson.current reads the step from here, and ui.session.lesson.arrive puts its settings in the
+        # sidebar
         st.session_state[STATE + "step"] = class_step
         st.rerun()
 

@@ -20,12 +20,12 @@ import streamlit as st
 
 from rnn.training import SideBySide, TrainConfig, Trainer
 
-from . import widget_state
-from .blocks import page_control
-from .charts import live_training as C
-from .charts.projector import for_projector
-from .limits import LIVE_ARCHIVE_POINTS, LIVE_BUDGET_S, LIVE_MAX_ARCHIVE, LIVE_MAX_HIDDEN, LIVE_MAX_T
-from .settings import CELL_NAMES, PAGE_CONTROLS, Settings, display_name, page_keys
+from .. import widget_state
+from ..blocks import page_control
+from ..charts import live_training as C
+from ..charts.projector import for_projector
+from ..limits import LIVE_ARCHIVE_POINTS, LIVE_BUDGET_S, LIVE_MAX_ARCHIVE, LIVE_MAX_HIDDEN, LIVE_MAX_T
+from ..settings import CELL_NAMES, PAGE_CONTROLS, Settings, display_name, page_keys
 
 CONTROLS = page_keys("live_training")  # the page's own controls (ui.settings.PAGE_CONTROLS), in order
 
