@@ -4,8 +4,7 @@ from functools import partial
 import streamlit as st
 
 from ui import sidebar
-from ui.session import live_demo
-from ui.session import live_training as live
+from ui.session import live_demo, live_training as live
 from ui.charts import live_training as C
 from ui.limits import LIVE_TICK_S
 

@@ -2,8 +2,7 @@
 import streamlit as st
 
 from ui import sidebar
-from ui.session import live_training as live
-from ui.session import text as R
+from ui.session import live_training as live, text as R
 from ui.blocks import chart_block, page_control
 from ui.charts import text as C
 from ui.limits import LIVE_TICK_S, TEXT_WRAP
