@@ -34,7 +34,7 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_idle  # noqa: E402
+from browser_kit import CHROMIUM, CHROMIUM_ARGS, free_port, wait_idle  # noqa: E402
 
 from ui.registry import HOME, PAGES  # noqa: E402
 
