@@ -1,7 +1,7 @@
 """Home: what the app shows, one-click classroom presets, and a guide to the pages (from ui.registry)."""
 import streamlit as st
 
-from ui import registry, report, sidebar, widget_state
+from ui import registry, report, sidebar, url, widget_state
 from ui.session import unfolded
 from ui.presets import PRESETS
 
@@ -47,7 +47,8 @@ if applied in PRESETS:
 
 st.subheader("The pages", anchor=False)
 left, right = st.columns(2)
+base = url.sidebar_query()  # read once for all the guide's links
 for i, p in enumerate(q for q in registry.PAGES if q is not registry.HOME):
     with (left if i % 2 == 0 else right):
-        registry.link(p.name)
+        registry.link(p.name, sidebar=base)
         st.caption(p.summary)

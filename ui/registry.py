@@ -6,6 +6,8 @@ the same from `app.py` and from the Community Cloud entrypoint in cloud/ (Stream
 page path against the folder of the script it was started with)."""
 from __future__ import annotations
 
+import copy
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,11 +82,11 @@ def page(name: str) -> PageInfo:
 
 
 def navigation() -> dict[str, list]:
-    """st.navigation's argument: the pages as st.Page objects, grouped by section, Home the default."""
-    import streamlit as st
-
-    return {section: [st.Page(p.file, title=p.title, icon=p.icon, default=p is HOME) for p in infos]
-            for section, infos in sections().items()}
+    """st.navigation's argument: the pages as st.Page objects, grouped by section, Home the default. Each run
+    gets copies of link_target's objects: st.navigation marks the page it runs on the object itself, so two
+    sessions must never hold the same one, and a copy costs nothing where making an st.Page resolves its file
+    on the disk."""
+    return {section: [copy.copy(link_target(p.name)) for p in infos] for section, infos in sections().items()}
 
 
 def sections() -> dict[str, list[PageInfo]]:
@@ -95,12 +97,37 @@ def sections() -> dict[str, list[PageInfo]]:
     return out
 
 
-def link(name: str, label: str | None = None, **kw) -> None:
+_LINK_PAGES: dict[str, object] = {}
+_LINK_LOCK = threading.Lock()
+
+
+def link_target(name: str):
+    """What st.page_link is given for page `name`: an st.Page made once per server process and only read after
+    (navigation() hands st.navigation copies of it).
+
+    Given a file path, st.page_link finds the page on the disk at every call (os.path.realpath and the main
+    script's folder, for each link of each run: the sidebar's thirteen and Home's guide); given an st.Page it
+    reads the page's URL path. Home is made as the default page, so its links open `/` as before."""
+    target = _LINK_PAGES.get(name)
+    if target is None:
+        import streamlit as st
+
+        with _LINK_LOCK:
+            target = _LINK_PAGES.get(name)
+            if target is None:
+                p = page(name)
+                target = _LINK_PAGES[name] = st.Page(p.file, title=p.title, icon=p.icon, default=p is HOME)
+    return target
+
+
+def link(name: str, label: str | None = None, sidebar: dict[str, str] | None = None, **kw) -> None:
     """st.page_link to a registered page, with its title and icon unless told otherwise, carrying the view it
-    opens (ui.url.query_for: one history entry per visit)."""
+    opens (ui.url.query_for: one history entry per visit; `sidebar`: ui.url.sidebar_query() read once for a
+    list of links)."""
     import streamlit as st
 
     from .url import query_for
 
     p = page(name)
-    st.page_link(p.file, label=label or p.title, icon=kw.pop("icon", p.icon), query_params=query_for(name), **kw)
+    st.page_link(link_target(name), label=label or p.title, icon=kw.pop("icon", p.icon),
+                 query_params=query_for(name, sidebar), **kw)

@@ -130,12 +130,13 @@ def navigation() -> None:
     (ui.url.query_for), so a page switch is one browser-history entry and Back returns to the page before.
     (Streamlit's own navigation opens a page with a bare address; writing the settings back afterwards added
     entries of their own.)"""
+    base = url.sidebar_query()
     with st.sidebar.container(key="nav"):
         for section, infos in registry.sections().items():
             st.caption(section)
             for p in infos:
-                st.page_link(p.file, label=p.title, icon=p.icon, query_params=url.query_for(p.name),
-                             width="stretch")
+                st.page_link(registry.link_target(p.name), label=p.title, icon=p.icon,
+                             query_params=url.query_for(p.name, base), width="stretch")
 
 
 def draw() -> S.Settings:

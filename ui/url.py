@@ -57,15 +57,17 @@ def forget(page: str) -> None:
     st.session_state.get(KEPT, {}).pop(page, None)
 
 
-def _sidebar_query() -> dict[str, str]:
+def sidebar_query() -> dict[str, str]:
+    """The sidebar's settings as a link's query string (query_for's first part, for several links at once)."""
     return S.to_query(_sidebar_settings())
 
 
-def query_for(page: str) -> dict[str, str]:
+def query_for(page: str, sidebar: dict[str, str] | None = None) -> dict[str, str]:
     """The query string a link to `page` (its file name without .py, or its path) carries: the sidebar's
-    settings and the page's own controls as this visitor last left them (their defaults on a first visit)."""
+    settings and the page's own controls as this visitor last left them (their defaults on a first visit).
+    `sidebar`: sidebar_query() read once for a list of links drawn together (it reads every control)."""
     name = Path(page).stem
-    out = _sidebar_query()
+    out = dict(sidebar) if sidebar is not None else sidebar_query()
     for key in S.page_keys(name):
         if key in NEVER_WRITTEN:
             continue
@@ -78,7 +80,7 @@ def query_for(page: str) -> dict[str, str]:
 def target() -> dict[str, str]:
     """What the address bar should hold after this run: the sidebar's keys, then the page's, then every key
     the app does not own, and any page's key this session has not read yet, as they came."""
-    out = _sidebar_query()
+    out = sidebar_query()
     out.update(st.session_state.get(WANT, {}))
     current = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
     for k, v in current.items():
