@@ -84,3 +84,36 @@ def test_the_change_note_names_values_as_the_sidebar_shows_them():
     kind = PRESETS[name].settings.scale_kind
     assert f"gain g → {S.SCALE_NAMES[kind]}" in said, said
     assert not re.search(r"\b(rho|sigma_max|gaussian|true|false)\b", said), said
+
+
+def _navigation_objects():
+    """AppTest script: registry.navigation() twice and the link targets, as one run sees them."""
+    import streamlit as st
+
+    from ui import registry
+
+    first, second = registry.navigation(), registry.navigation()
+    a = [p for ps in first.values() for p in ps]
+    b = [p for ps in second.values() for p in ps]
+    targets = [registry.link_target(p.name) for p in registry.PAGES]
+    st.session_state["distinct"] = all(x is not y for x, y in zip(a, b)) and not any(
+        x is t for x in a for t in targets)
+    st.session_state["same_targets"] = all(registry.link_target(p.name) is t for p, t in zip(registry.PAGES, targets))
+    st.session_state["paths"] = [(x.url_path, y.url_path, t.url_path, x.title) for x, y, t in zip(a, b, targets)]
+    pg = st.navigation(first, position="hidden")
+    st.session_state["marked"] = [t._can_be_called for t in targets]  # st.navigation marked only its own copy
+    st.session_state["home"] = pg.url_path
+
+
+def test_the_navigation_gets_its_own_page_objects_each_run_and_the_links_share_one_set():
+    """ui.registry hands st.page_link one st.Page per page for the whole process (a file path made
+    st.page_link resolve it on the disk for every link of every run), and st.navigation copies of them: it marks
+    the page it runs on the object, so two sessions holding one object could run each other's page."""
+    at = AppTest.from_function(_navigation_objects, default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert at.session_state["distinct"] and at.session_state["same_targets"]
+    paths = at.session_state["paths"]
+    assert [t for _, _, t, _ in paths] == ["" if p is registry.HOME else p.name for p in registry.PAGES]
+    assert all(x == y == t for x, y, t, _ in paths)  # Home's links open '/', as the navigation's Home
+    assert [title for *_, title in paths] == [p.title for p in registry.PAGES]
+    assert not any(at.session_state["marked"]) and at.session_state["home"] == ""
