@@ -121,7 +121,7 @@ class ScriptRuns:
             self.n += 1
 
 
-def timed_click(pg, selector: str, timeout_s: float = 300) -> tuple[float, int]:
+def timed_click(pg, selector: str, timeout_s: float = 60) -> tuple[float, int]:
     """Click the element at `selector` and wait until the app is done: (seconds, script runs); (nan, runs)
     when it was not done within timeout_s."""
     runs = pg.__dict__.setdefault("_script_runs", None)

@@ -483,6 +483,18 @@ def recorded_tables(path: pathlib.Path) -> list[str]:
 
 
 LOAD_HEADING = "## Many visitors at once"
+DEPLOY_HEADING = "## More than one container"  # `python -m deploy.drill`'s figures: another command measures them
+
+
+def kept_by_heading(prefix: str, path: pathlib.Path = RESULTS) -> list[str]:
+    """The section of RESULTS.md whose heading starts with `prefix`, as it stands (up to the next section), for a
+    whole run, which writes RESULTS.md anew and keeps what other commands measured; [] when there is none."""
+    text = path.read_text() if path.exists() else ""
+    i = text.find("\n" + prefix)
+    if i < 0:
+        return []
+    j = text.find("\n## ", i + 1)
+    return ["", *text[i + 1:len(text) if j < 0 else j].rstrip("\n").split("\n")]
 
 
 def load_section() -> list[str]:
@@ -643,6 +655,7 @@ def markdown(rows: list[Row], info: dict[str, str], args, started: str, wall: fl
             *recorded_tables(ROOT / "benchmarks" / "RESULTS_LIMITS.md")]
     from benchmarks.poll_load import kept_section  # the class poll's figures (benchmarks/poll_load.py), kept
     out += kept_section()
+    out += kept_by_heading(DEPLOY_HEADING)  # deploy.drill's figures, kept as they were
     out.append("")
     return "\n".join(out)
 

@@ -25,3 +25,16 @@ def test_per_input_runs_each_input_side_by_side():
                     repeat=2, warmup=0, seeds=(1, 2))
     assert calls == [("a", 1), ("b", 1), ("a", 1), ("b", 1), ("a", 2), ("b", 2), ("a", 2), ("b", 2)]
     assert [len(x) for x in out["a"]] == [2, 2] and len(out["b"]) == 2
+
+
+def test_a_whole_run_keeps_the_sections_other_commands_measured(tmp_path):
+    """benchmarks.run writes RESULTS.md anew; the deployment drill's figures (python -m deploy.drill) are not its
+    own and come through as they were, up to the next section."""
+    from benchmarks.run import DEPLOY_HEADING, kept_by_heading
+
+    f = tmp_path / "RESULTS.md"
+    f.write_text("# R\n\n## Engine\n\nrows\n\n" + DEPLOY_HEADING + ": a class of 90\n\n| a | b |\n\ntext\n\n## Later\n\nx\n")
+    assert kept_by_heading(DEPLOY_HEADING, f) == ["", DEPLOY_HEADING + ": a class of 90", "", "| a | b |", "",
+                                                  "text"]
+    f.write_text("# R\n\n## Engine\n")
+    assert kept_by_heading(DEPLOY_HEADING, f) == []
