@@ -637,9 +637,11 @@ def main(argv: list[str] | None = None) -> int:
                               "| server RSS, Jacobian products at the defaults, sessions open | MB | load average |",
                               "| --- | --- | --- |", f"| 1 session | {r['one_mb']:.0f} | {r['load']} |",
                               f"| 10 sessions | {r['ten_mb']:.0f} | {r['load']} |"])
+    # the memory section says the command as it was given (its --entry, --env, --flag change what is measured)
+    ran = " ".join(["python -m benchmarks.load", *(argv if argv is not None else sys.argv[1:])])
     if "memory" in results:
         write_results("memory", ["## A lesson: many sessions over time, the server's memory", "",
-                                 f"Measured {when} by `python -m benchmarks.load --only memory`; {info}; {cfg}.", "",
+                                 f"Measured {when} by `{ran}`; {info}; {cfg}.", "",
                                  *lesson_section(results["memory"])])
     return 0
 
