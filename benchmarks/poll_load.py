@@ -406,17 +406,6 @@ def write_results(db: str, text: list[str]) -> None:
     print(f"wrote {RESULTS.relative_to(ROOT)} ({db})")
 
 
-def kept_section(path: pathlib.Path = RESULTS) -> list[str]:
-    """This section of RESULTS.md as it stands (its heading up to the next section), for benchmarks/run.py, which
-    writes RESULTS.md whole and keeps these figures as they were; [] when there is none yet."""
-    text = path.read_text() if path.exists() else ""
-    if HEADING not in text:
-        return []
-    i = text.index(HEADING)
-    j = text.find("\n## ", i + len(HEADING))
-    return ["", *text[i:len(text) if j < 0 else j].rstrip("\n").split("\n")]
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", nargs="*", default=["sqlite", "postgres"], choices=["sqlite", "postgres"])

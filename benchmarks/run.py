@@ -653,8 +653,9 @@ def markdown(rows: list[Row], info: dict[str, str], args, started: str, wall: fl
             "A request at each budget of `ui/limits.py`, a training step, a Theory cell: `python -m benchmarks.limits "
             "--full` (each case in a fresh process), copied here from `benchmarks/RESULTS_LIMITS.md`:", "",
             *recorded_tables(ROOT / "benchmarks" / "RESULTS_LIMITS.md")]
-    from benchmarks.poll_load import kept_section  # the class poll's figures (benchmarks/poll_load.py), kept
-    out += kept_section()
+    from benchmarks.poll_load import HEADING as POLL_HEADING  # the class poll's figures (benchmarks/poll_load.py)
+
+    out += kept_by_heading(POLL_HEADING)
     out += kept_by_heading(DEPLOY_HEADING)  # deploy.drill's figures, kept as they were
     out.append("")
     return "\n".join(out)
