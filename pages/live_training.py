@@ -7,6 +7,7 @@ from ui import sidebar
 from ui.session import live_demo, live_training as live
 from ui.charts import live_training as C
 from ui.limits import LIVE_TICK_S
+from rnn.training import warm_optimizers  # after ui, which imports the app once (ui/__init__.py)
 
 s = sidebar.current()
 st.title("Live training", anchor=False)
@@ -88,3 +89,4 @@ def panel() -> None:
 
 
 panel()
+warm_optimizers()  # the first Start's optimiser, imported while the visitor reads (rnn.training.warm_optimizers)

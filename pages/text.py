@@ -7,6 +7,7 @@ from ui.blocks import chart_block, page_control
 from ui.charts import text as C
 from ui.limits import LIVE_TICK_S, TEXT_WRAP
 from rnn import text as X  # after ui, which imports the app once (ui/__init__.py)
+from rnn.training import warm_optimizers
 
 s = sidebar.current()
 st.title("Text: how far back does it look?", anchor=False)
@@ -80,3 +81,4 @@ def panel() -> None:
 
 
 panel()
+warm_optimizers()  # the first Start's optimiser, imported while the visitor reads (rnn.training.warm_optimizers)

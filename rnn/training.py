@@ -127,6 +127,29 @@ DEMO = TrainConfig(task="remember_noise", T=40, batch_size=32, model="rnn", hidd
 DEMO_STEPS = 500  # steps of each model in the demo
 
 
+_WARM_LOCK = threading.Lock()
+_warm_thread: threading.Thread | None = None
+
+
+def _import_optimizers() -> None:
+    # torch.optim.Optimizer.__init__ is wrapped by torch._disable_dynamo, which imports torch._dynamo on the first
+    # optimiser a process makes
+    import torch._dynamo  # noqa: F401
+
+
+def warm_optimizers() -> threading.Thread:
+    """Import what the first optimiser of a process imports (torch._dynamo: 2–8 s and about 70 MB here, so not
+    with the app), in a daemon thread of its own, once per process; returns that thread. A page that trains calls
+    it when drawn, so a visitor's first Start, whose callback makes the optimiser, finds it imported: otherwise
+    that callback holds the session's state for those seconds, and a Stop clicked meanwhile waits for it."""
+    global _warm_thread
+    with _WARM_LOCK:
+        if _warm_thread is None:
+            _warm_thread = threading.Thread(target=_import_optimizers, name="warm-optimizers", daemon=True)
+            _warm_thread.start()
+        return _warm_thread
+
+
 def _get_task(name, text: str) -> Task:
     """The registered task `name`, or for "text" the next-character task on `text` (rnn.text)."""
     if str(name).strip().lower() == "text":

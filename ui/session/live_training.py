@@ -301,6 +301,9 @@ def tick(run: LiveRun, budget_s: float = LIVE_BUDGET_S) -> None:
                 run.status = "finished"
         if time.perf_counter() - t0 + per_step > budget_s:
             return
+        # let a callback waiting for the lock (Stop, Pause) have it now: a thread that releases a lock and takes it
+        # again at once nearly always wins it back, so Stop would wait for the whole budget
+        time.sleep(0)
 
 
 def chart(c, key: str | None = None) -> None:

@@ -301,6 +301,7 @@ def tick(budget_s: float = LIVE_BUDGET_S) -> None:
             runs = [r for r in runs if r.status == "running"]
         if time.perf_counter() - t0 >= budget_s:
             break
+        time.sleep(0)  # Pause waiting for the lock gets it now (ui.session.live_training.tick says why)
 
 
 def histories() -> dict[str, dict]:
