@@ -30,10 +30,10 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
+import browser_kit  # noqa: E402
 from browser_kit import CHROMIUM, CHROMIUM_ARGS, free_port, wait_idle  # noqa: E402
 
 from ui.registry import HOME, PAGES  # noqa: E402
@@ -79,24 +79,9 @@ def load_average() -> str:
 
 
 def start_server(port: int, app_dir: pathlib.Path) -> subprocess.Popen:
-    """`streamlit run app.py` from app_dir (its own .streamlit/config.toml), answering on 127.0.0.1:port."""
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
-    proc = subprocess.Popen(cmd, cwd=app_dir, env=dict(os.environ), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("streamlit did not answer its health check within 120 s")
+    """`streamlit run app.py` from app_dir, answering on 127.0.0.1:port (browser_kit.start_server, in a process
+    group of its own, given 120 s: an older app may start slower)."""
+    return browser_kit.start_server(port, app_dir=pathlib.Path(app_dir), timeout_s=120, own_group=True)
 
 
 class ScriptRuns:

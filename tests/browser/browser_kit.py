@@ -30,14 +30,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, extra_env: dict | None = None) -> subprocess.Popen:
+def start_server(port: int, extra_env: dict | None = None, app_dir: Path = ROOT, timeout_s: float = 60,
+                 own_group: bool = False) -> subprocess.Popen:
+    """`streamlit run app.py` from app_dir (its own .streamlit/config.toml), answering on 127.0.0.1:port within
+    timeout_s; its output goes to a file, shown if it exits early. own_group: in a process group of its own (the
+    benchmarks stop a server with everything it started)."""
     env = dict(os.environ, **(extra_env or {}))
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_dir / "app.py"), "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
     log = tempfile.TemporaryFile()  # a file, not a pipe: nobody reads it while tests run, so it can't fill
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
+    proc = subprocess.Popen(cmd, cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=own_group)
+    deadline = time.time() + timeout_s
     while time.time() < deadline:
         if proc.poll() is not None:
             log.seek(0)
@@ -49,7 +54,7 @@ def start_server(port: int, extra_env: dict | None = None) -> subprocess.Popen:
         except OSError:
             time.sleep(0.3)
     proc.kill()
-    raise RuntimeError("streamlit did not answer its health check within 60 s")
+    raise RuntimeError(f"streamlit did not answer its health check within {timeout_s:g} s")
 
 
 # On a link to a page (/live_training), Streamlit's frontend first looks for its server under that path
