@@ -15,6 +15,7 @@ st.caption("A vanilla RNN and a gated cell learn to predict the next character o
            "windows. Then pick a character: the ones before it are shaded by how much they move its prediction, "
            r"$\lVert \partial L_p/\partial x_q \rVert$ by autograd. The sidebar sets hidden size, seed, activation and the RNN's weight scale.")
 
+bar = st.container()  # the buttons above the controls, which fold away on Start: Pause stays put (as on Live training)
 source, cell, trunc, steps = R.draw_controls(expanded=not R.state().runs)  # the text, the cell, N, the run's length
 raw = R.own_text(source)
 prep = R.prepared(source, raw)
@@ -24,14 +25,15 @@ cfgs, notes = R.configs(s, prep.text, cell, trunc)
 for n in notes:
     st.caption(n)
 
-b = st.columns(3)
-b[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretch", key="text_start",
-            on_click=R.start, args=(cfgs, steps), disabled=R.running())
-# Pause is never disabled (it does nothing with nothing running): Streamlit drops a click on a widget whose last
-# drawing was disabled, and the rerun after Start draws it again only when it gets to it (as on Live training)
-b[1].button("Pause", icon=":material/pause:", width="stretch", key="text_pause", on_click=R.pause)
-b[2].button("Reset", icon=":material/restart_alt:", width="stretch", key="text_reset", on_click=R.reset)
-R.draw_changed(cfgs, steps)
+with bar:
+    b = st.columns(3)
+    b[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretch", key="text_start",
+                on_click=R.start, args=(cfgs, steps), disabled=R.running())
+    # Pause is never disabled (it does nothing with nothing running): Streamlit drops a click on a widget whose last
+    # drawing was disabled, and the rerun after Start draws it again only when it gets to it (as on Live training)
+    b[1].button("Pause", icon=":material/pause:", width="stretch", key="text_pause", on_click=R.pause)
+    b[2].button("Reset", icon=":material/restart_alt:", width="stretch", key="text_reset", on_click=R.reset)
+    R.draw_changed(cfgs, steps)
 text, window = R.view(prep.text, cfgs)  # the runs' text while there are runs: p is a position in it
 R.keep_position(text, window)
 pos = page_control("pos", st.slider, default=X.focus(text, window), hi=len(text) - 1, min_value=1,

@@ -72,6 +72,36 @@ def test_stop_halts_the_run_within_a_second_five_times_in_a_row(server, page):
     assert not page.console_errors, page.console_errors
 
 
+@pytest.mark.parametrize("link, start, halt", [("live_training?steps=5000", "live_start", "live_stop"),
+                                               ("text?text=echo&text_steps=2000", "text_start", "text_pause")])
+def test_start_leaves_the_buttons_where_they_are(server, page, link, start, halt):
+    """The controls fold away once a run starts; the buttons are above them, so Stop (Pause on the Text page) stays
+    under the pointer. Drawn below the controls, Stop moved up 330 px a moment after Start (34 px at 0.1 s, the rest
+    by 0.5 s), and a Stop clicked meanwhile landed on whatever had moved there: the run went on. Every buttons'
+    position from before Start until the run is drawn is the same."""
+    page.goto(f"{server}/{link}")
+    wait_idle(page)
+    keys = [start, halt] + (["live_pause", "live_reset"] if start == "live_start" else ["text_reset"])
+
+    def boxes():
+        return [page.locator(f".st-key-{k} button").bounding_box() for k in keys]
+
+    before = boxes()
+    page.locator(f".st-key-{start} button").click()
+    seen = []
+    for _ in range(12):  # 0 … 2.4 s after Start, while the rerun draws the run
+        seen.append(boxes())
+        page.wait_for_timeout(200)
+    wait_idle(page)
+    seen.append(boxes())
+    for i, b in enumerate(seen):
+        assert b == before, f"{i * 0.2:.1f} s after Start: {dict(zip(keys, b))}, before {dict(zip(keys, before))}"
+    page.locator(f".st-key-{halt} button").click()
+    wait_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert not page.console_errors, page.console_errors
+
+
 def test_pause_halts_the_run_and_start_resumes_it(server, page):
     """Pause wins like Stop, and Start then resumes the same run (its label, run 1). Its early click comes
     0.9 s after Start: at 0.3 s one Pause click in 6 never reached the page's callback (Stop's: 0 in 12)."""
