@@ -15,40 +15,16 @@ st.caption("BPTT while it happens: each tick trains a few steps and redraws. The
            "reaches each time step t, training step after training step. The sidebar sets the RNN's activation, "
            "scale, init, hidden size and seed; the controls below set the task and the optimiser.")
 
-# the buttons go above the controls, which fold away once a run starts: nothing above the buttons changes on Start,
-# so Stop stays where it was (drawn below, the buttons moved up by the controls' height a moment after Start, and a
-# Stop clicked then landed on whatever had moved under the pointer)
-bar = st.container()
+bar = st.container()  # the buttons, above the controls (ui.session.live_training.draw_buttons says why)
 v = live.draw_controls(expanded=live.state().run is None)
 cfg, notes, max_steps = live.config_from_controls(s, v)
 st.markdown(live.TASK_TEXT.get(cfg.task, ""))
 for n in notes:
     st.info(n, icon=":material/info:")
 
-state = live.state()
-run = state.run
-changed = live.controls_changed(cfg, max_steps)
+run = live.state().run
 with bar:
-    b = st.columns(5)
-    b[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretch", key="live_start",
-                on_click=live.start, args=(cfg, max_steps),
-                disabled=bool(run and run.status == "running" and not changed))
-    # Pause and Stop are never disabled: Streamlit drops a click on a widget whose last drawing was disabled, and
-    # the rerun after Start draws them again only when it gets to them (seconds on a busy machine)
-    b[1].button("Pause", icon=":material/pause:", width="stretch", key="live_pause", on_click=live.pause)
-    b[2].button("Stop", icon=":material/stop:", width="stretch", key="live_stop", on_click=live.stop)
-    b[3].button("Reset", icon=":material/restart_alt:", width="stretch", key="live_reset", on_click=live.reset)
-    b[4].button("Same with an LSTM", icon=":material/memory:", width="stretch", key="live_lstm",
-                on_click=live.same_with_lstm, args=(cfg, max_steps),
-                disabled=live.base(cfg, max_steps)[0].model == "lstm",
-                help="Start this very run again with an LSTM (the earlier run stays, to compare below).")
-    st.button("The LSTM demo: RNN, LSTM, GRU on the same batches", icon=":material/compare_arrows:", key="live_demo",
-              on_click=live_demo.start, args=(s,), help="Remember the first symbol through noise: the "
-              "tanh RNN stays at chance, the LSTM and the GRU learn it (the controls and the sidebar take its "
-              "settings).")
-    if changed:
-        st.caption("The controls changed: press Start to begin a new run with them (the current one is kept to "
-                   "compare).")
+    live.draw_buttons(cfg, max_steps, demo=(live_demo.start, (s,)))
 
 
 ticking = run is not None and run.status == "running"

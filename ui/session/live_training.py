@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from functools import partial
+from typing import Callable
 
 import numpy as np
 import streamlit as st
@@ -179,6 +180,34 @@ def draw_controls(expanded: bool) -> dict[str, object]:
             else:
                 values[key] = page_control(key, st.select_slider, args=(choices,))
     return values
+
+
+def draw_buttons(cfg: TrainConfig, max_steps: int, demo: tuple[Callable, tuple]) -> None:
+    """Start, Pause, Stop, Reset, "Same with an LSTM", the LSTM demo's button (`demo`: its callback and args, from
+    ui.session.live_demo, which imports this module) and, when the controls changed under a run, a line that says so.
+
+    The page draws them in a container above its controls, which fold away once a run starts: nothing above the
+    buttons changes on Start, so Stop stays where it was. Drawn below the controls, the buttons moved up by the
+    controls' height a moment after Start, and a Stop clicked then landed on whatever had moved under the pointer."""
+    run = state().run
+    changed = controls_changed(cfg, max_steps)
+    b = st.columns(5)
+    b[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretch", key="live_start",
+                on_click=start, args=(cfg, max_steps), disabled=bool(run and run.status == "running" and not changed))
+    # Pause and Stop are never disabled: Streamlit drops a click on a widget whose last drawing was disabled, and
+    # the rerun after Start draws them again only when it gets to them (seconds on a busy machine)
+    b[1].button("Pause", icon=":material/pause:", width="stretch", key="live_pause", on_click=pause)
+    b[2].button("Stop", icon=":material/stop:", width="stretch", key="live_stop", on_click=stop)
+    b[3].button("Reset", icon=":material/restart_alt:", width="stretch", key="live_reset", on_click=reset)
+    b[4].button("Same with an LSTM", icon=":material/memory:", width="stretch", key="live_lstm",
+                on_click=same_with_lstm, args=(cfg, max_steps), disabled=base(cfg, max_steps)[0].model == "lstm",
+                help="Start this very run again with an LSTM (the earlier run stays, to compare below).")
+    st.button("The LSTM demo: RNN, LSTM, GRU on the same batches", icon=":material/compare_arrows:", key="live_demo",
+              on_click=demo[0], args=demo[1], help="Remember the first symbol through noise: the tanh RNN stays at "
+              "chance, the LSTM and the GRU learn it (the controls and the sidebar take its settings).")
+    if changed:
+        st.caption("The controls changed: press Start to begin a new run with them (the current one is kept to "
+                   "compare).")
 
 
 def config_from_controls(s: Settings, v: dict) -> tuple[TrainConfig, list[str], int]:
