@@ -288,6 +288,15 @@ def _rows(Q: Tensor, fs: Tensor, mask: np.ndarray) -> tuple[np.ndarray, Tensor, 
     return idx, Q[sel], fs[sel]
 
 
+def _mass_bound(lo: np.ndarray, hi: np.ndarray, tau: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """(upper, ok) for σ₁² from lo ≤ θ₁ ≤ hi and the mass τ outside the block: θ₁ ≤ σ₁² ≤ θ₁ + θ₁τ/(θ₁ − τ), and the
+    upper bound increases in θ₁ where θ₁ > 2τ, so lo ≤ σ₁² ≤ hi + hi·τ/(hi − τ) where lo > 2τ; ok where that interval
+    is within tol of lo. NaN certifies nothing."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        upper = hi + hi * tau / (hi - tau)
+        return upper, (lo > 2 * tau) & (upper - lo <= tol * lo)
+
+
 def _block_bounds(QZ: Tensor, n: int, tol: float, slack: float):
     """What the block alone (A = (Q̃Z)ᵀ(Q̃Z) = ZᵀGZ, no further pass over Q̃) says of σ₁² = λ₁(G): the rows it
     certifies (ok), their interval [t1, upper], and the rows whose block sees a flat spectrum (flat)."""
@@ -312,20 +321,12 @@ def _block_bounds(QZ: Tensor, n: int, tol: float, slack: float):
     tau = np.maximum(1.0 - tr, 0.0) + slack
     with np.errstate(divide="ignore", invalid="ignore"):
         alpha = tr - rq
-        t1_hi = np.minimum(tr, np.where(rq > alpha, rq + res2 / (rq - alpha), np.inf))
-        # θ₁ ≤ σ₁² ≤ θ₁ + θ₁τ/(θ₁ − τ), and the upper bound increases in θ₁ where θ₁ > 2τ: so with ρ ≤ θ₁ ≤ t1_hi,
-        # ρ ≤ σ₁² ≤ t1_hi + t1_hi·τ/(t1_hi − τ) where ρ > 2τ. NaN (A not finite) certifies nothing.
-        t1 = rq
-        upper = t1_hi + t1_hi * tau / (t1_hi - tau)
-        ok = (t1 > 2 * tau) & (upper - t1 <= tol * t1)
-    rest = np.flatnonzero(~ok)
-    if rest.size:  # the others from one batched eigvalsh of their r × r matrices (NaN where A is not finite)
+        t1, t1_hi = rq, np.minimum(tr, np.where(rq > alpha, rq + res2 / (rq - alpha), np.inf))
+    rest = np.flatnonzero(~_mass_bound(t1, t1_hi, tau, tol)[1])
+    if rest.size:  # the others: θ₁ from one batched eigvalsh of their r × r matrices (NaN where A is not finite)
         sel = torch.from_numpy(rest).to(A.device)
-        t1[rest] = _eig_small(A[sel])[:, 0].cpu().numpy()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # θ₁ ≤ σ₁² ≤ θ₁ + θ₁τ/(θ₁ − τ)
-            upper[rest] = t1[rest] + t1[rest] * tau[rest] / (t1[rest] - tau[rest])
-            ok[rest] = (t1[rest] > 2 * tau[rest]) & (upper[rest] - t1[rest] <= tol * t1[rest])
+        t1[rest] = t1_hi[rest] = _eig_small(A[sel])[:, 0].cpu().numpy()
+    upper, ok = _mass_bound(t1, t1_hi, tau, tol)
     # a flat spectrum: A a multiple of I with each Ritz value 1/n of the mass
     flat = ~ok & (dev <= 1e-3 * tr / r) & (np.abs(tr * n / r - 1.0) <= 1e-3)
     return ok, t1, upper, flat
@@ -458,11 +459,11 @@ class _Factors:
     written by the matrix product's threads on another core: 15–20 % slower at n = 128.)"""
 
     def __init__(self, chain: Chain, a: int, b: int, tmp: Tensor, d64: Tensor | None, W64: Tensor | None,
-                 rows: tuple | None = None):
+                 rows: tuple | None):
         self.a, self.tmp = a, tmp
         if chain.fprime is not None:
-            # f′(a_t) as a row (1, n): from `rows`, the chain's f′ split once into one view per step, when given
-            self.W, self.d = chain.W, (rows[a:b] if rows is not None else chain.fprime[a:b, None, :].unbind(0))
+            # f′(a_t) as a row (1, n): `rows` is the chain's f′ split once into one view per step (_Walk.rows)
+            self.W, self.d = chain.W, rows[a:b]
             self.W64, self.d64 = W64, (d64[a:b].unbind(0) if d64 is not None else None)
             self.Jt = None
         else:
