@@ -92,7 +92,8 @@ def test_start_leaves_the_buttons_where_they_are(server, page, link, start, halt
     for _ in range(12):  # 0 … 2.4 s after Start, while the rerun draws the run
         seen.append(boxes())
         page.wait_for_timeout(200)
-    wait_idle(page)
+    # and once the run is drawn (its step counter); not "idle": a running run's fragment ticks on and on
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=60_000)
     seen.append(boxes())
     for i, b in enumerate(seen):
         assert b == before, f"{i * 0.2:.1f} s after Start: {dict(zip(keys, b))}, before {dict(zip(keys, before))}"
