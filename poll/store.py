@@ -14,9 +14,9 @@ Every row is reached through its class's code, so nothing one class's calls read
 Every value goes to the driver as a bound parameter; codes, ids, steps and answers are checked before that
 (poll/codes.py, _clean_step, _clean_value).
 
-Concurrency. SQLite: WAL (readers never wait for the writer), busy_timeout, and every writing transaction opened
-with BEGIN IMMEDIATE, so writers queue on the busy timeout instead of failing when a deferred read lock cannot be
-upgraded. Postgres: an answer holds its class's row FOR SHARE (answers run side by side), a reveal holds it
+Concurrency. SQLite: WAL (readers never wait for the writer; the switch to it tried again while it clashes with
+another process's, see _switch_to_wal), busy_timeout, and every writing transaction opened with BEGIN IMMEDIATE, so
+writers queue on the busy timeout instead of failing when a deferred read lock cannot be upgraded. Postgres: an answer holds its class's row FOR SHARE (answers run side by side), a reveal holds it
 FOR UPDATE, so an answer that races the reveal is either stored before it or refused after it.
 Faults: SQLAlchemy's OperationalError / InterfaceError / pool timeout (the database down, unreachable or locked
 past the timeout) become PollUnavailable with a plain message; any other database error a PollError.
@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -175,7 +176,7 @@ class Store:
                 dbapi_conn.isolation_level = None
                 cur = dbapi_conn.cursor()
                 cur.execute(f"PRAGMA busy_timeout = {busy_ms}")   # an int made here, not input
-                cur.execute("PRAGMA journal_mode = WAL")
+                _switch_to_wal(cur, self.timeout)
                 cur.execute("PRAGMA synchronous = NORMAL")
                 cur.execute("PRAGMA foreign_keys = ON")
                 cur.close()
@@ -441,6 +442,26 @@ class Store:
             for table in (answers, members, questions):
                 conn.execute(sa.delete(table).where(table.c.code.in_(old)))
             return conn.execute(sa.delete(classes).where(classes.c.created < cutoff)).rowcount
+
+
+def _switch_to_wal(cur: sqlite3.Cursor, timeout: float) -> None:
+    """PRAGMA journal_mode = WAL, tried again for up to `timeout` s while the database is locked.
+
+    The busy timeout does not cover this one: when two connections switch a new database at the same moment, each
+    holds the shared lock the other needs to let go of, and SQLite answers one of them "database is locked" at once
+    instead of waiting (six server processes on their first call, measured: within 40 ms). Once the file is in WAL
+    mode (it stays so) the pragma takes no lock that can clash."""
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(2 * pause, 0.1)
 
 
 def _reason(e: Exception) -> str:

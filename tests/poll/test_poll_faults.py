@@ -186,6 +186,50 @@ def test_six_server_processes_make_the_tables_at_once(db_url):
         s.dispose()
 
 
+class RefusingCursor:
+    """A real SQLite cursor whose first `refusals` statements fail as SQLite fails the second of two connections
+    switching a new file to WAL at the same moment: "database is locked", at once, without the busy timeout."""
+
+    def __init__(self, cur: sqlite3.Cursor, refusals: int, message: str = "database is locked"):
+        self.cur, self.refusals, self.message, self.calls = cur, refusals, message, 0
+
+    def execute(self, sql: str):
+        self.calls += 1
+        if self.calls <= self.refusals:
+            raise sqlite3.OperationalError(self.message)
+        return self.cur.execute(sql)
+
+
+def test_the_wal_switch_refused_at_once_is_tried_again(tmp_path):
+    """The fault behind a rare failure of the six-process test: the switch clashes, and the store tries again."""
+    conn = sqlite3.connect(tmp_path / "poll.sqlite3", isolation_level=None)
+    try:
+        cur = RefusingCursor(conn.cursor(), refusals=3)
+        poll.store._switch_to_wal(cur, timeout=5.0)
+        assert cur.calls == 4
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        conn.close()
+
+
+def test_the_wal_switch_gives_up_after_the_timeout_and_on_other_faults_at_once(tmp_path):
+    conn = sqlite3.connect(tmp_path / "poll.sqlite3", isolation_level=None)
+    try:
+        cur = RefusingCursor(conn.cursor(), refusals=10**6)
+        t0 = time.monotonic()
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            poll.store._switch_to_wal(cur, timeout=0.5)
+        waited = time.monotonic() - t0
+        assert 0.35 <= waited < 3.0 and cur.calls > 3      # kept trying for about the timeout, then gave up
+        cur = RefusingCursor(conn.cursor(), refusals=1, message="disk I/O error")
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+            poll.store._switch_to_wal(cur, timeout=5.0)
+        assert cur.calls == 1                               # not a lock: no second try
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    finally:
+        conn.close()
+
+
 # ---- a class at once ---------------------------------------------------------------------------------------------
 
 def answer_at_once(stores: list[poll.Store], code: str, values, step: int = 1) -> list[BaseException]:
