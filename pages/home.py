@@ -36,7 +36,8 @@ st.subheader("Classroom presets", anchor=False)
 st.caption("One click sets every sidebar control; open *Jacobian products* to see the regime.")
 applied = next((name for name, p in PRESETS.items() if p.settings == now), None)  # the preset in the sidebar
 for name, p in PRESETS.items():
-    b, why = st.columns([2, 5], vertical_alignment="center")
+    # the button a third of the row: at a projector's 1024 px a narrower one took four lines for a label
+    b, why = st.columns([3, 5], vertical_alignment="center")
     b.button(p.label, key=f"preset_{name}", icon=p.icon, on_click=_apply, args=(name,), width="stretch",
              type="primary" if name == applied else "secondary", wrap=True)
     why.markdown(p.why + (f" Opens *{registry.page(p.page).title}*." if p.page else ""))

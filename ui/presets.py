@@ -35,30 +35,31 @@ class Preset:
 
 _BASE = dict(hidden=64, seed=0, float64=True, device="auto")
 
+# no-break spaces (\u00a0) keep "ρ < 1" and the like on one line when a label wraps
 PRESETS: dict[str, Preset] = {
     "vanishing": Preset(
-        "vanishing (tanh, ρ < 1)", ":material/trending_down:",
+        "vanishing (tanh, ρ\u00a0<\u00a01)", ":material/trending_down:",
         Settings(T=100, activation="tanh", scale=0.8, scale_kind="rho", init="gaussian", input_scale=0.5,
                  **_BASE),
         r"$\tanh' \le 1$ and $\rho(W) = 0.8 < 1$: over many steps the gradient shrinks geometrically. "
         r"$\rho$ bounds the long run, not each step: one step back may still multiply it by more than one.",
         "vanishing"),
     "exploding": Preset(
-        "exploding (linear or relu, ρ > 1)", ":material/trending_up:",
+        "exploding (linear or relu, ρ\u00a0>\u00a01)", ":material/trending_up:",
         Settings(T=100, activation="linear", scale=1.2, scale_kind="rho", init="gaussian", input_scale=0.5,
                  **_BASE),
         r"A linear RNN multiplies by $W^\top$ every step back, so $\|(W^\top)^k\|$ grows like "
         r"$\rho^k = 1.2^k$: about $10^8$ after 100 steps.",
         "exploding"),
     "edge": Preset(
-        "edge of chaos (tanh, g = 1)", ":material/trending_flat:",
+        "edge of chaos (tanh, g\u00a0=\u00a01)", ":material/trending_flat:",
         Settings(T=100, activation="tanh", scale=1.0, scale_kind="gain", init="orthogonal", input_scale=0.01,
                  **_BASE),
         r"An orthogonal $W$ with gain 1 and tiny inputs keep tanh near its linear part ($f' \approx 1$): "
         r"the norm stays near 1 at every lag.",
         "edge"),
     "sigmoid": Preset(
-        "sigmoid vanishes whenever σₘₐₓ < 4", ":material/south:",
+        "sigmoid vanishes whenever σₘₐₓ\u00a0<\u00a04", ":material/south:",
         Settings(T=100, activation="sigmoid", scale=3.0, scale_kind="sigma_max", init="gaussian",
                  input_scale=0.5, **_BASE),
         r"$\sigma' \le 1/4$, so each step back scales by at most $\gamma\,\sigma_{\max} = 0.25 \cdot 3 "

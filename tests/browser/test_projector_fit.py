@@ -1,7 +1,8 @@
 """Projector mode at a projector's 1024 × 768 with the sidebar open, in Chromium (issue 20, layout):
 
 - on every page (ui.registry) no metric value or label, regime badge, button, option, link or widget label is cut:
-  nothing wider than its clipping box, no "…" of text-overflow, no word broken across two lines;
+  nothing wider than its clipping box, no "…" of text-overflow, no word broken across two lines; no button's label
+  squeezed onto more than two lines;
 - no chart's legend or title runs out of its chart, and no chart label is cut to "…";
 - every option of a segmented control is visible, with projector mode on and off;
 - every Lesson step's chart starts on the first screen (its top within 768 px);
@@ -74,6 +75,21 @@ CUT = r"""() => {
       if (w) out.push(`${kind} broken mid-word: ${name(e)} ("${w}")`);
     });
   }
+  // a button squeezed so narrow that its label takes more than two lines (five buttons in one row once left
+  // "Same with an LSTM" four lines tall): whole words, but no longer a button a class reads at a glance
+  main.querySelectorAll('[data-testid="stButton"] button, [data-testid="stDownloadButton"] button').forEach(b => {
+    if (!shown(b)) return;
+    const tops = new Set();
+    const walk = document.createTreeWalker(b, NodeFilter.SHOW_TEXT);
+    let n;
+    while ((n = walk.nextNode())) {
+      if (!n.data.trim() || (n.parentElement && n.parentElement.closest('[data-testid="stIconMaterial"], .material-icons, svg')))
+        continue;
+      const r = document.createRange(); r.selectNodeContents(n);
+      [...r.getClientRects()].filter(q => q.width > 0.5).forEach(q => tops.add(Math.round(q.top / 4)));
+    }
+    if (tops.size > 2) out.push(`button squeezed: ${name(b)} (${tops.size} lines)`);
+  });
   // a segmented control's options: each one whole inside the control's visible box
   main.querySelectorAll('[data-testid="stButtonGroup"]').forEach(g => {
     if (!shown(g)) return;

@@ -191,7 +191,9 @@ def draw_buttons(cfg: TrainConfig, max_steps: int, demo: tuple[Callable, tuple])
     controls' height a moment after Start, and a Stop clicked then landed on whatever had moved under the pointer."""
     run = state().run
     changed = controls_changed(cfg, max_steps)
-    b = st.columns(5)
+    # the four run buttons on one row, the two LSTM buttons on the next: five in one row left "Same with an LSTM"
+    # 118 px wide, four lines tall, in projector mode at a projector's 1024 px
+    b = st.columns(4)
     b[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretch", key="live_start",
                 on_click=start, args=(cfg, max_steps), disabled=bool(run and run.status == "running" and not changed))
     # Pause and Stop are never disabled: Streamlit drops a click on a widget whose last drawing was disabled, and
@@ -199,12 +201,13 @@ def draw_buttons(cfg: TrainConfig, max_steps: int, demo: tuple[Callable, tuple])
     b[1].button("Pause", icon=":material/pause:", width="stretch", key="live_pause", on_click=pause)
     b[2].button("Stop", icon=":material/stop:", width="stretch", key="live_stop", on_click=stop)
     b[3].button("Reset", icon=":material/restart_alt:", width="stretch", key="live_reset", on_click=reset)
-    b[4].button("Same with an LSTM", icon=":material/memory:", width="stretch", key="live_lstm",
-                on_click=same_with_lstm, args=(cfg, max_steps), disabled=base(cfg, max_steps)[0].model == "lstm",
-                help="Start this very run again with an LSTM (the earlier run stays, to compare below).")
-    st.button("The LSTM demo: RNN, LSTM, GRU on the same batches", icon=":material/compare_arrows:", key="live_demo",
-              on_click=demo[0], args=demo[1], help="Remember the first symbol through noise: the tanh RNN stays at "
-              "chance, the LSTM and the GRU learn it (the controls and the sidebar take its settings).")
+    row = st.container(horizontal=True)
+    row.button("Same with an LSTM", icon=":material/memory:", key="live_lstm",
+               on_click=same_with_lstm, args=(cfg, max_steps), disabled=base(cfg, max_steps)[0].model == "lstm",
+               help="Start this very run again with an LSTM (the earlier run stays, to compare below).")
+    row.button("The LSTM demo: RNN, LSTM, GRU on the same batches", icon=":material/compare_arrows:", key="live_demo",
+               on_click=demo[0], args=demo[1], help="Remember the first symbol through noise: the tanh RNN stays at "
+               "chance, the LSTM and the GRU learn it (the controls and the sidebar take its settings).")
     if changed:
         st.caption("The controls changed: press Start to begin a new run with them (the current one is kept to "
                    "compare).")
