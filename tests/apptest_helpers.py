@@ -22,6 +22,22 @@ def open_app(query: Mapping | None = None, page: str | None = None, timeout: flo
     return at.switch_page(page).run() if page and page != "pages/home.py" else at
 
 
+def open_on(page: str, query: Mapping | None = None) -> AppTest:
+    """open_app with the page first: app.py with `query` in the URL, switched to `page`."""
+    return open_app(query, page)
+
+
+def assert_ok(at: AppTest) -> None:
+    """No exception on the page the last run drew (their messages shown where there are some)."""
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def finished_page(at: AppTest) -> str:
+    """The file name of the page the last run finished on (pages/…py → "….py")."""
+    info = at._registered_pages.get(at._finished_page_script_hash, {})
+    return pathlib.Path(str(info.get("script_path", ""))).name
+
+
 def chart_tables(at: AppTest) -> list[pa.Table]:
     """Every dataset of every chart on the page: the named ones (st.altair_chart) and a chart's own data
     (st.vega_lite_chart with a frame, ui.charts.spec.vega_spec)."""

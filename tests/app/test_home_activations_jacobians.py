@@ -9,7 +9,7 @@ from dataclasses import asdict, fields
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_helpers import open_app
+from apptest_helpers import open_app as _app, open_on as _on, assert_ok as _ok, finished_page as _page
 import rnn
 from ui.cached import model
 from ui.charts import style
@@ -17,24 +17,6 @@ from ui.presets import PRESETS
 from ui.settings import Settings, to_query
 
 MY_PAGES = ("pages/home.py", "pages/activations.py", "pages/jacobian_products.py")
-
-
-def _app(query: dict | None = None) -> AppTest:
-    return open_app(query)
-
-
-def _on(page: str, query: dict | None = None) -> AppTest:
-    return open_app(query, page)
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
-
-
-def _page(at: AppTest) -> str:
-    """The file of the page the last run finished on."""
-    info = at._registered_pages.get(at._finished_page_script_hash, {})
-    return pathlib.Path(str(info.get("script_path", ""))).name
 
 
 def _metrics(at: AppTest) -> dict[str, str]:

@@ -10,29 +10,11 @@ from dataclasses import fields
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_helpers import chart_tables, open_app
+from apptest_helpers import chart_tables, open_app as _app, open_on as _on, assert_ok as _ok, finished_page as _page
 from ui import registry
 from ui import settings as S
 from ui.presets import PRESETS
 from ui.settings import Settings
-
-
-def _app(query: dict | None = None) -> AppTest:
-    return open_app(query)
-
-
-def _on(page: str, query: dict | None = None) -> AppTest:
-    return open_app(query, page)
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
-
-
-def _page(at: AppTest) -> str:
-    """The file of the page the last run finished on."""
-    info = at._registered_pages.get(at._finished_page_script_hash, {})
-    return pathlib.Path(str(info.get("script_path", ""))).name
 
 
 def _chart_data(at: AppTest) -> list:

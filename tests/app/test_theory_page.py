@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import rnn
-from apptest_helpers import chart_tables, open_app
+from apptest_helpers import assert_ok as _ok, chart_tables, open_app
 from ui.cached import model
 from ui.charts import style
 from ui.charts.jacobian_products import PREDICTED
@@ -22,10 +22,6 @@ from ui.settings import DEFAULTS, Settings, to_query
 
 PAGE = "pages/theory.py"
 
-
-
-def _ok(at) -> None:
-    assert not at.exception, [e.message for e in at.exception]
 
 
 def _text(at) -> str:

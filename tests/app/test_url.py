@@ -6,25 +6,13 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_helpers import chart_tables, open_app
+from apptest_helpers import chart_tables, open_app as _app, open_on as _on, assert_ok as _ok
 import rnn
 from ui.cached import model
 from ui.charts import style
 from ui.settings import DEFAULTS, Settings
 
 MY_PAGES = ("pages/home.py", "pages/activations.py", "pages/jacobian_products.py")
-
-
-def _app(query: dict | None = None) -> AppTest:
-    return open_app(query)
-
-
-def _on(page: str, query: dict | None = None) -> AppTest:
-    return open_app(query, page)
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
 
 
 def _chart_data(at: AppTest) -> list:

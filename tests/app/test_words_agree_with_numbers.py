@@ -112,7 +112,13 @@ def test_vanishing_step_names_the_regime_and_rate_the_line_keeps():
 def test_vanishing_step_at_scale_100_names_no_regime_the_line_does_not_keep():
     """Issue 20.3: at ρ = 100 the line rises by many decades and falls again (most units saturated). Before,
     the sentence said 'slope −0.03 (vanishing)' beside a chart far above 1; a least-squares line strays from
-    these points by more than it changes over them, so the page now says there is no steady rate."""
+    these points by more than it changes over them, so the page now says there is no steady rate.
+
+    At ρ = 100 the forward pass is chaotic: W changed by one unit in its last place moves this line by decades
+    (its lowest point anywhere from −6.6 to +1.9 over W·(1 + k·1.1e-16), |k| ≤ 10), so the line a machine draws
+    depends on its BLAS's rounding. What holds on every machine is asserted: the line reaches far above 1, and
+    the sentence says what the line this machine drew says (here, MKL: not a line, RMS 4.5 against a change of
+    4.3; a steady line in 1 of those 21 roundings)."""
     at = _lesson_at(5, 100.0)
     assert at.session_state["w_scale"] == 100.0
     text = sentence(at, "Here")
@@ -121,8 +127,11 @@ def test_vanishing_step_at_scale_100_names_no_regime_the_line_does_not_keep():
     m, x, _ = model.build(replace(s, scale=100.0))
     ref = reference_log10_norms(m, x)
     slope, rms, span = fit(ref)
-    assert rms > max(1.0, span) and ref.min() > 0  # the reference: not a line, and above 1 at every lag
-    assert "no steady rate" in text and "vanishing" not in text and "exploding" not in text
+    assert ref.max() > 1  # the reference: far above 1 (the chart that had 'vanishing' beside it)
+    if rms > max(1.0, span):  # not a line
+        assert "no steady rate" in text and "vanishing" not in text and "exploding" not in text
+    else:  # a rounding that draws a steady line: the sentence reads its slope
+        assert "no steady rate" not in text and "slope **" in text
     share = float((fprime_tanh(pre_activations(m, x)) < 1e-6).double().mean())  # saturated units
     assert f"{share:.0%} of the values" in text
     assert log10_of(re.search(r"scaled by \*\*(.+?)\*\*", text).group(1)) == pytest.approx(ref[49], abs=0.03)
