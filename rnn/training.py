@@ -175,7 +175,8 @@ class Trainer:
     config (validated TrainConfig), task (rnn.tasks.Task), model (VanillaRNN or GatedRNN with a linear
     readout), generator (the batches' torch.Generator), device, dtype, note (a sentence for the screen or
     None), steps_done, diverged (True once a loss or gradient was not finite; training then stops),
-    diverged_at (that step or None), lock (held by train, evaluate and history: hold it to read the model
+    diverged_at (that step or None), diverged_what ("loss" or "gradient": which one was not finite; a finite loss
+    can have a gradient that overflows), lock (held by train, evaluate and history: hold it to read the model
     between two steps, as rnn.text does).
 
     Reading the model with its own step (rnn.cells), the one training uses: `run(x)` gives the last state
@@ -210,6 +211,7 @@ class Trainer:
         self.steps_done = 0
         self.diverged = False
         self.diverged_at: int | None = None
+        self.diverged_what: str | None = None
         self._hist = {k: deque(maxlen=cfg.history_size) for k in SCALARS}
         self._lag_steps: deque = deque(maxlen=cfg.lag_history)
         self._lag_norms: deque = deque(maxlen=cfg.lag_history)
@@ -456,6 +458,7 @@ class Trainer:
         if not rec["updated"]:
             self.diverged = True
             self.diverged_at = rec["step"]
+            self.diverged_what = "loss" if not math.isfinite(loss_v) else "gradient"
         self.steps_done += 1
         return rec, lag
 

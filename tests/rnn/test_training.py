@@ -232,6 +232,8 @@ def test_exploding_run_is_recorded_not_raised():
     assert 1 <= n < 20
     assert not out["updated"][-1] and out["updated"][:-1].all()
     assert not (math.isfinite(out["loss"][-1]) and math.isfinite(out["grad_norm"][-1]))
+    # which one it was, as the record says
+    assert tr.diverged_what == ("gradient" if math.isfinite(out["loss"][-1]) else "loss")
     frozen = [p.detach().clone() for p in tr.model.parameters()]
     later = tr.train(5)
     assert all(len(v) == 0 for v in later.values())
@@ -239,6 +241,22 @@ def test_exploding_run_is_recorded_not_raised():
     for p, q in zip(tr.model.parameters(), frozen):
         torch.testing.assert_close(p.detach(), q, rtol=0, atol=0, equal_nan=True)
     assert len(tr.history()["loss"]) == n
+
+
+def test_a_finite_loss_whose_gradient_overflows_is_said_to_be_the_gradient():
+    """relu at ρ = 100 in float64: the first loss is a number (about 1e177), its gradient overflows, so the run
+    stops for its gradient, not its loss (the page said 'the loss stopped being finite' beside a loss of 4e175);
+    and the same in float32, whose state overflows, stops for its loss."""
+    tr = Trainer(TrainConfig(task="adding", T=50, batch_size=8, model="rnn", hidden_size=32, activation="relu",
+                             init="gaussian", scale=100.0, optimizer="sgd", lr=1.0, dtype="float64"))
+    out = tr.train(3)
+    assert tr.diverged and tr.diverged_at == 1
+    assert math.isfinite(out["loss"][-1]) and not math.isfinite(out["grad_norm"][-1])
+    assert tr.diverged_what == "gradient"
+    tr = Trainer(TrainConfig(task="adding", T=50, batch_size=8, model="rnn", hidden_size=32, activation="relu",
+                             init="gaussian", scale=100.0, optimizer="sgd", lr=1.0, dtype="float32"))
+    out = tr.train(3)
+    assert tr.diverged and not math.isfinite(out["loss"][-1]) and tr.diverged_what == "loss"
 
 
 def test_clipping_tames_the_same_explosion_for_a_while():

@@ -2,6 +2,8 @@
 Reset). The ticking itself is checked in Chromium (tests/browser/test_live_browser.py): AppTest never
 ticks a fragment."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -38,6 +40,23 @@ def test_tick_stops_on_divergence():
     run = live.LiveRun(Trainer(cfg), "x", max_steps=100, status="running")
     live.tick(run, budget_s=1.0)
     assert run.status == "diverged" and run.steps < 100
+
+
+@pytest.mark.parametrize("float64, what", [(True, "gradient"), (False, "loss")])
+def test_the_divergence_line_names_what_stopped_being_finite(float64, what):
+    """relu at ρ = 100 with SGD α = 1 (a class's click): in float64 the first loss is a number (about 1e175) and its
+    gradient overflows, and the line used to say the loss stopped being finite beside that loss; in float32 the
+    loss itself overflows."""
+    cfg, _ = live.config(Settings(T=50, hidden=32, activation="relu", scale=100.0, init="gaussian", float64=float64),
+                         "adding", "rnn", "sgd", 1.0, "none", 1.0, None, 8)
+    run = live.LiveRun(Trainer(cfg), "x", max_steps=100, status="running")
+    live.tick(run, budget_s=1.0)
+    assert run.status == "diverged" and run.trainer.diverged_at == 1
+    loss = float(run.trainer.history()["loss"][-1])
+    assert math.isfinite(loss) == (what == "gradient")
+    line = live.diverged_line(run.trainer)
+    assert line.startswith(f"The {what} stopped being finite at step 1")
+    assert live.diverged_line(run.trainer, "LSTM").startswith(f"The LSTM's {what} stopped being finite at step 1")
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ def draw(run: live.LiveRun) -> None:
     st.progress(min(1.0, run.steps / run.max_steps), text=f"{run.label}: {run.steps} of {run.max_steps} steps")
     for k, tr in run.trainer.trainers.items():
         if tr.diverged:
-            st.error(f"The {C.NAMES[k]}'s loss stopped being finite at step {tr.diverged_at}; the others go on.",
+            st.error(f"{live.diverged_line(tr, C.NAMES[k])} The others go on.",
                      icon=":material/warning:")
     df = C.frame(hs)  # one chart under the other: side by side at 1024 px, the legends were cut
     live.chart(C.accuracy_chart(df, task.chance_accuracy), key="demo_acc")

@@ -144,8 +144,17 @@ def draw_status(run: LiveRun, task, h: dict) -> None:
                 else "—", help=task.chance_note)
     st.progress(min(1.0, run.steps / run.max_steps), text=f"{run.label}: {run.steps} of {run.max_steps} steps")
     if run.status == "diverged":
-        st.error(f"The loss stopped being finite at step {run.trainer.diverged_at}: the gradient exploded. "
-                 "Try clipping by norm, a smaller α or a smaller weight scale.", icon=":material/warning:")
+        st.error(f"{diverged_line(run.trainer)} Try clipping by norm, a smaller α or a smaller weight scale.",
+                 icon=":material/warning:")
+
+
+def diverged_line(tr: Trainer, name: str = "") -> str:
+    """What stopped a diverged trainer, in one sentence: its loss, or its gradient while the loss was still a
+    number (relu at a large scale: a loss of 4e175 whose gradient overflows)."""
+    who = f"The {name}'s" if name else "The"
+    if tr.diverged_what == "gradient":
+        return f"{who} gradient stopped being finite at step {tr.diverged_at}, its loss still a number: it exploded."
+    return f"{who} loss stopped being finite at step {tr.diverged_at}: the gradient exploded."
 
 
 def base(cfg: TrainConfig, max_steps: int) -> tuple[TrainConfig, int]:

@@ -65,7 +65,9 @@ def _send(k: int, quiet: bool = False) -> None:
     value = _clean(q, st.session_state.get(widget_key(k)))
     if value is None:
         if not quiet:
-            st.session_state[MESSAGE] = (k, "Pick an answer first." if q.choices else "Type a number first.")
+            # a number outside [lo, hi] never reaches the server (the box refuses it, outlined in red): say the range
+            st.session_state[MESSAGE] = (k, "Pick an answer first." if q.choices else
+                                         f"Type a number from {q.lo:g} to {q.hi:g} first.")
         return
     st.session_state[PENDING] = (k, value)
 

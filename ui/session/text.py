@@ -345,6 +345,5 @@ def draw_metrics(hist: dict[str, dict]) -> None:
                         delta=None if math.isnan(d) else f"{fmt_num(d, 2, fixed=True, sign=True)} vs unigram")
     for k, r in runs.items():
         if r.trainer.diverged:
-            st.error(f"The {NAMES[k]} diverged at step {r.trainer.diverged_at}: its loss stopped being finite, so it "
-                     "has no sample and no look-back strip. Try float64, a smaller weight scale or tanh in the "
-                     "sidebar, then Start.", icon=":material/warning:")
+            st.error(f"{live.diverged_line(r.trainer, NAMES[k])} It has no sample and no look-back strip. Try "
+                     "float64, a smaller weight scale or tanh in the sidebar, then Start.", icon=":material/warning:")
