@@ -121,6 +121,35 @@ def test_joining_and_answering_give_rows_and_a_reload_never_counts_twice(store):
     assert store.tally(code, 1).joined == 2
 
 
+@pytest.mark.parametrize("reveal", [False, True])
+def test_answers_the_teacher_deleted_are_no_longer_shown_as_in(store, reveal):
+    """The teacher deletes the class's answers (and maybe reveals): the student's screen used to keep 'your answer
+    is in', and after the reveal marked the deleted answer right beside a class chart of 0 answered."""
+    code = store.create_class().code
+    at = open_lesson({"class": code, "step": 1})
+    me = url_value(at, "me")
+    at.segmented_control(key="answer_1").set_value("smaller")
+    at.button(key="answer_send").click().run()
+    assert store.answer_of(code, 1, me) == "smaller" and class_line(at).endswith("· your answer is in")
+    assert store.delete_answers(code) == 1
+    if reveal:
+        store.reveal(code, 1)
+    at.run()  # the watcher's rerun (on the reveal), or any other
+    assert not at.exception, [e.value for e in at.exception]
+    infos = [i.value for i in at.info]
+    assert any("Your teacher cleared the class's answers" in i for i in infos), infos
+    assert not [m.value for m in at.markdown if "Your answer:" in m.value]  # no verdict on a deleted answer
+    assert not [c for c in captions(at) if "Your answer is in" in c]
+    assert at.segmented_control(key="answer_1").value is None
+    if reveal:
+        assert class_line(at).endswith("· revealed") and store.tally(code, 1).answered == 0
+        return
+    assert class_line(at).endswith("· waiting for your answer")
+    at.segmented_control(key="answer_1").set_value("larger")  # answered again: in the poll, and said so
+    at.button(key="answer_send").click().run()
+    assert store.answer_of(code, 1, me) == "larger" and class_line(at).endswith("· your answer is in")
+
+
 def test_only_links_to_the_lesson_carry_the_class_and_the_id(store):
     code = store.create_class().code
     at = open_lesson({"class": code, "step": 1})

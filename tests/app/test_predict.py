@@ -179,6 +179,9 @@ class FakeRoom:
     def my_answer(self, step):
         return self.stored.get(step)
 
+    def holds_answer(self, step):
+        return step in self.stored
+
     def send(self, step, value):
         self.sent.append((step, value))
         if step in self.shown:

@@ -61,6 +61,18 @@ class Room:
                 return None
         return self._answers[step]
 
+    def holds_answer(self, step: int) -> bool | None:
+        """Whether the poll holds this student's answer to `step`; None when that cannot be read (a watching
+        screen, or the poll unavailable)."""
+        if self.watching:
+            return None
+        if step not in self._answers:
+            try:
+                self._answers[step] = self.store.answer_of(self.code, step, self.student)
+            except poll.PollError:
+                return None
+        return self._answers[step] is not None
+
     def send(self, step: int, value) -> str | None:
         """Store this student's answer to `step` (an upsert: a changed answer replaces the old one). None when
         stored, else a plain sentence saying why not."""

@@ -27,6 +27,9 @@ SKIPPED = "_predict_skipped"  # {step}: the steps whose chart was shown without 
 MESSAGE = "_predict_message"  # (step, text): what the last send said, shown once
 PENDING = "_predict_pending"  # (step, answer): sent by a callback, taken by the next `ask`
 POLLED = "_predict_polled"  # {(class code, student, step)}: the poll's copy of an answer already read
+IN_POLL = "_predict_in_poll"  # {(class code, student, step)}: answers this session knows the poll holds
+CLEARED = ("Your teacher cleared the class's answers: answer again.",
+           "Your teacher cleared the class's answers before the reveal: yours is not among them.")
 SEND = "answer_send"  # the send button's key
 
 
@@ -84,6 +87,8 @@ def _take(room) -> None:
             st.session_state[MESSAGE] = (k, said)
             if room.revealed(k):  # the reveal came first: the poll keeps the answer it had
                 return
+        else:
+            st.session_state.setdefault(IN_POLL, set()).add((room.code, room.student, k))
     _answers()[k] = value
 
 
@@ -101,6 +106,21 @@ def _from_poll(k: int, room) -> None:
     mine = room.my_answer(k)
     if mine is not None:
         _answers()[k] = mine
+        st.session_state.setdefault(IN_POLL, set()).add(tag)
+
+
+def _forget_cleared(k: int, room) -> None:
+    """In a class: an answer the poll held and holds no longer (the teacher deleted the class's answers) is
+    forgotten here too, with a note, so that the screen neither says it is in nor, after the reveal, marks it
+    as this student's. An answer the poll never took (it was unavailable) stays, as before."""
+    tag = (room.code, room.student, k)
+    held = st.session_state.get(IN_POLL, set())
+    if tag not in held or k not in _answers() or room.holds_answer(k) is not False:
+        return
+    held.discard(tag)
+    _answers().pop(k, None)
+    st.session_state[widget_key(k)] = None
+    st.session_state[MESSAGE] = (k, CLEARED[room.revealed(k)])
 
 
 def ask(k: int, s, room=None) -> bool:
@@ -118,6 +138,7 @@ def ask(k: int, s, room=None) -> bool:
         return revealed
     if room is not None:
         _from_poll(k, room)
+        _forget_cleared(k, room)
     mine = answer_of(k)
     key = widget_key(k)
     if st.session_state.get(key) is None and mine is not None:  # back on the step: the widget shows the answer
