@@ -16,8 +16,9 @@ Every value goes to the driver as a bound parameter; codes, ids, steps and answe
 
 Concurrency. SQLite: WAL (readers never wait for the writer; the switch to it tried again while it clashes with
 another process's, see _switch_to_wal), busy_timeout, and every writing transaction opened with BEGIN IMMEDIATE, so
-writers queue on the busy timeout instead of failing when a deferred read lock cannot be upgraded. Postgres: an answer holds its class's row FOR SHARE (answers run side by side), a reveal holds it
-FOR UPDATE, so an answer that races the reveal is either stored before it or refused after it.
+writers queue on the busy timeout instead of failing when a deferred read lock cannot be upgraded. Postgres: an
+answer holds its class's row FOR SHARE (answers run side by side), a reveal holds it FOR UPDATE, so an answer that
+races the reveal is either stored before it or refused after it.
 Faults: SQLAlchemy's OperationalError / InterfaceError / pool timeout (the database down, unreachable or locked
 past the timeout) become PollUnavailable with a plain message; any other database error a PollError.
 """

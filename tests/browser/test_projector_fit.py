@@ -83,8 +83,8 @@ CUT = r"""() => {
     const walk = document.createTreeWalker(b, NodeFilter.SHOW_TEXT);
     let n;
     while ((n = walk.nextNode())) {
-      if (!n.data.trim() || (n.parentElement && n.parentElement.closest('[data-testid="stIconMaterial"], .material-icons, svg')))
-        continue;
+      const icon = n.parentElement && n.parentElement.closest('[data-testid="stIconMaterial"], .material-icons, svg');
+      if (!n.data.trim() || icon) continue;
       const r = document.createRange(); r.selectNodeContents(n);
       [...r.getClientRects()].filter(q => q.width > 0.5).forEach(q => tops.add(Math.round(q.top / 4)));
     }
