@@ -50,28 +50,27 @@ class Room:
         """The class's step (the teacher's)."""
         return int(self.state.step)
 
-    def my_answer(self, step: int):
-        """This student's stored answer to `step` (a choice's key or a number), or None (none, or unavailable)."""
+    def _read(self, step: int) -> tuple[bool, object]:
+        """(readable, this student's stored answer to `step` or None), read once per run: not readable on a watching
+        screen or while the poll is unavailable."""
         if self.watching:
-            return None
+            return False, None
         if step not in self._answers:
             try:
                 self._answers[step] = self.store.answer_of(self.code, step, self.student)
             except poll.PollError:
-                return None
-        return self._answers[step]
+                return False, None
+        return True, self._answers[step]
+
+    def my_answer(self, step: int):
+        """This student's stored answer to `step` (a choice's key or a number), or None (none, or unavailable)."""
+        return self._read(step)[1]
 
     def holds_answer(self, step: int) -> bool | None:
         """Whether the poll holds this student's answer to `step`; None when that cannot be read (a watching
         screen, or the poll unavailable)."""
-        if self.watching:
-            return None
-        if step not in self._answers:
-            try:
-                self._answers[step] = self.store.answer_of(self.code, step, self.student)
-            except poll.PollError:
-                return None
-        return self._answers[step] is not None
+        readable, value = self._read(step)
+        return value is not None if readable else None
 
     def send(self, step: int, value) -> str | None:
         """Store this student's answer to `step` (an upsert: a changed answer replaces the old one). None when
