@@ -105,6 +105,10 @@ def _overflow_step(m: VanillaRNN, xs: Tensor, tr) -> int | None:
     """The first step t (1 … T) at which a forward pass of finite x and weights left the dtype's range (a_t or
     h_t not finite in any sequence of the trace `tr`), or None. Non-finite x or weights are not an overflow:
     None (their products come out NaN, and rnn.analyze says so)."""
+    # the common case first: every a_t and h_t finite makes both sums finite (a NaN or ∞ anywhere makes its sum
+    # NaN or ∞; a finite sum that overflows only sends this check on to the exact one below)
+    if bool(torch.isfinite(tr.a.sum() + tr.h[1:].sum())):
+        return None
     if not (bool(torch.isfinite(xs).all()) and all(bool(torch.isfinite(p).all()) for p in m.parameters())):
         return None
     bad = ~(torch.isfinite(tr.a).flatten(1).all(1) & torch.isfinite(tr.h[1:]).flatten(1).all(1))  # (T,)

@@ -122,15 +122,16 @@ class VanillaRNN(nn.Module):
             a = torch.stack(a_list)  # (T, B, H)
             h = torch.stack(h_list)  # (T+1, B, H)
         else:
-            # cells.rnn_step's two operations, written straight into preallocated (T, B, H) buffers
-            a = x.new_empty(T, B, H)
+            # cells.rnn_step's two operations, written straight into (T, B, H) buffers: a_t in place of
+            # Uᵀx_t + b_h (xu is this call's own tensor), the same product added as addmm(xu_t, …) adds it
+            a = xu
             h = x.new_empty(T + 1, B, H)
             h[0] = h_prev
-            a_v, h_v = a.unbind(0), h.unbind(0)
+            a_v, h_v = xu_t, h.unbind(0)
             f_out = _F_OUT.get(self.act.name)
             for t in range(T):
                 # a_t = Uᵀx_t + Wᵀh_{t-1} + b_h                                  (report eq. 1)
-                torch.addmm(xu_t[t], h_v[t], W, out=a_v[t])
+                a_v[t].addmm_(h_v[t], W)
                 # h_t = f(a_t)
                 if f_out is not None:
                     f_out(a_v[t], out=h_v[t + 1])
