@@ -25,6 +25,7 @@ st.html("<style>[data-testid='stSliderThumbValue'], [data-testid='stButtonGroup'
         "white-space: normal; }"
         "</style>")
 pg = st.navigation(registry.navigation(), position="hidden")  # drawn by the sidebar, links carrying the view
+url.follow_history()  # Back or Forward: the address's view, before any control is drawn
 sidebar.follow_go_to()  # a preset's page: switched to before anything is drawn
 if pg.url_path == registry.page("lesson").name:  # a Lesson step's settings go in before the sidebar is drawn
     sidebar.load_query_once()  # a link's settings are the visitor's own, kept for "Put my settings back"

@@ -20,7 +20,8 @@ stop_if_over(s, "jacobian", ("rnn", "lstm", "gru"))  # all three cells' cost, be
 b = page_control("gate_bias", st.select_slider, "Memory-gate bias b (LSTM forget gate F, GRU update gate z)",
                  args=(GATE_BIAS_CHOICES,), help=GATE_BIAS_HELP)  # a float: 3.0 for the choice "3"
 keep = 1.0 / (1.0 + math.exp(-b))  # σ(b)
-st.caption(f"The same {s.T} random inputs and seed {s.seed} drive three recurrent cells with n = {s.hidden} "
+inputs = "input" if s.T == 1 else "inputs"
+st.caption(f"The same {s.T} random {inputs} and seed {s.seed} drive three recurrent cells with n = {s.hidden} "
            f"hidden units. The vanilla RNN uses the sidebar's activation ({display_name(s.activation)}) and W "
            f"({INIT_NAMES[s.init]}, {scale_label(s)}); the LSTM and GRU use torch's own initialisation from the "
            f"same seed, with their memory gates' bias at b = {b:g} (F and z near σ(b) = {keep:.3g}).")

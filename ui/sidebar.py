@@ -1,7 +1,8 @@
 """The shared sidebar, drawn once by app.py: widgets ⇄ Settings ⇄ st.query_params.
 
 The URL is read once per session (a shared link opens a new session), then the widgets own the values and
-every rerun writes them back to the URL, so the address bar always reproduces the view.
+every rerun writes them back to the URL, so the address bar always reproduces the view; after the browser's Back
+or Forward, the widgets take the address's values again (ui.url.follow_history).
 """
 from __future__ import annotations
 

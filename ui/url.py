@@ -15,15 +15,26 @@ copied from a projector's screen opens normally for a student. Keys the app does
 future one) are kept as they are. The class poll's keys (PAGE_ONLY: the class code, the student's anonymous id)
 belong to the page that asks for them (the Lesson, the teacher page): written in its own address and carried by
 links to that page only (`keep`), never into another page's links or address.
+
+Back and Forward: the browser reruns the page with the address it went back to, while every widget still
+holds what it held (the app reads a link's settings once per session). Streamlit marks such a rerun as a
+history navigation; `follow_history`, at the top of app.py, then puts that address's settings and page controls
+into the widgets, as a link opened in a new session would, and the page shows the entry Back went to. (Only
+that mark says so: a click can reach the server with the address from before the last run's, and that must not
+undo the visitor's last change.)
 """
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import streamlit as st
 
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
 from . import settings as S
 from .widget_state import PAGE as STATE
+from .widget_state import SIDEBAR
 from .widget_state import settings as _sidebar_settings
 
 WANT = "_url_want"  # session_state: the page's own keys this run asked for, in the order they were drawn
@@ -31,6 +42,8 @@ NEVER_WRITTEN = ("projector",)
 PAGE_ONLY = ("class", "me", "watch")  # the class poll's keys: in one page's address and links only (`keep`)
 KEPT = "_url_kept"  # session_state: {page name: {key: text}} of the PAGE_ONLY keys a page keeps
 OWNED = frozenset(S.FIELDS) | frozenset(S.PAGE_CONTROLS) | frozenset(PAGE_ONLY)  # every key the app reads
+REPLACED = "_url_replaced"  # session_state: the sidebar's Settings this run's `follow_history` replaced, or absent
+LINK_VIEWS: dict = {}  # page name → a function that fills in a link's query for that page (`link_view`)
 
 
 def begin() -> None:
@@ -73,8 +86,17 @@ def query_for(page: str, sidebar: dict[str, str] | None = None) -> dict[str, str
             continue
         value = st.session_state.get(STATE + key, S.PAGE_CONTROLS[key].default)
         out[key] = S.to_text(value)
+    if name in LINK_VIEWS:  # what the page will show on arrival (the Lesson: its step's settings)
+        LINK_VIEWS[name](out)
     out.update(st.session_state.get(KEPT, {}).get(name, {}))  # the class poll's keys, to their own page only
     return out
+
+
+def link_view(page: str, fill) -> None:
+    """Links to `page` carry what it will put in the sidebar when it opens: fill(query) changes a link's query in
+    place (the Lesson's, its step's settings). The page switch then puts the view it will show in the address,
+    one history entry, with nothing written after it."""
+    LINK_VIEWS[page] = fill
 
 
 def target() -> dict[str, str]:
@@ -90,10 +112,40 @@ def target() -> dict[str, str]:
     return out
 
 
+def _address() -> dict:
+    """The address bar's query string as a dict (a repeated key as a list)."""
+    now = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    return {k: v if len(v) != 1 else v[0] for k, v in now.items()}
+
+
 def write() -> None:
     """After the page has run (app.py): the address bar set to `target()` in one message, if it differs."""
     want_ = target()
-    now = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
-    now = {k: v if len(v) != 1 else v[0] for k, v in now.items()}
-    if now != want_:
+    if _address() != want_:
         st.query_params.from_dict(want_)
+
+
+def history_navigation() -> bool:
+    """Whether the browser's Back or Forward sent this run (Streamlit marks the rerun it asks for then)."""
+    return bool(getattr(get_script_run_ctx(), "is_history_navigation", False))
+
+
+def follow_history() -> None:
+    """At the top of a run, before any control is drawn (app.py): after Back or Forward, the sidebar and the page
+    controls take the values of the address the browser went to, read as a link's are (a missing sidebar key is
+    its default; a page control the address does not name keeps its value). The sidebar's settings before that
+    stay in REPLACED for this run (the Lesson keeps them as the visitor's own)."""
+    st.session_state.pop(REPLACED, None)
+    if not history_navigation():
+        return
+    st.session_state[REPLACED] = _sidebar_settings()
+    raw = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    s, _ = S.from_mapping(raw)  # only this app wrote these addresses: a bad value keeps the default quietly
+    for f in fields(s):
+        st.session_state[SIDEBAR + f.name] = getattr(s, f.name)
+    for key, control in S.PAGE_CONTROLS.items():
+        if key in raw and key not in NEVER_WRITTEN:
+            try:
+                st.session_state[STATE + key] = S.parse_field(control.field, raw[key][-1])
+            except S.SettingError:
+                pass

@@ -80,3 +80,58 @@ def test_hostile_url_gives_a_warning_not_an_exception(page):
     if page != "pages/home.py":
         at.switch_page(page).run()
         _ok(at)
+
+
+def test_back_and_forward_put_the_address_in_the_widgets_and_a_stale_address_does_not(monkeypatch):
+    """The browser's Back reruns the page with the older address while the widgets still hold the newer values;
+    Streamlit marks that rerun (ui.url.history_navigation, patched here), and the widgets take the address's
+    values: the sidebar's and the page's own. Without the mark the same older address (a click that reached the
+    server before the last run's address did) leaves the visitor's change and writes it back."""
+    from ui import url
+
+    at = _on("pages/jacobian_products.py", {"T": "40", "hidden": "16", "lag": "20"})
+    _ok(at)
+    at.sidebar.select_slider(key="w_T").set_value(50).run()
+    at.select_slider(key="p_lag_shown50").set_value(10).run()  # the lag's slider at T = 50
+    assert at.query_params["T"] == "50" and at.query_params["lag"] == "10"
+    # a click whose request still carries the address from before: the visitor's values stay
+    at.query_params["T"], at.query_params["lag"] = "40", "20"
+    at.run()
+    _ok(at)
+    assert at.sidebar.select_slider(key="w_T").value == 50 and at.session_state["p_lag"] == 10
+    assert at.query_params["T"] == "50" and at.query_params["lag"] == "10"
+    # Back: the same older address, marked as history navigation
+    monkeypatch.setattr(url, "history_navigation", lambda: True)
+    at.query_params["T"], at.query_params["lag"] = "40", "20"
+    at.run()
+    _ok(at)
+    assert at.sidebar.select_slider(key="w_T").value == 40 and at.session_state["p_lag"] == 20
+    assert at.session_state["w_hidden"] == 16
+    assert at.query_params["T"] == "40" and at.query_params["lag"] == "20"
+    monkeypatch.setattr(url, "history_navigation", lambda: False)
+    at.run()  # the next ordinary run keeps what Back showed
+    assert at.sidebar.select_slider(key="w_T").value == 40 and at.query_params["T"] == "40"
+
+
+def test_a_link_to_the_lesson_carries_its_steps_settings_until_the_lesson_has_put_them_in():
+    """Every link to the Lesson (the sidebar's among them) carries the settings its step puts in the sidebar, so
+    that opening it is one history entry; once the Lesson has put them in, links carry the sidebar as it is."""
+    from urllib.parse import parse_qsl
+
+    from ui.session import lesson
+
+    def lesson_link(at):
+        (q,) = [dict(parse_qsl(l.proto.query_string)) for l in at.get("page_link") if l.proto.label == "Lesson"]
+        return q
+
+    at = _on("pages/jacobian_products.py", {"T": "40", "hidden": "16"})
+    _ok(at)
+    step1 = lesson.STEPS[0].settings
+    q = lesson_link(at)
+    assert q["step"] == "1" and q["T"] == str(step1.T) and q["hidden"] == str(step1.hidden)
+    at.switch_page("pages/lesson.py").run()
+    _ok(at)
+    assert at.sidebar.select_slider(key="w_T").value == step1.T
+    at.sidebar.select_slider(key="w_T").set_value(40).run()  # the visitor changes the sidebar on the step
+    q = lesson_link(at)
+    assert q["step"] == "1" and q["T"] == "40"

@@ -120,3 +120,84 @@ def test_a_lag_longer_than_the_sequence_is_clamped_where_it_is_shown(page, serve
     head = page.locator("h4").filter(has_text="A signal from").first.inner_text()
     assert head.startswith(f"A signal from {T} steps back"), head
     assert query(page)["lag"] == "50"  # the link's lag is kept: at a longer T it is 50 again
+
+
+def sidebar_t(pg):
+    return pg.locator('[data-testid="stSidebar"]').get_by_role("slider", name="Sequence length T")
+
+
+def step_t(pg, key: str, shown: str) -> None:
+    """Move the sidebar's T one stop (ArrowRight / ArrowLeft) and wait until the page says T = shown."""
+    t = sidebar_t(pg)
+    t.focus()
+    t.press(key)
+    pg.get_by_text(f"T = {shown}").first.wait_for(timeout=SLOW)
+    settle(pg)
+
+
+def test_back_and_forward_within_a_page_go_through_its_settings(page, server):
+    """Two settings changes on one page, then Back, Back, Forward: each press shows the view of that entry, the
+    slider and the address agree, and no press adds an entry (Back used to leave the slider where it was and
+    write its value back into the address, a press that did nothing)."""
+    page.goto(f"{server}/jacobian_products?T=40&hidden=16", timeout=SLOW)
+    settle(page, "Jacobian products")
+    step_t(page, "ArrowRight", "50")
+    step_t(page, "ArrowRight", "60")
+    length = history_length(page)
+    for move, want in ((page.go_back, "50"), (page.go_back, "40"), (page.go_forward, "50")):
+        move()
+        page.get_by_text(f"T = {want}").first.wait_for(timeout=SLOW)
+        settle(page, "Jacobian products")
+        assert query(page)["T"] == want
+        assert sidebar_t(page).get_attribute("aria-valuetext") == want
+        assert history_length(page) == length, "Back and Forward add no entry"
+    # a change after going back is one new entry, as in any site: the slider moves on from what Back showed
+    step_t(page, "ArrowRight", "60")
+    assert query(page)["T"] == "60"
+    assert not page.locator('[data-testid="stException"]').count()
+
+
+def test_back_across_pages_returns_each_page_with_its_settings(page, server):
+    """Activations at T = 40, then Jacobian products, where T goes to 50: Back shows Jacobian products at
+    T = 40, Back again Activations at T = 40 (the sidebar as it was there, not the later 50)."""
+    page.goto(f"{server}/activations?T=40&hidden=16", timeout=SLOW)
+    settle(page, "Activations")
+    nav(page, "Jacobian products")
+    step_t(page, "ArrowRight", "50")
+    page.go_back()
+    page.get_by_text("T = 40").first.wait_for(timeout=SLOW)
+    settle(page, "Jacobian products")
+    assert query(page)["T"] == "40" and sidebar_t(page).get_attribute("aria-valuetext") == "40"
+    page.go_back()
+    settle(page, "Activations")
+    assert path(page) == "/activations"
+    assert query(page)["T"] == "40" and sidebar_t(page).get_attribute("aria-valuetext") == "40"
+    page.go_forward()
+    settle(page, "Jacobian products")
+    assert query(page)["T"] == "40" and sidebar_t(page).get_attribute("aria-valuetext") == "40"
+    assert not page.locator('[data-testid="stException"]').count()
+
+
+def test_the_lesson_is_one_entry_and_back_leaves_it_with_the_visitors_settings(page, server):
+    """Opening the Lesson from the sidebar is one entry, already at its step's settings (it used to be two: the
+    link's, then the step's written after it, the first under the page before's address). Back goes through
+    the steps and out, to the page before with the visitor's own settings; the Lesson still knows them."""
+    page.goto(f"{server}/jacobian_products?T=40&hidden=16", timeout=SLOW)
+    settle(page, "Jacobian products")
+    before = history_length(page)
+    nav(page, "Lesson")
+    settle(page, "Lesson · step 1 of 9")
+    assert history_length(page) == before + 1
+    assert query(page)["T"] == "8" and query(page)["step"] == "1"
+    page.get_by_text("The Lesson changed 2 of your sidebar settings").first.wait_for(timeout=SLOW)
+    page.get_by_role("button", name="Next").first.click()
+    settle(page, "Lesson · step 2 of 9")
+    assert query(page)["step"] == "2"
+    page.go_back()
+    settle(page, "Lesson · step 1 of 9")
+    assert query(page)["step"] == "1" and sidebar_t(page).get_attribute("aria-valuetext") == "8"
+    page.go_back()
+    settle(page, "Jacobian products")
+    assert query(page)["T"] == "40" and query(page)["hidden"] == "16"
+    assert sidebar_t(page).get_attribute("aria-valuetext") == "40"
+    assert not page.locator('[data-testid="stException"]').count()

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import streamlit as st
 
-from .. import registry, sidebar
+from .. import registry, sidebar, url
 from . import unfolded
 from .. import settings as S
 from ..blocks import STATE, chart_block, page_setting, sync_page_setting
@@ -161,11 +161,28 @@ def arrive(k: int, s: Settings, early: bool = False) -> None:
     sync_page_setting(KEY)
     if st.session_state.get(ARRIVED) != k:
         st.session_state[ARRIVED] = k
-        if s != STEPS[k - 1].settings:
+        replaced = st.session_state.get(url.REPLACED)
+        if s == STEPS[k - 1].settings and replaced is not None:
+            # Back or Forward brought this step's settings along (url.follow_history): the visitor's own are the
+            # ones the address replaced
+            _keep_mine(replaced)
+            st.session_state[LAST] = s
+        elif s != STEPS[k - 1].settings:
             _keep_mine(s)
             st.session_state[LAST] = STEPS[k - 1].settings
             st.session_state[sidebar.QUIET] = True
             sidebar.request(rerun=not early, **_values(STEPS[k - 1]))
+
+
+def _link_view(query: dict) -> None:
+    """A link to the Lesson carries the settings of the step it opens, where arriving there will put them in
+    the sidebar (ui.url.link_view): one history entry, the view the class will see."""
+    k = int(query.get(KEY, 1))
+    if st.session_state.get(ARRIVED) != k and 1 <= k <= len(STEPS):
+        query.update(S.to_query(STEPS[k - 1].settings))
+
+
+url.link_view("lesson", _link_view)
 
 
 def _keep_mine(s: Settings) -> None:
