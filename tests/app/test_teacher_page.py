@@ -190,6 +190,63 @@ def test_a_passcode_guards_the_page_and_is_remembered_for_the_session(store, mon
     assert "Joined" in metrics(at)
 
 
+@pytest.fixture
+def clock(monkeypatch):
+    """The passcode guard's clock, moved by the test; the server's record of wrong passcodes starts empty."""
+    now = [1000.0]
+    monkeypatch.setattr(teacher, "_now", lambda: now[0])
+    monkeypatch.setattr(teacher, "_FAILED_AT", type(teacher._FAILED_AT)())
+    return now
+
+
+def _try(at, given: str) -> None:
+    at.text_input(key="teacher_passcode").input(given)
+    at.button[0].click().run()
+    ok(at)
+
+
+def test_wrong_passcodes_make_a_tab_wait_before_the_next_is_checked(store, monkeypatch, clock):
+    """Two typos cost nothing; from the third wrong passcode on the tab waits 2, 4 … s, and during the wait even
+    the right passcode is not checked (a guess that came early learns nothing); after it, the right one opens."""
+    monkeypatch.setenv("TEACHER_PASSCODE", "läuft 42")
+    at = open_teacher({"class": store.create_class().code})
+    for _ in range(teacher.FREE_TRIES - 1):
+        _try(at, "wrong")
+        assert [e.value for e in at.error] == ["That is not the teacher's passcode."]
+    _try(at, "wrong")
+    assert [e.value for e in at.error] == ["That is not the teacher's passcode. Wait 2 s before the next try."]
+    clock[0] += 1.0
+    _try(at, "läuft 42")
+    assert [e.value for e in at.error] == [f"Wait 1 s before the next try ({teacher.FREE_TRIES} wrong passcodes in "
+                                           "this tab)."]
+    assert "Joined" not in metrics(at)
+    clock[0] += 1.5
+    _try(at, "wrong")
+    assert at.error[0].value.endswith("Wait 4 s before the next try.")  # the next wait is twice as long
+    clock[0] += 4.0
+    _try(at, "läuft 42")
+    assert "Joined" in metrics(at) and not at.error
+
+
+def test_the_server_stops_checking_after_many_wrong_passcodes_from_all_tabs(store, monkeypatch, clock):
+    """Each new tab has its own free tries, so the server counts too: after SERVER_FAILS wrong passcodes within a
+    minute every tab waits, the right passcode too, until the oldest of them is a minute old."""
+    monkeypatch.setenv("TEACHER_PASSCODE", "läuft 42")
+    monkeypatch.setattr(teacher, "SERVER_FAILS", 2)
+    code = store.create_class().code
+    for _ in range(2):  # two tabs, one wrong passcode each
+        _try(open_teacher({"class": code}), "wrong")
+        clock[0] += 10.0
+    teacher_tab = open_teacher({"class": code})
+    _try(teacher_tab, "läuft 42")
+    assert [e.value for e in teacher_tab.error] == ["Too many wrong passcodes on this server in the last minute: "
+                                                    "try again in 40 s."]
+    assert "Joined" not in metrics(teacher_tab)
+    clock[0] += 40.0
+    _try(teacher_tab, "läuft 42")
+    assert "Joined" in metrics(teacher_tab) and not teacher_tab.error
+
+
 def test_an_unreachable_database_is_said_not_raised(tmp_path, monkeypatch):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")

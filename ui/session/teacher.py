@@ -8,7 +8,11 @@ says so in one line, and the fragment's next tick tries again."""
 from __future__ import annotations
 
 import hmac
+import math
 import re
+import threading
+import time
+from collections import deque
 
 import streamlit as st
 
@@ -47,19 +51,64 @@ def say() -> None:
 # ---------------------------------------------------------------------------------------------------------
 # the passcode
 
+# Guessing is slowed, not forbidden: a browser session gives FREE_TRIES wrong passcodes (typos) without waiting,
+# then waits 2, 4, 8 … seconds (at most WAIT_CAP_S) before its next try is checked; and the server checks at most
+# SERVER_FAILS wrong passcodes a minute from all sessions together (a new tab starts a new session), after which
+# every try waits, the right one too, until the oldest of them is a minute old.
+FREE_TRIES = 3
+WAIT_CAP_S = 60.0
+SERVER_FAILS = 30
+WINDOW_S = 60.0
+FAILS = "_teacher_fails"  # session_state: (wrong passcodes this session gave, when its next try may be checked)
+_FAILED_AT: deque = deque()  # this server's wrong passcodes in the last WINDOW_S seconds (monotonic times)
+_FAILED_LOCK = threading.Lock()
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+def _server_wait(now: float, failed: bool = False) -> float:
+    """Seconds until the server checks a passcode again (0: now); `failed` records a wrong one at `now`."""
+    with _FAILED_LOCK:
+        while _FAILED_AT and _FAILED_AT[0] <= now - WINDOW_S:
+            _FAILED_AT.popleft()
+        if failed:
+            _FAILED_AT.append(now)
+        return _FAILED_AT[0] + WINDOW_S - now if len(_FAILED_AT) >= SERVER_FAILS else 0.0
+
+
 def passcode() -> str | None:
     """The configured teacher's passcode: secrets `teacher_passcode`, else TEACHER_PASSCODE; None when neither."""
     return cached_poll.secret("teacher_passcode")
 
 
 def _check() -> None:
-    """The form's callback: the given passcode against the configured one, in constant time."""
+    """The form's callback: the given passcode against the configured one, in constant time, unless this session
+    or the server must wait first (then nothing is checked, and the wait is said)."""
+    now = _now()
+    fails, after = st.session_state.get(FAILS, (0, 0.0))
+    if after > now:
+        st.session_state[SAID] = ("error", f"Wait {math.ceil(after - now)} s before the next try ({fails} wrong "
+                                           "passcodes in this tab).")
+        return
+    if wait := _server_wait(now):
+        st.session_state[SAID] = ("error", f"Too many wrong passcodes on this server in the last minute: try again "
+                                           f"in {math.ceil(wait)} s.")
+        return
     given = str(st.session_state.get("teacher_passcode", ""))
     expected = passcode() or ""
     ok = bool(expected) and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
     st.session_state[OK] = ok
-    if not ok:
-        st.session_state[SAID] = ("error", "That is not the teacher's passcode.")
+    if ok:
+        st.session_state.pop(FAILS, None)
+        return
+    fails += 1
+    delay = 0.0 if fails < FREE_TRIES else min(WAIT_CAP_S, 2.0 ** (fails - FREE_TRIES + 1))
+    st.session_state[FAILS] = (fails, now + delay)
+    _server_wait(now, failed=True)
+    st.session_state[SAID] = ("error", "That is not the teacher's passcode."
+                                       + (f" Wait {delay:.0f} s before the next try." if delay else ""))
 
 
 def guard() -> bool:
