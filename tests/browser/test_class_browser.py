@@ -6,7 +6,8 @@ poll is a temporary SQLite file (POLL_DB_URL), go through two Lesson steps (answ
 - the teacher's live view counts the answers without a click (its fragment refreshes every ~2 s): 3 of 3;
 - "Reveal to everyone" reaches every student's screen without a click: the class's spread (and, for a student who
   had not answered, the step's chart) within REVEAL_S seconds;
-- "Everyone to the next step" moves every student's Lesson to step 2, the projector tab (?watch=1) with them.
+- "Everyone to the next step" moves every student's Lesson to step 2, the projector tab (?watch=1) with them;
+- deleted answers reach a student's screen without a click, once.
 
 Screenshots at 1024 × 768 (artifacts/screenshots/class_*.png): the teacher page plain and in projector mode,
 a student before and after the reveal, the projector tab after the reveal."""
@@ -244,3 +245,29 @@ def test_a_teacher_and_three_students_go_through_two_steps(class_server, browser
     for pg in [teacher, big, projector, *students]:
         assert not pg.errors, pg.errors
         pg.context.close()
+
+
+def test_deleted_answers_reach_a_students_screen_without_a_click(class_server, browser):
+    """The teacher's "Delete the answers" (here straight in the store): the student's screen used to keep "your
+    answer is in" until its next click; the watcher's tick now sees the answer gone and the page says it was
+    cleared, within REVEAL_S, and only once (the screen then stays put)."""
+    base, store, _ = class_server
+    code = store.create_class().code
+    pg = new_page(browser)
+    pg.goto(f"{base}/lesson?class={code}&step=1", timeout=SLOW)
+    wait_idle(pg, SLOW)
+    pg.get_by_text(f"Class {code} · step 1").wait_for(timeout=SLOW)
+    answer_choice(pg, 1, dict(QUESTIONS[0].choices)["smaller"])
+    assert status(pg).endswith("your answer is in")
+    watch_for(pg, "Your teacher cleared the class's answers")
+    t0 = pg.evaluate("Date.now()")
+    assert store.delete_answers(code) == 1
+    waited = seen_after(pg, t0, REVEAL_S)
+    print(f"deleted answers on the student's screen after {waited:.1f} s")
+    wait_idle(pg, SLOW)
+    assert status(pg).endswith("waiting for your answer")
+    pg.wait_for_timeout(5000)  # two more ticks: no further rerun, the note stays
+    assert pg.get_by_text("Your teacher cleared the class's answers").count() == 1
+    assert status(pg).endswith("waiting for your answer")
+    assert not pg.errors and not pg.locator('[data-testid="stException"]').count()
+    pg.context.close()

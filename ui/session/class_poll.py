@@ -9,6 +9,8 @@
   (its settings applied on arrival, as ui.session.lesson.go does); between two moves a student may look around.
 - A fragment ticks every WATCH_S seconds (never a loop): it reads the class's step and this step's reveal and
   reruns the app only when one of them changed, so the reveal reaches every screen within about WATCH_S + a run.
+  Where this session last found its answer to the step in the poll (HELD), the tick also looks whether it is still
+  there, so the teacher's "Delete the answers" reaches the screen the same way (once per deletion).
 - The database unavailable or locked: one line says so, the Lesson works alone, and the ticks retry.
 - `?watch=1` (the teacher page's "Open this step on the projector"): the screen follows the class's step and
   shows the chart after the reveal, but never joins or answers.
@@ -30,6 +32,7 @@ JOINED = "_class_joined"  # session_state: (code, student) already joined in thi
 SEEN = "_class_seen"  # session_state: (code, class step) this session last followed
 UNAVAILABLE = "The class poll is unavailable; the Lesson works on its own — retrying."
 OFF = "unavailable"  # the snapshot of a class the last full run could not read (any answer differs from it)
+HELD = "_class_held"  # session_state: {(class code, student, step): whether the poll held this session's answer}
 
 
 class Room:
@@ -60,6 +63,7 @@ class Room:
                 self._answers[step] = self.store.answer_of(self.code, step, self.student)
             except poll.PollError:
                 return False, None
+            _held()[(self.code, self.student, step)] = self._answers[step] is not None
         return True, self._answers[step]
 
     def my_answer(self, step: int):
@@ -92,6 +96,7 @@ class Room:
         except poll.PollError as e:
             return f"The class poll refused the answer: {e}"
         self._answers[step] = value
+        _held()[(self.code, self.student, step)] = True
         if self._status is not None:
             self._status.caption(status_line(self, step))
         return None
@@ -122,6 +127,10 @@ def status_line(room: Room, k: int) -> str:
     else:
         parts.append("waiting for your answer")
     return " · ".join(parts)
+
+
+def _held() -> dict:
+    return st.session_state.setdefault(HELD, {})
 
 
 def _param(key: str) -> str | None:
@@ -198,7 +207,7 @@ def current(k: int) -> Room | None:
     placeholder = st.empty()
     room = Room(store, state, "" if watching else st.session_state[ME], watching=watching, status=placeholder)
     placeholder.caption(status_line(room, k))
-    _watch(code, k, _snapshot(state, k))
+    _watch(code, k, _snapshot(state, k), room.student)
     return room
 
 
@@ -222,14 +231,21 @@ def _snapshot(state, k: int) -> tuple | None:
 
 
 @st.fragment(run_every=WATCH_S)
-def _watch(code: str, k: int, seen: tuple | str | None) -> None:
+def _watch(code: str, k: int, seen: tuple | str | None, student: str = "") -> None:
     """Every WATCH_S seconds: the class's step and step k's reveal; the whole app reruns only when either changed
-    (or the class closed, or the poll came back after being unavailable). Never raises."""
+    (or the class closed, or the poll came back after being unavailable), or when the answer to step k this
+    session last found in the poll is gone (the teacher deleted the class's answers: once, the full run then
+    says so). Never raises."""
+    tag = (code, student, k)
     try:
-        now = _snapshot(cached_poll.store().get_class(code), k)
+        store = cached_poll.store()
+        now = _snapshot(store.get_class(code), k)
+        gone = bool(student) and _held().get(tag, False) and store.answer_of(code, k, student) is None
     except poll.PollError:
         if seen != OFF:  # the full run's line says it already
             st.caption(f":material/cloud_off: {UNAVAILABLE}")
         return
-    if now != seen:
+    if gone:
+        _held()[tag] = False  # one rerun per deletion, whatever the page does with it
+    if now != seen or gone:
         st.rerun()
