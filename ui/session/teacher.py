@@ -52,9 +52,11 @@ def say() -> None:
 # the passcode
 
 # Guessing is slowed, not forbidden: a browser session gives FREE_TRIES wrong passcodes (typos) without waiting,
-# then waits 2, 4, 8 … seconds (at most WAIT_CAP_S) before its next try is checked; and the server checks at most
-# SERVER_FAILS wrong passcodes a minute from all sessions together (a new tab starts a new session), after which
-# every try waits, the right one too, until the oldest of them is a minute old.
+# then waits 2, 4, 8 … seconds (at most WAIT_CAP_S) before its next try is checked; and the server process checks
+# at most SERVER_FAILS wrong passcodes a minute from all sessions together (a new tab starts a new session), after
+# which every try waits, the right one too, until the oldest of them is a minute old. That count is the one piece
+# of state here kept per process, not in the class poll's database: a limit needs no agreement between replicas
+# (with n of them behind the proxy, at most n × SERVER_FAILS a minute), and it holds while the database is down.
 FREE_TRIES = 3
 WAIT_CAP_S = 60.0
 SERVER_FAILS = 30
