@@ -7,7 +7,6 @@ or Forward, the widgets take the address's values again (ui.url.follow_history).
 from __future__ import annotations
 
 import bisect
-from dataclasses import fields
 
 import streamlit as st
 
@@ -42,10 +41,8 @@ def load_query_once() -> None:
     """On a session's first run: URL → widget state, and remember the warnings for bad values."""
     if st.session_state.get("_settings_loaded"):
         return
-    raw = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
-    s, warnings = S.from_mapping(raw)
-    for f in fields(s):
-        st.session_state[PREFIX + f.name] = getattr(s, f.name)
+    s, warnings = S.from_mapping(url.query_lists())
+    widget_state.put_settings(s)
     st.session_state["_url_warnings"] = warnings
     st.session_state["_settings_loaded"] = True
 

@@ -25,7 +25,6 @@ undo the visitor's last change.)
 """
 from __future__ import annotations
 
-from dataclasses import fields
 from pathlib import Path
 
 import streamlit as st
@@ -34,7 +33,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from . import settings as S
 from .widget_state import PAGE as STATE
-from .widget_state import SIDEBAR
+from .widget_state import put_settings
 from .widget_state import settings as _sidebar_settings
 
 WANT = "_url_want"  # session_state: the page's own keys this run asked for, in the order they were drawn
@@ -99,29 +98,28 @@ def link_view(page: str, fill) -> None:
     LINK_VIEWS[page] = fill
 
 
+def query_lists() -> dict[str, list[str]]:
+    """The address bar's query string, every key with all its values."""
+    return {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+
+
 def target() -> dict[str, str]:
     """What the address bar should hold after this run: the sidebar's keys, then the page's, then every key
     the app does not own, and any page's key this session has not read yet, as they came."""
     out = sidebar_query()
     out.update(st.session_state.get(WANT, {}))
-    current = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
-    for k, v in current.items():
+    for k, v in query_lists().items():
         unread = k in S.PAGE_CONTROLS and STATE + k not in st.session_state and k not in NEVER_WRITTEN
         if k not in OWNED or (unread and k not in out):
             out[k] = v if len(v) != 1 else v[0]
     return out
 
 
-def _address() -> dict:
-    """The address bar's query string as a dict (a repeated key as a list)."""
-    now = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
-    return {k: v if len(v) != 1 else v[0] for k, v in now.items()}
-
-
 def write() -> None:
     """After the page has run (app.py): the address bar set to `target()` in one message, if it differs."""
     want_ = target()
-    if _address() != want_:
+    now = {k: v if len(v) != 1 else v[0] for k, v in query_lists().items()}
+    if now != want_:
         st.query_params.from_dict(want_)
 
 
@@ -139,10 +137,8 @@ def follow_history() -> None:
     if not history_navigation():
         return
     st.session_state[REPLACED] = _sidebar_settings()
-    raw = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
-    s, _ = S.from_mapping(raw)  # only this app wrote these addresses: a bad value keeps the default quietly
-    for f in fields(s):
-        st.session_state[SIDEBAR + f.name] = getattr(s, f.name)
+    raw = query_lists()
+    put_settings(S.from_mapping(raw)[0])  # only this app wrote these addresses: a bad value keeps the default quietly
     for key, control in S.PAGE_CONTROLS.items():
         if key in raw and key not in NEVER_WRITTEN:
             try:

@@ -35,6 +35,13 @@ def settings() -> S.Settings:
     return S.Settings(**vals)
 
 
+def put_settings(s: S.Settings) -> None:
+    """Put Settings into the sidebar's widgets (before they are drawn in this run): a link's, or the address's
+    after Back."""
+    for f in fields(s):
+        st.session_state[SIDEBAR + f.name] = getattr(s, f.name)
+
+
 def page_text(key: str, default: Any = None) -> Any:
     """What page control `key`'s widget holds (its URL text, or an int for a slider), or `default` before it is set."""
     return st.session_state.get(PAGE + key, default)
