@@ -33,6 +33,10 @@ SEEN = "_class_seen"  # session_state: (code, class step) this session last foll
 UNAVAILABLE = "The class poll is unavailable; the Lesson works on its own — retrying."
 OFF = "unavailable"  # the snapshot of a class the last full run could not read (any answer differs from it)
 HELD = "_class_held"  # session_state: {(class code, student, step): whether the poll held this session's answer}
+# Not ui.session.predict's IN_POLL (the answers this session knows the poll holds, forgotten by `ask` when gone):
+# the watcher's body also runs inside every full run, before `ask`, so a tick that read IN_POLL would rerun that
+# run before it could forget the answer, again and again. HELD is updated by every read of the poll (the status
+# line's among them, before the watcher) and by the tick itself, so a deletion gives one rerun.
 
 
 class Room:
