@@ -380,7 +380,7 @@ def _refine_sigma2(Q: Tensor, QZ: Tensor, fs: Tensor, Z: Tensor, pending: np.nda
             QZ = _times_block(Qs, Z) / fs_s
         th_t, Y = _eig_small(QZ.mT @ QZ, vectors=True)
         # the Ritz vectors u_j = ZY and Q̃u_j
-        Z, QZ = Z @ Y, QZ @ Y
+        Z, QZ = _times_block(Z, Y), _times_block(QZ, Y)
         # G u_j = Q̃ᵀ(Q̃u_j)
         GZ = _times_block(Qs.mT, QZ) / fs_s
         # ‖R_j‖ = ‖G u_j − θ_j u_j‖
@@ -480,13 +480,20 @@ class _Factors:
         else:
             self.Jt = chain.factors(a, b).mT.unbind(0)
 
-    def apply(self, t: int, X: Tensor, out: Tensor) -> Tensor:
-        """J_tᵀ X into out, t an index into the block (0 … b − a − 1)."""
+    def run(self, X: Tensor, j: int, i: int, end: int, outs: tuple) -> Tensor:
+        """X ← J_tᵀX for the products outs[end − 1], …, outs[i] of a block that starts at outs[j] (the step's
+        factor is the block's (b − j)-th), each written into its outs[b]; the last one is returned."""
         if self.Jt is not None:
-            return torch.mm(self.Jt[t], X, out=out)
-        # J_tᵀ = W diag(f′(a_t)): W's columns scaled
-        torch.mul(self.W, self.d[t], out=self.tmp)
-        return torch.mm(self.tmp, X, out=out)
+            Jt, mm = self.Jt, torch.mm
+            for b in range(end - 1, i - 1, -1):
+                X = mm(Jt[b - j], X, out=outs[b])
+            return X
+        W, d, tmp, mul, mm = self.W, self.d, self.tmp, torch.mul, torch.mm
+        for b in range(end - 1, i - 1, -1):
+            # J_tᵀ = W diag(f′(a_t)): W's columns scaled
+            mul(W, d[b - j], out=tmp)
+            X = mm(tmp, X, out=outs[b])
+        return X
 
     def apply64(self, t: int, v: Tensor) -> Tensor:
         """J_tᵀ v in float64, v (n,) float64."""
@@ -632,15 +639,14 @@ class _Walk:
     def _multiply(self, fac: _Factors, j: int, k: int) -> None:
         """buf[i] for i = k … j, from Q; each MEASURE products measured while still in cache: ‖Q_i‖_F into
         fbuf and Q_i Z into QZ."""
-        X, end = self.Q, k + 1
-        for i in range(k, j - 1, -1):
-            # P_{i'−1}ᵀ = J_{i'}ᵀ P_{i'}ᵀ with i' = lo + i + 1
-            X = fac.apply(i - j, X, out=self.bv[i])
-            if end - i == MEASURE or i == j:
-                torch.linalg.vector_norm(self.buf[i:end], dim=(1, 2), out=self.fbuf[i:end])
-                # Q_i Z
-                torch.bmm(self.Z.mT.expand(end - i, -1, -1), self.buf[i:end].mT, out=self.QZt[i:end])
-                end = i
+        X = self.Q
+        for end in range(k + 1, j, -MEASURE):
+            i = max(j, end - MEASURE)
+            # buf[end − 1] … buf[i]: P_{i'−1}ᵀ = J_{i'}ᵀ P_{i'}ᵀ with i' = lo + i + 1
+            X = fac.run(X, j, i, end, self.bv)
+            torch.linalg.vector_norm(self.buf[i:end], dim=(1, 2), out=self.fbuf[i:end])
+            # Q_i Z
+            torch.bmm(self.Z.mT.expand(end - i, -1, -1), self.buf[i:end].mT, out=self.QZt[i:end])
 
     def chunk(self, lo: int, hi: int) -> _Chunk:
         """Walk the chain through buf[k] ∝ P_{lo+k}ᵀ, k = hi − lo − 1 … 0, in blocks of steps k, k−1, …, j.
