@@ -480,17 +480,23 @@ class _Factors:
         else:
             self.Jt = chain.factors(a, b).mT.unbind(0)
 
-    def run(self, X: Tensor, j: int, i: int, end: int, outs: tuple) -> Tensor:
+    def run(self, X: Tensor, j: int, i: int, end: int, outs: tuple, alpha: float = 1.0) -> Tensor:
         """X ← J_tᵀX for the products outs[end − 1], …, outs[i] of a block that starts at outs[j] (the step's
-        factor is the block's (b − j)-th), each written into its outs[b]; the last one is returned."""
+        factor is the block's (b − j)-th), each written into its outs[b]; the last one is returned. The first
+        product is multiplied by alpha, a power of two (BLAS's own factor on the product: exact, the same
+        numbers as X scaled first, without a pass over X)."""
+        b = end - 1
         if self.Jt is not None:
+            X = torch.addmm(outs[b], self.Jt[b - j], X, beta=0.0, alpha=alpha, out=outs[b])
             Jt, mm = self.Jt, torch.mm
-            for b in range(end - 1, i - 1, -1):
+            for b in range(end - 2, i - 1, -1):
                 X = mm(Jt[b - j], X, out=outs[b])
             return X
         W, d, tmp, mul, mm = self.W, self.d, self.tmp, torch.mul, torch.mm
-        for b in range(end - 1, i - 1, -1):
-            # J_tᵀ = W diag(f′(a_t)): W's columns scaled
+        # J_tᵀ = W diag(f′(a_t)): W's columns scaled
+        mul(W, d[b - j], out=tmp)
+        X = torch.addmm(outs[b], tmp, X, beta=0.0, alpha=alpha, out=outs[b])
+        for b in range(end - 2, i - 1, -1):
             mul(W, d[b - j], out=tmp)
             X = mm(tmp, X, out=outs[b])
         return X
@@ -616,6 +622,8 @@ class _Walk:
         # within [nlo, nhi] a plain ‖Q‖_F is exact to rounding (the squares that fall below the smallest normal
         # float add less than eps·‖Q‖², none overflows); outside it the norm is taken again, scaled
         self.nlo, self.nhi = n * math.sqrt(fi.tiny / fi.eps), 0.25 * math.sqrt(fi.max)
+        # 2^{−e} is a normal number of the dtype for |e| below this (128 − 2 in float32, 1024 − 2 in float64)
+        self.emax = math.frexp(fi.max)[1] - 2
         self.out = np.full(T, -np.inf)
         self.vout = np.full(T, -np.inf) if vec is not None else None
         self.probe = _start_probe(vec, n, C, device, self.vout) if vec is not None else None
@@ -626,7 +634,8 @@ class _Walk:
         self.Q = torch.eye(n, dtype=dtype, device=device)
         self.qbuf = torch.empty(n, n, dtype=dtype, device=device)  # where each block's first Q is written
         self.rows = chain.fprime[:, None, :].unbind(0) if vanilla else None  # f′(a_t) as rows (1, n), one view each
-        self.q = 0.0  # P_iᵀ = 10^q · Q for the Q the next block starts from
+        self.q = 0.0  # P_iᵀ = 10^q · alpha · Q for the Q the next block starts from
+        self.alpha = 1.0  # a power of two: the next block's first product is multiplied by it
         self.seg = 1  # the next block's length, adapted to what the blocks so far did
         self.buf = torch.empty(C, n, n, dtype=dtype, device=device)  # the chunk's products
         self.bv = self.buf.unbind(0)  # views of one product (made once)
@@ -639,11 +648,12 @@ class _Walk:
     def _multiply(self, fac: _Factors, j: int, k: int) -> None:
         """buf[i] for i = k … j, from Q; each MEASURE products measured while still in cache: ‖Q_i‖_F into
         fbuf and Q_i Z into QZ."""
-        X = self.Q
+        X, alpha = self.Q, self.alpha
         for end in range(k + 1, j, -MEASURE):
             i = max(j, end - MEASURE)
             # buf[end − 1] … buf[i]: P_{i'−1}ᵀ = J_{i'}ᵀ P_{i'}ᵀ with i' = lo + i + 1
-            X = fac.run(X, j, i, end, self.bv)
+            X = fac.run(X, j, i, end, self.bv, alpha)
+            alpha = 1.0
             torch.linalg.vector_norm(self.buf[i:end], dim=(1, 2), out=self.fbuf[i:end])
             # Q_i Z
             torch.bmm(self.Z.mT.expand(end - i, -1, -1), self.buf[i:end].mT, out=self.QZt[i:end])
@@ -688,8 +698,15 @@ class _Walk:
                 self.Z = torch.linalg.qr(_times_block(self.bv[j].mT, self.QZ[j]))[0]
                 ch.blocks.append(self.Z)
             # the next block: from the last product, divided by the power of two nearest its norm
-            self.Q, e = _halve_to_one(self.bv[j], float(f[0]), self.qbuf)
-            # P_iᵀ = 10^q Q: the power of two taken out goes into q
+            e = math.frexp(float(f[0]))[1]
+            if j > 0 and abs(e) < self.emax:
+                # as BLAS's factor on the next product (buf[j] stays: the next block, or its redo, writes below j)
+                self.Q, self.alpha = self.bv[j], 2.0 ** -e
+            else:
+                # a copy, divided (the next chunk writes over buf[0]; a huge or tiny e takes two steps)
+                self.Q, e = _halve_to_one(self.bv[j], float(f[0]), self.qbuf)
+                self.alpha = 1.0
+            # P_iᵀ = 10^q · alpha · Q: the power of two taken out goes into q
             self.q += e * LOG10_2
             self.seg = _next_block_length(lf, self.lim)
             k = j - 1
