@@ -464,17 +464,20 @@ def _start_block(n: int, r: int, dtype, device) -> Tensor:
 class _Factors:
     """The factors J_tᵀ of one block of steps, t = a+1 … b, applied to the chain's product and to the probe.
 
-    For the vanilla RNN J_tᵀ = W diag(f′(a_t)) is formed one step at a time in one (n, n) buffer, from W (which
-    stays in cache) and f′(a_t) as a row; the gated cells' factors come from chain.factors, a block at a time.
-    (Scaling the rows of Q instead, W (f′(a_t) ⊙ Q), costs as much arithmetic but reads each product just
-    written by the matrix product's threads on another core: 15–20 % slower at n = 128.)"""
+    For the vanilla RNN J_tᵀ = W diag(f′(a_t)) is formed from W and f′(a_t) as a row, a group of steps at a
+    time (the products between two measurements, at most MEASURE) in one batched product into the walk's
+    buffer `fac`: one call, which both cores share, in place of one single-threaded call a step (4–6 % less
+    time on two threads, the same on one, n = 128; the products are the same numbers). The gated cells'
+    factors come from chain.factors, a block at a time. (Scaling the rows of Q instead, W (f′(a_t) ⊙ Q),
+    costs as much arithmetic but reads each product just written by the matrix product's threads on another
+    core: 15–20 % slower at n = 128.)"""
 
-    def __init__(self, chain: Chain, a: int, b: int, tmp: Tensor, d64: Tensor | None, W64: Tensor | None,
-                 rows: tuple | None):
-        self.a, self.tmp = a, tmp
+    def __init__(self, chain: Chain, a: int, b: int, fac: tuple[Tensor, tuple] | None, d64: Tensor | None,
+                 W64: Tensor | None):
+        self.a = a
         if chain.fprime is not None:
-            # f′(a_t) as a row (1, n): `rows` is the chain's f′ split once into one view per step (_Walk.rows)
-            self.W, self.d = chain.W, rows[a:b]
+            # f′(a_t) as rows (L, 1, n); fac is the walk's buffer for a group's factors and its views
+            self.W, self.d, (self.fbuf, self.fv) = chain.W, chain.fprime[a:b, None, :], fac
             self.W64, self.d64 = W64, (d64[a:b].unbind(0) if d64 is not None else None)
             self.Jt = None
         else:
@@ -485,20 +488,16 @@ class _Factors:
         factor is the block's (b − j)-th), each written into its outs[b]; the last one is returned. The first
         product is multiplied by alpha, a power of two (BLAS's own factor on the product: exact, the same
         numbers as X scaled first, without a pass over X)."""
-        b = end - 1
         if self.Jt is not None:
-            X = torch.addmm(outs[b], self.Jt[b - j], X, beta=0.0, alpha=alpha, out=outs[b])
-            Jt, mm = self.Jt, torch.mm
-            for b in range(end - 2, i - 1, -1):
-                X = mm(Jt[b - j], X, out=outs[b])
-            return X
-        W, d, tmp, mul, mm = self.W, self.d, self.tmp, torch.mul, torch.mm
-        # J_tᵀ = W diag(f′(a_t)): W's columns scaled
-        mul(W, d[b - j], out=tmp)
-        X = torch.addmm(outs[b], tmp, X, beta=0.0, alpha=alpha, out=outs[b])
+            Jt, off = self.Jt, j
+        else:
+            # J_tᵀ = W diag(f′(a_t)) for the group's steps: W's columns scaled
+            torch.mul(self.W, self.d[i - j:end - j], out=self.fbuf[:end - i])
+            Jt, off = self.fv, i
+        b, mm = end - 1, torch.mm
+        X = torch.addmm(outs[b], Jt[b - off], X, beta=0.0, alpha=alpha, out=outs[b])
         for b in range(end - 2, i - 1, -1):
-            mul(W, d[b - j], out=tmp)
-            X = mm(tmp, X, out=outs[b])
+            X = mm(Jt[b - off], X, out=outs[b])
         return X
 
     def apply64(self, t: int, v: Tensor) -> Tensor:
@@ -633,14 +632,15 @@ class _Walk:
         self.Z = _start_block(n, self.r, dtype, device)
         self.Q = torch.eye(n, dtype=dtype, device=device)
         self.qbuf = torch.empty(n, n, dtype=dtype, device=device)  # where each block's first Q is written
-        self.rows = chain.fprime[:, None, :].unbind(0) if vanilla else None  # f′(a_t) as rows (1, n), one view each
         self.q = 0.0  # P_iᵀ = 10^q · alpha · Q for the Q the next block starts from
         self.alpha = 1.0  # a power of two: the next block's first product is multiplied by it
         self.seg = 1  # the next block's length, adapted to what the blocks so far did
         self.buf = torch.empty(C, n, n, dtype=dtype, device=device)  # the chunk's products
         self.bv = self.buf.unbind(0)  # views of one product (made once)
         self.fbuf = torch.empty(C, dtype=dtype, device=device)  # their plain Frobenius norms
-        self.tmp = torch.empty(n, n, dtype=dtype, device=device)  # J_tᵀ = W diag(f′(a_t)), for the vanilla RNN
+        # the vanilla RNN's factors J_tᵀ = W diag(f′(a_t)) for the steps between two measurements, and their views
+        fbuf = torch.empty(min(MEASURE, C), n, n, dtype=dtype, device=device) if vanilla else None
+        self.fac = (fbuf, fbuf.unbind(0)) if vanilla else None
         # Q_k Z_k (C, n, r), kept as its transpose (C, r, n): written as Zᵀ Q_kᵀ (_times_block)
         self.QZt = torch.empty(C, self.r, n, dtype=dtype, device=device)
         self.QZ = self.QZt.mT
@@ -670,7 +670,7 @@ class _Walk:
             L = _block_length(self.seg, k, self.T - lo - k)
             j = k - L + 1
             # the block's factors J_tᵀ, t = lo+j+1 … lo+k+1
-            fac = _Factors(self.chain, lo + j, lo + k + 1, self.tmp, self.d64, self.W64, self.rows)
+            fac = _Factors(self.chain, lo + j, lo + k + 1, self.fac, self.d64, self.W64)
             self._multiply(fac, j, k)
             f = _frobenius(self.buf[j:k + 1], self.fbuf[j:k + 1], self.nlo, self.nhi)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -731,7 +731,7 @@ def _suffix_log10(chain: Chain, dtype, device, vec: Tensor | None = None,
     (a vector chain of its own through the same factors, with its own scale: _Probe).
 
     The chain runs on Q = P_iᵀ/10^q, Q ← J_iᵀQ, one matrix product per step (for the vanilla RNN
-    J_iᵀ = W diag(f′(a_i)) formed in one buffer from W, which stays in cache: _Factors), in blocks of a few
+    J_iᵀ = W diag(f′(a_i)) formed from W, a few steps at a time in one buffer: _Factors), in blocks of a few
     steps; log10 of the scale q is kept in float64. The blocks are as long as the growth or decay per step
     seen so far allows (at most STEPS) for the products to stay within 10^{±lim} of norm 1; each block
     starts from the last one's product divided by a power of two. Every MEASURE products are measured while
