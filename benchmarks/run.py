@@ -71,29 +71,25 @@ INPUTS = 8  # input sequences (seeds) per row: no row rests on one lucky input
 SEEDS = tuple(range(100, 100 + INPUTS))  # the inputs' seeds (x, and y where a row has one)
 
 
-def interleaved(fns: dict[str, Callable[[], object]], repeat: int, warmup: int = 1) -> dict[str, list[float]]:
-    """Wall-clock seconds of each callable, `repeat` times, run in turn (a, b, a, b, …) so that a burst of
-    load from elsewhere hits both sides alike; `warmup` untimed rounds first."""
-    for _ in range(warmup):
-        for f in fns.values():
-            f()
-    out: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(repeat):
-        for k, f in fns.items():
-            t0 = time.perf_counter()
-            f()
-            out[k].append(time.perf_counter() - t0)
-    return out
-
-
 def per_input(make: Callable[[int], dict[str, Callable[[], object]]], repeat: int, warmup: int = 1,
               seeds: tuple[int, ...] = SEEDS) -> dict[str, list[list[float]]]:
-    """`interleaved` for each input: make(seed) gives the callables on that seed's input. Returns, per
-    callable, one list of timed runs per input (in the order of `seeds`)."""
-    out: dict[str, list[list[float]]] = {}
-    for seed in seeds:
-        for k, ts in interleaved(make(seed), repeat, warmup).items():
-            out.setdefault(k, []).append(ts)
+    """Wall-clock seconds of the callables that make(seed) gives for each seed's input, `repeat` rounds after
+    `warmup` untimed ones. A round visits every input in turn and, on each, runs the callables in turn (a, b,
+    a, b, …), so that a burst of load from elsewhere hits both sides of an input alike, and an input's runs
+    are spread over the whole row instead of falling in one burst together. Returns, per callable, one list
+    of timed runs per input (in the order of `seeds`)."""
+    fns = [make(seed) for seed in seeds]
+    for _ in range(warmup):
+        for fs in fns:
+            for f in fs.values():
+                f()
+    out: dict[str, list[list[float]]] = {k: [[] for _ in seeds] for k in fns[0]}
+    for _ in range(repeat):
+        for i, fs in enumerate(fns):
+            for k, f in fs.items():
+                t0 = time.perf_counter()
+                f()
+                out[k][i].append(time.perf_counter() - t0)
     return out
 
 
@@ -625,7 +621,8 @@ def markdown(rows: list[Row], info: dict[str, str], args, started: str, wall: fl
     out += [f"- load average (1, 5, 15 min) at start: {loads[0]}; at end: {loads[1]}", "",
             "## Figures", "",
             f"Each row times {INPUTS} input sequences (seeds {SEEDS[0]}–{SEEDS[-1]}), both sides in turn (a, b, "
-            "a, b, …) on each. An input's ratio is the ratio of the two sides' minima on it (the runs least "
+            "a, b, …) on each, in rounds that visit every input in turn (so that one burst of load from elsewhere "
+            "does not take all of one input's runs). An input's ratio is the ratio of the two sides' minima on it (the runs least "
             "disturbed by other processes); the table gives the median and the worst of those per-input "
             "ratios, and a target holds for both (P1: the median ≤ 2.5×, the worst ≤ 3×). The times are *min / "
             "median* over all runs of all inputs. The load average is the machine's when the row finished: "

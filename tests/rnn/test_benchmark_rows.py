@@ -23,8 +23,16 @@ def test_per_input_runs_each_input_side_by_side():
     calls = []
     out = per_input(lambda s: {"a": lambda: calls.append(("a", s)), "b": lambda: calls.append(("b", s))},
                     repeat=2, warmup=0, seeds=(1, 2))
-    assert calls == [("a", 1), ("b", 1), ("a", 1), ("b", 1), ("a", 2), ("b", 2), ("a", 2), ("b", 2)]
+    # on each input the two sides side by side (a, b); each round visits every input, so that one burst of load
+    # cannot take all of an input's runs
+    assert calls == [("a", 1), ("b", 1), ("a", 2), ("b", 2), ("a", 1), ("b", 1), ("a", 2), ("b", 2)]
     assert [len(x) for x in out["a"]] == [2, 2] and len(out["b"]) == 2
+
+
+def test_per_input_warms_every_input_before_timing():
+    calls = []
+    out = per_input(lambda s: {"a": lambda: calls.append(s)}, repeat=1, warmup=1, seeds=(1, 2, 3))
+    assert calls == [1, 2, 3, 1, 2, 3] and [len(x) for x in out["a"]] == [1, 1, 1]
 
 
 def test_a_whole_run_keeps_the_sections_other_commands_measured(tmp_path):
