@@ -466,18 +466,17 @@ class _Factors:
 
     For the vanilla RNN J_tᵀ = W diag(f′(a_t)) is formed from W and f′(a_t) as a row, a group of steps at a
     time (the products between two measurements, at most MEASURE) in one batched product into the walk's
-    buffer `fac`: one call, which both cores share, in place of one single-threaded call a step (4–6 % less
+    buffer `jt`: one call, which both cores share, in place of one single-threaded call a step (4–6 % less
     time on two threads, the same on one, n = 128; the products are the same numbers). The gated cells'
     factors come from chain.factors, a block at a time. (Scaling the rows of Q instead, W (f′(a_t) ⊙ Q),
     costs as much arithmetic but reads each product just written by the matrix product's threads on another
     core: 15–20 % slower at n = 128.)"""
 
-    def __init__(self, chain: Chain, a: int, b: int, fac: tuple[Tensor, tuple] | None, d64: Tensor | None,
+    def __init__(self, chain: Chain, a: int, b: int, jt: tuple[Tensor, tuple] | None, d64: Tensor | None,
                  W64: Tensor | None):
-        self.a = a
         if chain.fprime is not None:
-            # f′(a_t) as rows (L, 1, n); fac is the walk's buffer for a group's factors and its views
-            self.W, self.d, (self.fbuf, self.fv) = chain.W, chain.fprime[a:b, None, :], fac
+            # f′(a_t) as rows (L, 1, n); jt is the walk's buffer for a group's factors and its views
+            self.W, self.d, (self.jbuf, self.jv) = chain.W, chain.fprime[a:b, None, :], jt
             self.W64, self.d64 = W64, (d64[a:b].unbind(0) if d64 is not None else None)
             self.Jt = None
         else:
@@ -492,8 +491,8 @@ class _Factors:
             Jt, off = self.Jt, j
         else:
             # J_tᵀ = W diag(f′(a_t)) for the group's steps: W's columns scaled
-            torch.mul(self.W, self.d[i - j:end - j], out=self.fbuf[:end - i])
-            Jt, off = self.fv, i
+            torch.mul(self.W, self.d[i - j:end - j], out=self.jbuf[:end - i])
+            Jt, off = self.jv, i
         b, mm = end - 1, torch.mm
         X = torch.addmm(outs[b], Jt[b - off], X, beta=0.0, alpha=alpha, out=outs[b])
         for b in range(end - 2, i - 1, -1):
@@ -639,15 +638,15 @@ class _Walk:
         self.bv = self.buf.unbind(0)  # views of one product (made once)
         self.fbuf = torch.empty(C, dtype=dtype, device=device)  # their plain Frobenius norms
         # the vanilla RNN's factors J_tᵀ = W diag(f′(a_t)) for the steps between two measurements, and their views
-        fbuf = torch.empty(min(MEASURE, C), n, n, dtype=dtype, device=device) if vanilla else None
-        self.fac = (fbuf, fbuf.unbind(0)) if vanilla else None
+        jbuf = torch.empty(min(MEASURE, C), n, n, dtype=dtype, device=device) if vanilla else None
+        self.jt = (jbuf, jbuf.unbind(0)) if vanilla else None
         # Q_k Z_k (C, n, r), kept as its transpose (C, r, n): written as Zᵀ Q_kᵀ (_times_block)
         self.QZt = torch.empty(C, self.r, n, dtype=dtype, device=device)
         self.QZ = self.QZt.mT
 
     def _multiply(self, fac: _Factors, j: int, k: int) -> None:
         """buf[i] for i = k … j, from Q; each MEASURE products measured while still in cache: ‖Q_i‖_F into
-        fbuf and Q_i Z into QZ."""
+        fbuf and Q_i Z into QZ (written as its transpose, QZt)."""
         X, alpha = self.Q, self.alpha
         for end in range(k + 1, j, -MEASURE):
             i = max(j, end - MEASURE)
@@ -670,7 +669,7 @@ class _Walk:
             L = _block_length(self.seg, k, self.T - lo - k)
             j = k - L + 1
             # the block's factors J_tᵀ, t = lo+j+1 … lo+k+1
-            fac = _Factors(self.chain, lo + j, lo + k + 1, self.fac, self.d64, self.W64)
+            fac = _Factors(self.chain, lo + j, lo + k + 1, self.jt, self.d64, self.W64)
             self._multiply(fac, j, k)
             f = _frobenius(self.buf[j:k + 1], self.fbuf[j:k + 1], self.nlo, self.nhi)
             with np.errstate(divide="ignore", invalid="ignore"):
