@@ -594,8 +594,9 @@ SHORTFALL = {
           "products 1.37×, measuring each group of 16 (‖Q‖_F and QZ) 0.22×, the blocks' bookkeeping 0.18×, "
           "the certificate 0.39× (0.29× of it the first chunk: the 128 shortest lags, whose spectrum is not "
           "yet dominated by one direction, and an exact float64 eigensolve for the 6–8 shortest). What took it "
-          "from 2.94× to 2.29× there: Q·Z and the refinement's products computed as (Zᵀ·Qᵀ)ᵀ (MKL runs a product "
-          "with 8 columns on the right 4–5× slower than with 8 rows on the left); the factors of a group formed "
+          "from 2.94× to 2.29–2.34× (two whole runs) there: Q·Z and the refinement's products computed as "
+          "(Zᵀ·Qᵀ)ᵀ (MKL runs a product with 8 columns on the right 4–5× slower than with 8 rows on the left); "
+          "the factors of a group formed "
           "in one batched product that both cores share; a block's rescaling passed to BLAS as alpha instead "
           "of a pass over the product. Measured and no gain: the certificate of one chunk on a second Python "
           "thread (the interpreter lock between the walk's small calls), two halves of the lags as one bmm "
@@ -622,10 +623,10 @@ def markdown(rows: list[Row], info: dict[str, str], args, started: str, wall: fl
             "## Figures", "",
             f"Each row times {INPUTS} input sequences (seeds {SEEDS[0]}–{SEEDS[-1]}), both sides in turn (a, b, "
             "a, b, …) on each, in rounds that visit every input in turn (so that one burst of load from elsewhere "
-            "does not take all of one input's runs). An input's ratio is the ratio of the two sides' minima on it (the runs least "
-            "disturbed by other processes); the table gives the median and the worst of those per-input "
-            "ratios, and a target holds for both (P1: the median ≤ 2.5×, the worst ≤ 3×). The times are *min / "
-            "median* over all runs of all inputs. The load average is the machine's when the row finished: "
+            "does not take all of one input's runs). An input's ratio is the ratio of the two sides' minima on it "
+            "(the runs least disturbed by other processes); the table gives the median and the worst of those "
+            "per-input ratios, and a target holds for both (P1: the median ≤ 2.5×, the worst ≤ 3×). The times "
+            "are *min / median* over all runs of all inputs. The load average is the machine's when the row finished: "
             "the machine is shared, and a busy one slows the two sides unequally.", "",
             "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
     out += ["| " + " | ".join(cells(r)) + " |" for r in rows]
